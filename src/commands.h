@@ -1,0 +1,10 @@
+/* The subcommands of the `cloudqe` binary. Each takes argv after the command name
+ * (argv[0] is the command) and returns a process exit status. */
+#ifndef CQE_COMMANDS_H
+#define CQE_COMMANDS_H
+
+int cqe_cmd_replay(int argc, char **argv);
+int cqe_cmd_check_config(int argc, char **argv);
+int cqe_cmd_gen(int argc, char **argv);
+
+#endif

@@ -1,0 +1,42 @@
+/* Entry point of the `cloudqe` binary: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"replay", cqe_cmd_replay, "replay NDJSON(.zst) event files; print counts and snapshots"},
+    {"check-config", cqe_cmd_check_config, "validate a configuration file without running"},
+    {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cloudqe COMMAND [OPTIONS]   (cloudqe COMMAND --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "cloudqe: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
