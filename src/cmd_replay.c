@@ -1,10 +1,250 @@
-/* Placeholder for cloudqe replay until its owner lands it. */
+/* `cloudqe replay`: reads NDJSON(.zst) files or stdin through the pipeline into
+ * in-memory state, then prints snapshots (NDJSON, or a table with --table) and the
+ * counts of what was read, applied, dropped as duplicate and dead-lettered. */
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "commands.h"
+#include "line_reader.h"
+#include "pipeline.h"
+#include "snapshots.h"
+#include "table.h"
+#include "timeutil.h"
+
+#define MAX_PERIODS 64
+#define MAX_STREAMS 64
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+            "  --config FILE        configuration (../shared/spec/config.md); default: every default\n"
+            "  --model FILE         indicator model; default: the built-in model of model.md\n"
+            "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
+            "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
+            "                       quarter and year holding as_of)\n"
+            "  --dead-letters PATH  write refused lines there (NDJSON, .zst when named so)\n"
+            "  --streams N          split applied events round-robin over N stores, merged\n"
+            "                       before the figures (order-independence check)\n"
+            "  --table              print a readable table per target instead of NDJSON\n"
+            "  --no-services        omit the service and department records\n"
+            "  --quiet              no counts on stderr except the summary line\n");
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int print_record(void *record, void *arg)
+{
+    (void)arg;
+    char *s = cqe_record_dumps(record);
+    if (!s)
+        return CQE_ENOMEM;
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    return 0;
+}
+
+static int read_file(struct cqe_pipeline *pl, const char *path, struct cqe_err *err)
+{
+    struct cqe_line_reader *r = NULL;
+    int rc = cqe_line_reader_open(path, (size_t)pl->cfg->max_message_bytes, &r, err);
+    if (rc)
+        return rc;
+    struct cqe_line line;
+    while ((rc = cqe_line_reader_next(r, &line, err)) == 1) {
+        struct cqe_origin o = {.file = path, .line = line.line_no};
+        char detail[160];
+        int hint = CQE_R_NONE;
+        if (line.status == CQE_LINE_TOO_LARGE) {
+            hint = CQE_R_TOO_LARGE;
+            snprintf(detail, sizeof detail, "message of %llu bytes exceeds max_message_bytes %lld",
+                     (unsigned long long)line.total, (long long)pl->cfg->max_message_bytes);
+        } else if (line.status == CQE_LINE_TRUNCATED) {
+            hint = CQE_R_JSON_SYNTAX;
+            snprintf(detail, sizeof detail, "input ends inside a zstd frame: the file is truncated");
+        }
+        rc = cqe_pipeline_feed(pl, line.p, line.n, &o, hint, detail, wall_ms(), err);
+        if (rc)
+            break;
+    }
+    cqe_line_reader_close(r);
+    return rc < 0 ? rc : 0;
+}
+
+static void print_counts(const struct cqe_pipeline_counts *c, bool human)
+{
+    json_t *o = json_object(), *bt = json_object(), *br = json_object();
+    json_object_set_new(o, "kind", json_string("replay_summary"));
+    json_object_set_new(o, "lines", json_integer(c->read));
+    json_object_set_new(o, "applied", json_integer(c->applied));
+    json_object_set_new(o, "duplicates", json_integer(c->duplicates));
+    json_object_set_new(o, "dead_letters", json_integer(c->dead_letters));
+    for (int t = 0; t < CQE_T__COUNT; t++)
+        json_object_set_new(bt, cqe_type_name(t), json_integer(c->by_type[t]));
+    for (int r = 1; r < CQE_R__COUNT; r++)
+        if (c->by_reason[r])
+            json_object_set_new(br, cqe_reason_name(r), json_integer(c->by_reason[r]));
+    json_object_set_new(o, "by_type", bt);
+    json_object_set_new(o, "dead_by_reason", br);
+    if (human) {
+        fprintf(stderr, "replay: %lld lines read: %lld applied, %lld duplicates, %lld dead letters\n",
+                (long long)c->read, (long long)c->applied, (long long)c->duplicates, (long long)c->dead_letters);
+        for (int t = 0; t < CQE_T__COUNT; t++)
+            if (c->by_type[t])
+                fprintf(stderr, "  %-12s %lld\n", cqe_type_name(t), (long long)c->by_type[t]);
+        for (int r = 1; r < CQE_R__COUNT; r++)
+            if (c->by_reason[r])
+                fprintf(stderr, "  dead letter %-20s %lld\n", cqe_reason_name(r), (long long)c->by_reason[r]);
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        fprintf(stderr, "%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
 int cqe_cmd_replay(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "not yet\n");
-    return 2;
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
+        {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
+        {"dead-letters", required_argument, 0, 'd'}, {"streams", required_argument, 0, 's'},
+        {"table", no_argument, 0, 't'},        {"quiet", no_argument, 0, 'q'},
+        {"no-services", no_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *dlq_path = NULL;
+    const char *period_ids[MAX_PERIODS];
+    size_t n_periods = 0, n_streams = 1;
+    bool table = false, quiet = false, services = true;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'a': as_of_text = optarg; break;
+        case 'd': dlq_path = optarg; break;
+        case 't': table = true; break;
+        case 'q': quiet = true; break;
+        case 'n': services = false; break;
+        case 'p':
+            if (n_periods == MAX_PERIODS) {
+                fprintf(stderr, "replay: at most %d --period options\n", MAX_PERIODS);
+                return 2;
+            }
+            period_ids[n_periods++] = optarg;
+            break;
+        case 's': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > MAX_STREAMS) {
+                fprintf(stderr, "replay: --streams takes a number from 1 to %d\n", MAX_STREAMS);
+                return 2;
+            }
+            n_streams = (size_t)v;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "replay: name at least one FILE (or - for stdin)\n");
+        usage(stderr);
+        return 2;
+    }
+
+    struct cqe_config cfg;
+    struct cqe_model model;
+    struct cqe_err err = {0};
+    struct cqe_dead_letters *dlq = NULL;
+    struct cqe_store *stores[MAX_STREAMS] = {0}, *merged = NULL;
+    struct cqe_pipeline pl;
+    struct cqe_view *view = NULL;
+    struct cqe_period periods[MAX_PERIODS];
+    int status = 1;
+    bool model_loaded = false, pl_ready = false;
+
+    cqe_config_defaults(&cfg);
+    if (config_path && cqe_config_load(&cfg, config_path, &err))
+        goto fail;
+    if (model_path ? cqe_model_load_file(&model, model_path, &err)
+                   : cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
+        goto fail;
+    model_loaded = true;
+    for (size_t i = 0; i < n_periods; i++) {
+        if (cqe_period_parse(period_ids[i], cfg.utc_offset_min, &periods[i])) {
+            cqe_err_set(&err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
+            goto fail;
+        }
+    }
+    int64_t as_of = 0;
+    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
+        cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
+                    as_of_text);
+        goto fail;
+    }
+    if (cqe_dead_letters_open(dlq_path, cfg.utc_offset_min, &dlq, &err))
+        goto fail;
+    for (size_t i = 0; i < n_streams; i++)
+        if (!(stores[i] = cqe_store_new()))
+            goto oom;
+    if (cqe_pipeline_init(&pl, &cfg, dlq, stores, n_streams))
+        goto oom;
+    pl_ready = true;
+    for (int i = optind; i < argc; i++)
+        if (read_file(&pl, argv[i], &err))
+            goto fail;
+    if (cqe_dead_letters_flush(dlq, &err))
+        goto fail;
+
+    if (!(merged = cqe_store_new()))
+        goto oom;
+    for (size_t i = 0; i < n_streams; i++)
+        if (cqe_store_merge(merged, stores[i]))
+            goto oom;
+    if (!as_of_text)
+        as_of = (cfg.clock == CQE_CLOCK_WALL || !pl.counts.applied) ? wall_ms() : pl.counts.max_ts;
+    if (!n_periods) {
+        cqe_default_periods(as_of, cfg.utc_offset_min, periods);
+        n_periods = 3;
+    }
+    if (!(view = cqe_view_build(merged, &cfg, &err)))
+        goto fail;
+    struct cqe_emit_options eo = {periods, n_periods, as_of,
+                                  {pl.counts.applied, pl.counts.dead_letters, pl.counts.duplicates, 0},
+                                  NULL, services, services};
+    if (table ? cqe_table_print(view, &model, &eo, stdout, &err)
+              : cqe_emit_records(view, &model, &eo, print_record, NULL, &err))
+        goto fail;
+    print_counts(&pl.counts, !quiet);
+    status = 0;
+    goto out;
+oom:
+    cqe_err_set(&err, CQE_ENOMEM, "out of memory");
+fail:
+    fprintf(stderr, "replay: %s\n", err.msg);
+out:
+    fflush(stdout);
+    cqe_view_free(view);
+    if (pl_ready)
+        cqe_pipeline_fini(&pl);
+    cqe_store_free(merged);
+    for (size_t i = 0; i < n_streams; i++)
+        cqe_store_free(stores[i]);
+    cqe_dead_letters_close(dlq, NULL);
+    if (model_loaded)
+        cqe_model_fini(&model);
+    cqe_config_fini(&cfg);
+    return status;
 }

@@ -1,0 +1,49 @@
+/* Processors: each event family turns a decoded event into order-free store updates
+ * (see store.h). The keys each family writes are listed in docs/state.md. Processors
+ * include only the event, config and store headers. */
+#ifndef CQE_APPLY_H
+#define CQE_APPLY_H
+
+#include "config.h"
+#include "event.h"
+#include "state_key.h"
+#include "store.h"
+
+/* Fixed-point scale of utilization sums: 1e-12 of a ratio, so sums are exact integers. */
+#define CQE_FIXED_SCALE 1e12
+
+struct cqe_apply_ctx {
+    struct cqe_store *store;      /* borrowed */
+    const struct cqe_config *cfg; /* borrowed */
+    struct cqe_kb key, field, rec; /* scratch, owned */
+};
+
+/* ctx borrows store and cfg; release scratch with cqe_apply_fini. */
+void cqe_apply_init(struct cqe_apply_ctx *ctx, struct cqe_store *store,
+                    const struct cqe_config *cfg);
+void cqe_apply_fini(struct cqe_apply_ctx *ctx);
+
+/* Applies one valid event. Returns 0 or CQE_ENOMEM. */
+int cqe_apply_event(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+
+/* One per family (processors/<family>.c). */
+int cqe_apply_incident(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_maintenance(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_ticket(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_survey(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_backup(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_drill(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_vuln(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_migration(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_audit(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+int cqe_apply_asset(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
+
+/* Helpers shared by the families: the month bucket of ev->ts, and store calls on the
+ * scratch key/field buffers. */
+int64_t cqe_apply_month(const struct cqe_apply_ctx *ctx, int64_t ts);
+int cqe_apply_sum(struct cqe_apply_ctx *ctx, const char *field, __int128 delta);
+int cqe_apply_set(struct cqe_apply_ctx *ctx, const char *member, size_t n);
+
+#endif

@@ -1,0 +1,197 @@
+/* Availability of one service in one period (semantics.md "Availability"): agreed time
+ * by calendar, maintenance that counts, probe-down minutes and provider-caused incident
+ * activity, integrated as the largest down weight over agreed minus excluded time. */
+#include <stdlib.h>
+
+#include "event.h"
+#include "figures.h"
+
+#define MS_PER_HOUR INT64_C(3600000)
+
+static void agreed_time(const struct cqe_period_eval *pe, const struct cqe_service *sv,
+                        struct cqe_ivl *out)
+{
+    int64_t S = pe->period.start_ms, E = pe->span_end;
+    const struct cqe_config *cfg = pe->view->cfg;
+    if (sv->calendar == CQE_CAL_7X24) {
+        cqe_ivl_push(out, S, E);
+        return;
+    }
+    if (E <= S)
+        return;
+    int off = cfg->utc_offset_min;
+    for (int64_t day = cqe_local_day(S, off); day <= cqe_local_day(E - 1, off); day++) {
+        if (!cqe_config_is_workday(cfg, day))
+            continue;
+        int64_t mid = cqe_local_midnight(day, off);
+        const int64_t hours[2][2] = {{8, 12}, {14, 18}};
+        for (int i = 0; i < 2; i++) {
+            int64_t a = mid + hours[i][0] * MS_PER_HOUR, b = mid + hours[i][1] * MS_PER_HOUR;
+            cqe_ivl_push(out, a > S ? a : S, b < E ? b : E);
+        }
+    }
+}
+
+/* Windows that count for service s (scheduled, not cancelled, announced in time). */
+static void maintenance_time(const struct cqe_period_eval *pe, size_t s, struct cqe_ivl *out)
+{
+    const struct cqe_view *v = pe->view;
+    int64_t notice_ms = v->cfg->maintenance_notice_s * 1000;
+    for (size_t i = 0; i < v->n_win; i++) {
+        const struct cqe_window *w = &v->win[i];
+        if (!w->scheduled || w->latest_ts > w->start - notice_ms)
+            continue;
+        if (w->service == s || (w->service == CQE_NONE && w->provider == v->svc[s].provider))
+            cqe_ivl_push(out, w->start, w->end);
+    }
+    cqe_ivl_normalize(out);
+}
+
+static double impact_factor(const struct cqe_config *cfg, int impact)
+{
+    return impact == CQE_IMPACT_OUTAGE ? 1.0 : impact == CQE_IMPACT_DEGRADED ? cfg->degraded_weight : 0.0;
+}
+
+struct seg {
+    int64_t s, e;
+    double w;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Weighted incident down time outside probe-down minutes, over `counted`. Returns
+ * milliseconds x weight, or -1 on ENOMEM. */
+static double incident_down(const struct cqe_period_eval *pe, size_t s, const struct cqe_ivl *counted,
+                            const struct cqe_ivl *counted_probe)
+{
+    const struct cqe_view *v = pe->view;
+    struct seg *segs = NULL;
+    size_t n = 0, cap = 0;
+    double total = 0;
+    for (size_t k = pe->inc_off[s]; k < pe->inc_off[s + 1]; k++) {
+        const struct cqe_incident *in = &v->inc[pe->inc_order[k]];
+        if (in->cause != CQE_CAUSE_PROVIDER)
+            continue;
+        double w = impact_factor(v->cfg, in->impact) * in->scope;
+        if (w > 1)
+            w = 1;
+        if (w <= 0)
+            continue;
+        for (size_t j = 0; j < in->active.n; j++) {
+            int64_t a = in->active.v[j].s, b = in->active.v[j].e;
+            if (a < pe->period.start_ms)
+                a = pe->period.start_ms;
+            if (b > pe->span_end)
+                b = pe->span_end;
+            if (b <= a)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                struct seg *ns = realloc(segs, cap * sizeof *ns);
+                if (!ns) {
+                    free(segs);
+                    return -1;
+                }
+                segs = ns;
+            }
+            segs[n++] = (struct seg){a, b, w};
+        }
+    }
+    if (!n)
+        return 0;
+    int64_t *bounds = malloc(2 * n * sizeof *bounds);
+    if (!bounds) {
+        free(segs);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bounds[2 * i] = segs[i].s;
+        bounds[2 * i + 1] = segs[i].e;
+    }
+    qsort(bounds, 2 * n, sizeof *bounds, cmp_i64);
+    for (size_t i = 0; i + 1 < 2 * n; i++) {
+        int64_t a = bounds[i], b = bounds[i + 1];
+        if (b <= a)
+            continue;
+        double w = 0;
+        for (size_t j = 0; j < n; j++)
+            if (segs[j].s <= a && segs[j].e >= b && segs[j].w > w)
+                w = segs[j].w;
+        if (w <= 0)
+            continue;
+        int64_t len = cqe_ivl_measure_within(counted, a, b) - cqe_ivl_measure_within(counted_probe, a, b);
+        total += w * (double)len;
+    }
+    free(bounds);
+    free(segs);
+    return total;
+}
+
+int cqe_fig_service(const struct cqe_period_eval *pe, size_t s, struct cqe_service_figures *out)
+{
+    const struct cqe_view *v = pe->view;
+    const struct cqe_service *sv = &v->svc[s];
+    int64_t S = pe->period.start_ms, E = pe->span_end;
+    struct cqe_ivl agreed = {0}, maint = {0}, excluded = {0}, counted = {0}, probe = {0},
+                   counted_probe = {0};
+    int rc = 0;
+
+    out->service = s;
+    agreed_time(pe, sv, &agreed);
+    maintenance_time(pe, s, &maint);
+    cqe_ivl_intersect(&agreed, &maint, &excluded);
+    cqe_ivl_subtract(&agreed, &maint, &counted);
+
+    int64_t minutes_with_data = 0;
+    out->probe_down_minutes = 0;
+    for (size_t i = 0; i < sv->n_pm; i++) {
+        const struct cqe_probe_minute *m = &sv->pm[i];
+        int64_t a = m->minute * 60000;
+        bool down = m->fail > m->ok; /* more than half failed */
+        if (down)
+            cqe_ivl_push(&probe, a, a + 60000);
+        if (a >= S && a < E) {
+            minutes_with_data++;
+            out->probe_down_minutes += down;
+        }
+    }
+    cqe_ivl_normalize(&probe);
+    cqe_ivl_intersect(&counted, &probe, &counted_probe);
+
+    double inc_ms = incident_down(pe, s, &counted, &counted_probe);
+    if (inc_ms < 0 || agreed.oom || maint.oom || excluded.oom || counted.oom || probe.oom ||
+        counted_probe.oom) {
+        rc = CQE_ENOMEM;
+        goto out;
+    }
+    out->agreed_s = (double)cqe_ivl_measure(&agreed) / 1000.0;
+    out->maintenance_s = (double)cqe_ivl_measure(&excluded) / 1000.0;
+    out->downtime_s = ((double)cqe_ivl_measure(&counted_probe) + inc_ms) / 1000.0;
+    double denom = out->agreed_s - out->maintenance_s;
+    out->availability.has = denom > 0;
+    out->availability.v = denom > 0 ? 1.0 - out->downtime_s / denom : 0;
+    out->sla_met = out->availability.has && out->availability.v >= sv->target - 1e-12;
+
+    int64_t span_minutes = E > S ? (E - S + 59999) / 60000 : 0;
+    out->probe_coverage.has = sv->has_probe && span_minutes > 0;
+    out->probe_coverage.v = out->probe_coverage.has ? (double)minutes_with_data / (double)span_minutes : 0;
+
+    out->incidents = 0;
+    for (size_t k = pe->inc_off[s]; k < pe->inc_off[s + 1]; k++) {
+        const struct cqe_incident *in = &v->inc[pe->inc_order[k]];
+        if (in->has_open && in->open_ts >= S && in->open_ts < pe->period.end_ms)
+            out->incidents++;
+    }
+out:
+    cqe_ivl_free(&agreed);
+    cqe_ivl_free(&maint);
+    cqe_ivl_free(&excluded);
+    cqe_ivl_free(&counted);
+    cqe_ivl_free(&probe);
+    cqe_ivl_free(&counted_probe);
+    return rc;
+}

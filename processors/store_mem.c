@@ -1,0 +1,287 @@
+/* The in-memory state store: an open-addressing hash table of cells. Used directly by
+ * replay, as the per-flush delta buffer of the Redis store, and as the merged view
+ * that figures are computed from. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "store.h"
+
+struct node {
+    struct cqe_cell cell;
+    uint64_t hash;
+    char *reg_buf; /* owned: reg_id then reg_val */
+    char text[];   /* key '\0' field '\0' */
+};
+
+struct cqe_store {
+    struct node **slots;
+    size_t cap; /* power of two */
+    size_t count;
+    size_t bytes;
+};
+
+static uint64_t hash_cell(const char *k, size_t kl, const char *f, size_t fl, int op)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)op;
+    for (size_t i = 0; i < kl; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (size_t i = 0; i < fl; i++)
+        h = (h ^ (unsigned char)f[i]) * 1099511628211ULL;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+struct cqe_store *cqe_store_new(void)
+{
+    struct cqe_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cap = 1024;
+    s->slots = calloc(s->cap, sizeof *s->slots);
+    if (!s->slots) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cqe_store_clear(struct cqe_store *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slots[i]) {
+            free(s->slots[i]->reg_buf);
+            free(s->slots[i]);
+            s->slots[i] = NULL;
+        }
+    }
+    s->count = 0;
+    s->bytes = 0;
+}
+
+void cqe_store_free(struct cqe_store *s)
+{
+    if (!s)
+        return;
+    cqe_store_clear(s);
+    free(s->slots);
+    free(s);
+}
+
+static int grow(struct cqe_store *s)
+{
+    size_t ncap = s->cap * 2;
+    struct node **ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return CQE_ENOMEM;
+    for (size_t i = 0; i < s->cap; i++) {
+        struct node *n = s->slots[i];
+        if (!n)
+            continue;
+        size_t j = n->hash & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = n;
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->cap = ncap;
+    return 0;
+}
+
+static struct node **find_slot(const struct cqe_store *s, const char *k, size_t kl, const char *f,
+                               size_t fl, enum cqe_cell_op op, uint64_t h)
+{
+    size_t j = h & (s->cap - 1);
+    for (;;) {
+        struct node *n = s->slots[j];
+        if (!n)
+            return &s->slots[j];
+        if (n->hash == h && n->cell.op == op && n->cell.key_len == kl && n->cell.field_len == fl &&
+            !memcmp(n->cell.key, k, kl) && !memcmp(n->cell.field, f, fl))
+            return &s->slots[j];
+        j = (j + 1) & (s->cap - 1);
+    }
+}
+
+/* Returns the cell for (key, field, op), created zeroed when absent; NULL on ENOMEM. */
+static struct cqe_cell *cell_get(struct cqe_store *s, const char *k, size_t kl, const char *f,
+                                 size_t fl, enum cqe_cell_op op, int *created)
+{
+    uint64_t h = hash_cell(k, kl, f, fl, op);
+    struct node **slot = find_slot(s, k, kl, f, fl, op, h);
+    *created = 0;
+    if (*slot)
+        return &(*slot)->cell;
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        if (grow(s))
+            return NULL;
+        slot = find_slot(s, k, kl, f, fl, op, h);
+    }
+    struct node *n = calloc(1, sizeof *n + kl + fl + 2);
+    if (!n)
+        return NULL;
+    memcpy(n->text, k, kl);
+    memcpy(n->text + kl + 1, f, fl);
+    n->cell.key = n->text;
+    n->cell.key_len = kl;
+    n->cell.field = n->text + kl + 1;
+    n->cell.field_len = fl;
+    n->cell.op = op;
+    n->hash = h;
+    *slot = n;
+    s->count++;
+    s->bytes += sizeof *n + kl + fl + 2 + 16;
+    *created = 1;
+    return &n->cell;
+}
+
+int cqe_store_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  __int128 delta)
+{
+    int created;
+    struct cqe_cell *c = cell_get(s, key, klen, field, flen, CQE_OP_SUM, &created);
+    if (!c)
+        return CQE_ENOMEM;
+    c->sum += delta;
+    return 0;
+}
+
+static int minmax(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
+                  const char *field, size_t flen, double v)
+{
+    int created;
+    struct cqe_cell *c = cell_get(s, key, klen, field, flen, op, &created);
+    if (!c)
+        return CQE_ENOMEM;
+    if (created || (op == CQE_OP_MAX ? v > c->d : v < c->d))
+        c->d = v;
+    return 0;
+}
+
+int cqe_store_max(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  double v)
+{
+    return minmax(s, CQE_OP_MAX, key, klen, field, flen, v);
+}
+
+int cqe_store_min(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  double v)
+{
+    return minmax(s, CQE_OP_MIN, key, klen, field, flen, v);
+}
+
+int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const char *member,
+                      size_t mlen)
+{
+    int created;
+    return cell_get(s, key, klen, member, mlen, CQE_OP_SET, &created) ? 0 : CQE_ENOMEM;
+}
+
+/* <0, 0, >0 comparing (ts, id) pairs, id by bytes then length. */
+static int cmp_ts_id(int64_t ts1, const char *id1, size_t l1, int64_t ts2, const char *id2,
+                     size_t l2)
+{
+    if (ts1 != ts2)
+        return ts1 < ts2 ? -1 : 1;
+    int c = memcmp(id1, id2, l1 < l2 ? l1 : l2);
+    if (c)
+        return c;
+    return l1 < l2 ? -1 : l1 > l2;
+}
+
+int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
+                  const char *field, size_t flen, int64_t ts, const char *id, size_t idlen,
+                  const char *val, size_t vlen)
+{
+    int created;
+    struct cqe_cell *c = cell_get(s, key, klen, field, flen, op, &created);
+    if (!c)
+        return CQE_ENOMEM;
+    if (!created) {
+        int cmp = cmp_ts_id(ts, id, idlen, c->reg_ts, c->reg_id, c->reg_id_len);
+        if (op == CQE_OP_REG_MIN ? cmp >= 0 : cmp <= 0)
+            return 0;
+    }
+    struct node *n = (struct node *)((char *)c - offsetof(struct node, cell));
+    char *buf = malloc(idlen + vlen + 2);
+    if (!buf)
+        return CQE_ENOMEM;
+    memcpy(buf, id, idlen);
+    buf[idlen] = 0;
+    memcpy(buf + idlen + 1, val, vlen);
+    buf[idlen + 1 + vlen] = 0;
+    if (n->reg_buf)
+        s->bytes -= n->cell.reg_id_len + n->cell.reg_val_len + 2;
+    free(n->reg_buf);
+    n->reg_buf = buf;
+    s->bytes += idlen + vlen + 2;
+    c->reg_ts = ts;
+    c->reg_id = buf;
+    c->reg_id_len = idlen;
+    c->reg_val = buf + idlen + 1;
+    c->reg_val_len = vlen;
+    return 0;
+}
+
+int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c)
+{
+    switch (c->op) {
+    case CQE_OP_SUM:
+        return cqe_store_add(s, c->key, c->key_len, c->field, c->field_len, c->sum);
+    case CQE_OP_MAX:
+    case CQE_OP_MIN:
+        return minmax(s, c->op, c->key, c->key_len, c->field, c->field_len, c->d);
+    case CQE_OP_SET:
+        return cqe_store_set_add(s, c->key, c->key_len, c->field, c->field_len);
+    case CQE_OP_REG_MIN:
+    case CQE_OP_REG_MAX:
+        return cqe_store_reg(s, c->op, c->key, c->key_len, c->field, c->field_len, c->reg_ts,
+                             c->reg_id, c->reg_id_len, c->reg_val, c->reg_val_len);
+    }
+    return CQE_EINVAL;
+}
+
+static int merge_one(const struct cqe_cell *c, void *arg)
+{
+    return cqe_store_apply_cell(arg, c);
+}
+
+int cqe_store_merge(struct cqe_store *dst, const struct cqe_store *src)
+{
+    return cqe_store_each(src, merge_one, dst);
+}
+
+int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg),
+                   void *arg)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->slots[i])
+            continue;
+        int rc = fn(&s->slots[i]->cell, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+size_t cqe_store_cells(const struct cqe_store *s)
+{
+    return s->count;
+}
+
+size_t cqe_store_bytes(const struct cqe_store *s)
+{
+    return s->bytes + s->cap * sizeof *s->slots;
+}
+
+const struct cqe_cell *cqe_store_get(const struct cqe_store *s, const char *key, size_t klen,
+                                     const char *field, size_t flen, enum cqe_cell_op op)
+{
+    uint64_t h = hash_cell(key, klen, field, flen, op);
+    struct node **slot = find_slot(s, key, klen, field, flen, op, h);
+    return *slot ? &(*slot)->cell : NULL;
+}

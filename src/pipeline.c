@@ -1,0 +1,79 @@
+/* Decode → dedup → apply for one stream (see pipeline.h). */
+#include "pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+
+int cqe_pipeline_init(struct cqe_pipeline *pl, const struct cqe_config *cfg, struct cqe_dead_letters *dlq,
+                      struct cqe_store **stores, size_t n_stores)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->cfg = cfg;
+    pl->dlq = dlq;
+    pl->stores = stores;
+    pl->n_stores = n_stores;
+    pl->dedup = cqe_dedup_new((size_t)cfg->dedup_window);
+    pl->apply = calloc(n_stores, sizeof *pl->apply);
+    if (!pl->dedup || !pl->apply) {
+        cqe_pipeline_fini(pl);
+        return CQE_ENOMEM;
+    }
+    for (size_t i = 0; i < n_stores; i++)
+        cqe_apply_init(&pl->apply[i], stores[i], cfg);
+    return 0;
+}
+
+void cqe_pipeline_fini(struct cqe_pipeline *pl)
+{
+    for (size_t i = 0; pl->apply && i < pl->n_stores; i++)
+        cqe_apply_fini(&pl->apply[i]);
+    free(pl->apply);
+    cqe_dedup_free(pl->dedup);
+    pl->apply = NULL;
+    pl->dedup = NULL;
+}
+
+static int dead_letter(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *o,
+                       int reason, const char *detail, int64_t now_ms, struct cqe_err *err)
+{
+    pl->counts.dead_letters++;
+    if (reason > 0 && reason < CQE_R__COUNT)
+        pl->counts.by_reason[reason]++;
+    if (!pl->dlq)
+        return 0;
+    return cqe_dead_letters_write(pl->dlq, o, reason, detail, buf, n, now_ms, err);
+}
+
+int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *origin,
+                      int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err)
+{
+    pl->counts.read++;
+    if (reason_hint != CQE_R_NONE)
+        return dead_letter(pl, buf, n, origin, reason_hint, detail, now_ms, err);
+    struct cqe_event ev;
+    struct cqe_err derr;
+    memset(&ev, 0, sizeof ev);
+    if (cqe_decode(buf, n, pl->cfg->max_message_bytes, &ev, &derr)) {
+        cqe_event_clear(&ev);
+        return dead_letter(pl, buf, n, origin, derr.code, derr.msg, now_ms, err);
+    }
+    int rc = 0;
+    if (cqe_dedup_seen(pl->dedup, ev.id.p, ev.id.n)) {
+        pl->counts.duplicates++;
+        goto out;
+    }
+    size_t k = (size_t)(pl->counts.applied % (int64_t)pl->n_stores);
+    if ((rc = cqe_apply_event(&pl->apply[k], &ev)) || (rc = cqe_dedup_remember(pl->dedup, ev.id.p, ev.id.n))) {
+        cqe_err_set(err, rc, "out of memory applying an event");
+        goto out;
+    }
+    pl->counts.applied++;
+    pl->counts.by_type[ev.type]++;
+    if (ev.ts > pl->counts.max_ts)
+        pl->counts.max_ts = ev.ts;
+out:
+    cqe_event_clear(&ev);
+    return rc;
+}
