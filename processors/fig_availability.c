@@ -195,3 +195,25 @@ out:
     cqe_ivl_free(&counted_probe);
     return rc;
 }
+
+double cqe_fig_incident_downtime(const struct cqe_period_eval *pe, size_t i)
+{
+    const struct cqe_view *v = pe->view;
+    const struct cqe_incident *in = &v->inc[i];
+    if (in->service == CQE_NONE || in->cause != CQE_CAUSE_PROVIDER)
+        return 0;
+    double w = impact_factor(v->cfg, in->impact) * in->scope;
+    if (w <= 0)
+        return 0;
+    struct cqe_ivl agreed = {0}, maint = {0}, counted = {0}, both = {0};
+    agreed_time(pe, &v->svc[in->service], &agreed);
+    maintenance_time(pe, in->service, &maint);
+    cqe_ivl_subtract(&agreed, &maint, &counted);
+    cqe_ivl_intersect(&counted, &in->active, &both);
+    double s = (w > 1 ? 1 : w) * (double)cqe_ivl_measure(&both) / 1000.0;
+    cqe_ivl_free(&agreed);
+    cqe_ivl_free(&maint);
+    cqe_ivl_free(&counted);
+    cqe_ivl_free(&both);
+    return s;
+}

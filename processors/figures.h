@@ -112,6 +112,10 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target,
                         struct cqe_target_figures *out);
 int cqe_fig_assets(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 
+/* Down time (s) one incident causes on its own in the period: its weight over its
+ * service's agreed time outside maintenance (overlaps with others not merged). */
+double cqe_fig_incident_downtime(const struct cqe_period_eval *pe, size_t incident);
+
 /* True when month index m lies in the period. */
 bool cqe_period_has_month(const struct cqe_period *p, int64_t m);
 /* Survey score (C1 formula) over SV aggregates matching target/dept filters. */

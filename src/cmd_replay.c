@@ -9,8 +9,7 @@
 #include <time.h>
 
 #include "commands.h"
-#include "line_reader.h"
-#include "pipeline.h"
+#include "replay_load.h"
 #include "snapshots.h"
 #include "table.h"
 #include "timeutil.h"
@@ -35,13 +34,6 @@ static void usage(FILE *f)
             "  --quiet              no counts on stderr except the summary line\n");
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int print_record(void *record, void *arg)
 {
     (void)arg;
@@ -52,65 +44,6 @@ static int print_record(void *record, void *arg)
     fputc('\n', stdout);
     free(s);
     return 0;
-}
-
-static int read_file(struct cqe_pipeline *pl, const char *path, struct cqe_err *err)
-{
-    struct cqe_line_reader *r = NULL;
-    int rc = cqe_line_reader_open(path, (size_t)pl->cfg->max_message_bytes, &r, err);
-    if (rc)
-        return rc;
-    struct cqe_line line;
-    while ((rc = cqe_line_reader_next(r, &line, err)) == 1) {
-        struct cqe_origin o = {.file = path, .line = line.line_no};
-        char detail[160];
-        int hint = CQE_R_NONE;
-        if (line.status == CQE_LINE_TOO_LARGE) {
-            hint = CQE_R_TOO_LARGE;
-            snprintf(detail, sizeof detail, "message of %llu bytes exceeds max_message_bytes %lld",
-                     (unsigned long long)line.total, (long long)pl->cfg->max_message_bytes);
-        } else if (line.status == CQE_LINE_TRUNCATED) {
-            hint = CQE_R_JSON_SYNTAX;
-            snprintf(detail, sizeof detail, "input ends inside a zstd frame: the file is truncated");
-        }
-        rc = cqe_pipeline_feed(pl, line.p, line.n, &o, hint, detail, wall_ms(), err);
-        if (rc)
-            break;
-    }
-    cqe_line_reader_close(r);
-    return rc < 0 ? rc : 0;
-}
-
-static void print_counts(const struct cqe_pipeline_counts *c, bool human)
-{
-    json_t *o = json_object(), *bt = json_object(), *br = json_object();
-    json_object_set_new(o, "kind", json_string("replay_summary"));
-    json_object_set_new(o, "lines", json_integer(c->read));
-    json_object_set_new(o, "applied", json_integer(c->applied));
-    json_object_set_new(o, "duplicates", json_integer(c->duplicates));
-    json_object_set_new(o, "dead_letters", json_integer(c->dead_letters));
-    for (int t = 0; t < CQE_T__COUNT; t++)
-        json_object_set_new(bt, cqe_type_name(t), json_integer(c->by_type[t]));
-    for (int r = 1; r < CQE_R__COUNT; r++)
-        if (c->by_reason[r])
-            json_object_set_new(br, cqe_reason_name(r), json_integer(c->by_reason[r]));
-    json_object_set_new(o, "by_type", bt);
-    json_object_set_new(o, "dead_by_reason", br);
-    if (human) {
-        fprintf(stderr, "replay: %lld lines read: %lld applied, %lld duplicates, %lld dead letters\n",
-                (long long)c->read, (long long)c->applied, (long long)c->duplicates, (long long)c->dead_letters);
-        for (int t = 0; t < CQE_T__COUNT; t++)
-            if (c->by_type[t])
-                fprintf(stderr, "  %-12s %lld\n", cqe_type_name(t), (long long)c->by_type[t]);
-        for (int r = 1; r < CQE_R__COUNT; r++)
-            if (c->by_reason[r])
-                fprintf(stderr, "  dead letter %-20s %lld\n", cqe_reason_name(r), (long long)c->by_reason[r]);
-    }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        fprintf(stderr, "%s\n", s);
-    free(s);
-    json_decref(o);
 }
 
 int cqe_cmd_replay(int argc, char **argv)
@@ -167,13 +100,12 @@ int cqe_cmd_replay(int argc, char **argv)
     struct cqe_config cfg;
     struct cqe_model model;
     struct cqe_err err = {0};
-    struct cqe_dead_letters *dlq = NULL;
-    struct cqe_store *stores[MAX_STREAMS] = {0}, *merged = NULL;
-    struct cqe_pipeline pl;
+    struct cqe_store *merged = NULL;
+    struct cqe_pipeline_counts counts;
     struct cqe_view *view = NULL;
     struct cqe_period periods[MAX_PERIODS];
     int status = 1;
-    bool model_loaded = false, pl_ready = false;
+    bool model_loaded = false;
 
     cqe_config_defaults(&cfg);
     if (config_path && cqe_config_load(&cfg, config_path, &err))
@@ -194,27 +126,10 @@ int cqe_cmd_replay(int argc, char **argv)
                     as_of_text);
         goto fail;
     }
-    if (cqe_dead_letters_open(dlq_path, cfg.utc_offset_min, &dlq, &err))
+    if (cqe_replay_load(&cfg, argv + optind, argc - optind, dlq_path, n_streams, &merged, &counts, &err))
         goto fail;
-    for (size_t i = 0; i < n_streams; i++)
-        if (!(stores[i] = cqe_store_new()))
-            goto oom;
-    if (cqe_pipeline_init(&pl, &cfg, dlq, stores, n_streams))
-        goto oom;
-    pl_ready = true;
-    for (int i = optind; i < argc; i++)
-        if (read_file(&pl, argv[i], &err))
-            goto fail;
-    if (cqe_dead_letters_flush(dlq, &err))
-        goto fail;
-
-    if (!(merged = cqe_store_new()))
-        goto oom;
-    for (size_t i = 0; i < n_streams; i++)
-        if (cqe_store_merge(merged, stores[i]))
-            goto oom;
     if (!as_of_text)
-        as_of = (cfg.clock == CQE_CLOCK_WALL || !pl.counts.applied) ? wall_ms() : pl.counts.max_ts;
+        as_of = (cfg.clock == CQE_CLOCK_WALL || !counts.applied) ? cqe_wall_ms() : counts.max_ts;
     if (!n_periods) {
         cqe_default_periods(as_of, cfg.utc_offset_min, periods);
         n_periods = 3;
@@ -222,27 +137,20 @@ int cqe_cmd_replay(int argc, char **argv)
     if (!(view = cqe_view_build(merged, &cfg, &err)))
         goto fail;
     struct cqe_emit_options eo = {periods, n_periods, as_of,
-                                  {pl.counts.applied, pl.counts.dead_letters, pl.counts.duplicates, 0},
+                                  {counts.applied, counts.dead_letters, counts.duplicates, 0},
                                   NULL, services, services};
     if (table ? cqe_table_print(view, &model, &eo, stdout, &err)
               : cqe_emit_records(view, &model, &eo, print_record, NULL, &err))
         goto fail;
-    print_counts(&pl.counts, !quiet);
+    cqe_replay_print_counts(&counts, quiet);
     status = 0;
     goto out;
-oom:
-    cqe_err_set(&err, CQE_ENOMEM, "out of memory");
 fail:
     fprintf(stderr, "replay: %s\n", err.msg);
 out:
     fflush(stdout);
     cqe_view_free(view);
-    if (pl_ready)
-        cqe_pipeline_fini(&pl);
     cqe_store_free(merged);
-    for (size_t i = 0; i < n_streams; i++)
-        cqe_store_free(stores[i]);
-    cqe_dead_letters_close(dlq, NULL);
     if (model_loaded)
         cqe_model_fini(&model);
     cqe_config_fini(&cfg);

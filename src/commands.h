@@ -6,5 +6,7 @@
 int cqe_cmd_replay(int argc, char **argv);
 int cqe_cmd_check_config(int argc, char **argv);
 int cqe_cmd_gen(int argc, char **argv);
+int cqe_cmd_report(int argc, char **argv);
+int cqe_cmd_decode(int argc, char **argv);
 
 #endif

@@ -13,7 +13,9 @@ struct command {
 static const struct command commands[] = {
     {"replay", cqe_cmd_replay, "replay NDJSON(.zst) event files; print counts and snapshots"},
     {"check-config", cqe_cmd_check_config, "validate a configuration file without running"},
+    {"report", cqe_cmd_report, "write the evaluation report of a period (Markdown and JSON)"},
     {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
+    {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make bench`: builds the benchmark binaries and measures, on one pinned core, the
+# decoder and processors against the raw Jansson parse rate on the same bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=build/rel/cloudqe
+OUT=${BENCH_DIR:-build/bench}
+mkdir -p "$OUT"
+PKG="$(pkg-config --cflags --libs rdkafka jansson libzstd hiredis)"
+cc -std=c11 -D_DEFAULT_SOURCE -O2 -g -Isrc -Iingest -Iprocessors -Isinks bench/bench_decode.c \
+    build/rel/libcqe.a $PKG -lm -lpthread -o "$OUT/bench_decode"
+CPU=${BENCH_CPU:-1}
+echo "== decode / processors, one core (taskset -c $CPU)"
+# a mix of every type at ~300 bytes: few resources so metrics do not swamp the rest
+"$BIN" gen --seed 11 --days 3 --vms 40 --hosts 4 --services 200 --bad-share 0 --dup-share 0 \
+    --late-share 0 --out "$OUT/mix.ndjson" 2>/dev/null
+taskset -c "$CPU" "$OUT/bench_decode" "$OUT/mix.ndjson" 3
+echo "== metric-heavy (a generated day of 2,000 VMs every 5 minutes)"
+"$BIN" gen --seed 12 --days 1 --vms 2000 --hosts 100 --bad-share 0 --dup-share 0 --late-share 0 \
+    --out "$OUT/metrics.ndjson" 2>/dev/null
+taskset -c "$CPU" "$OUT/bench_decode" "$OUT/metrics.ndjson" 2

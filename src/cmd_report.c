@@ -1,0 +1,343 @@
+/* `cloudqe report`: the evaluation report of one period (normally a year) as Markdown and
+ * JSON: per provider and for the platform, the indicator tree with values, points and
+ * weights, the grade, any veto, what was not evaluable and why, the incidents that cost
+ * most downtime and the services that missed their SLA. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "replay_load.h"
+#include "snapshots.h"
+#include "timeutil.h"
+
+#define TOP_INCIDENTS 10
+
+static const char *why_not(const char *leaf)
+{
+    static const char *const reasons[][2] = {
+        {"A1.1", "no service in scope with agreed time outside maintenance"},
+        {"A1.2", "no service in scope for this target"},
+        {"A2.1", "no incident answered or overdue (pending ones are left out)"},
+        {"A2.2", "no incident recovered or overdue (pending ones are left out)"},
+        {"A2.3", "no ticket closed or overdue (pending ones are left out)"},
+        {"A3.1", "no backup events in the period"},
+        {"A3.2", "no service with backup events in the period"},
+        {"A3.3", "no DR drill planned, and none required for this period"},
+        {"A4.1", "no emergency drill planned, and none required for this period"},
+        {"A4.2", "no vulnerability fixed or overdue (pending ones are left out)"},
+        {"A5.1", "no service with evaluable availability"},
+        {"A5.2", "no migration done in the period"},
+        {"A5.3", "no audited operation in the period"},
+        {"B1.1", "no CPU samples"},
+        {"B1.2", "no memory samples"},
+        {"B1.3", "no vm with CPU samples"},
+        {"B2", "no storage samples"},
+        {"B3", "no bandwidth samples"},
+        {"B4.1", "no server asset active at the end of the observed span"},
+        {"B4.2", "no system-software asset active at the end of the observed span"},
+        {"C1", "no survey answer on a configured dimension"},
+        {"C2", "no ticket follow-up feedback"},
+        {"C3", "no ticket opened in the period"},
+    };
+    for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
+        if (!strcmp(reasons[i][0], leaf))
+            return reasons[i][1];
+    return "no data";
+}
+
+struct cost {
+    size_t incident;
+    double downtime_s;
+};
+
+static int by_cost(const void *a, const void *b)
+{
+    const struct cost *x = a, *y = b;
+    return (x->downtime_s < y->downtime_s) - (x->downtime_s > y->downtime_s);
+}
+
+/* Adds "top_incidents" and "sla_missed" for a target to the JSON record. */
+static int add_details(const struct cqe_period_eval *pe, size_t target, json_t *rec)
+{
+    const struct cqe_view *v = pe->view;
+    struct cost *c = calloc(v->incident_ids.n ? v->incident_ids.n : 1, sizeof *c);
+    if (!c)
+        return CQE_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < v->incident_ids.n; i++) {
+        const struct cqe_incident *in = &v->inc[i];
+        if (!in->has_open || in->service == CQE_NONE ||
+            (target != CQE_NONE && v->svc[in->service].provider != target))
+            continue;
+        double d = cqe_fig_incident_downtime(pe, i);
+        if (d > 0)
+            c[n++] = (struct cost){i, d};
+    }
+    qsort(c, n, sizeof *c, by_cost);
+    json_t *top = json_array();
+    for (size_t k = 0; k < n && k < TOP_INCIDENTS; k++) {
+        const struct cqe_incident *in = &v->inc[c[k].incident];
+        char open[48];
+        cqe_time_format(in->open_ts, v->cfg->utc_offset_min, open, sizeof open);
+        json_t *o = json_object();
+        json_object_set_new(o, "incident", json_string(v->incident_ids.keys[c[k].incident]));
+        json_object_set_new(o, "service", json_string(v->services.keys[in->service]));
+        json_object_set_new(o, "severity", json_integer(in->severity));
+        json_object_set_new(o, "opened", json_string(open));
+        json_object_set_new(o, "downtime_s", json_real(c[k].downtime_s));
+        json_array_append_new(top, o);
+    }
+    free(c);
+    json_object_set_new(rec, "top_incidents", top);
+    json_t *missed = json_array();
+    for (size_t i = 0; i < pe->n_svc; i++) {
+        const struct cqe_service_figures *f = &pe->svc[i];
+        const struct cqe_service *sv = &v->svc[f->service];
+        if (!f->availability.has || f->sla_met || (target != CQE_NONE && sv->provider != target))
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "service", json_string(v->services.keys[f->service]));
+        json_object_set_new(o, "availability", json_real(f->availability.v));
+        json_object_set_new(o, "target", json_real(sv->target));
+        json_object_set_new(o, "downtime_s", json_real(f->downtime_s));
+        json_array_append_new(missed, o);
+    }
+    json_object_set_new(rec, "sla_missed", missed);
+    json_t *why = json_object();
+    size_t k;
+    json_t *leaf;
+    json_array_foreach(json_object_get(rec, "not_evaluable"), k, leaf)
+        json_object_set_new(why, json_string_value(leaf), json_string(why_not(json_string_value(leaf))));
+    json_object_set_new(rec, "not_evaluable_why", why);
+    return 0;
+}
+
+static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
+{
+    json_t *o = json_object_get(ind, n->id);
+    json_t *val = json_object_get(o, "value"), *sc = json_object_get(o, "score");
+    char value[32] = "", points[32] = "—";
+    if (json_is_number(val))
+        snprintf(value, sizeof value, "%.4f", json_number_value(val));
+    else if (!n->n_children)
+        snprintf(value, sizeof value, "不可评 n/a");
+    if (json_is_number(sc))
+        snprintf(points, sizeof points, "%.2f", json_number_value(sc));
+    fprintf(f, "| %*s%s %s (%s) | %s | %s | %g |\n", depth * 2, "", n->id, n->name, n->en, value, points,
+            n->weight);
+    for (size_t i = 0; i < n->n_children; i++)
+        md_node(f, ind, &n->children[i], depth + 1);
+}
+
+static void md_target(FILE *f, const struct cqe_model *m, json_t *rec)
+{
+    json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
+    fprintf(f, "\n## %s\n\n", json_string_value(json_object_get(rec, "target")));
+    if (json_is_number(score))
+        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**\n\n", json_number_value(score),
+                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")));
+    else
+        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**\n\n",
+                json_is_string(grade) ? json_string_value(grade) : "none");
+    json_t *veto = json_object_get(rec, "veto");
+    size_t i;
+    json_t *x;
+    if (json_array_size(veto)) {
+        fprintf(f, "一票否决 Veto: the grade is %s whatever the score, because of:", json_string_value(grade));
+        json_array_foreach(veto, i, x) fprintf(f, " `%s`", json_string_value(x));
+        fprintf(f, "\n\n");
+    }
+    fprintf(f, "| 指标 Indicator | Value | Points | Weight |\n|---|---:|---:|---:|\n");
+    for (size_t k = 0; k < m->root.n_children; k++)
+        md_node(f, json_object_get(rec, "indicators"), &m->root.children[k], 0);
+    json_t *why = json_object_get(rec, "not_evaluable_why");
+    if (json_object_size(why)) {
+        fprintf(f, "\n不可评指标 Not evaluable (weights re-normalised over the rest):\n\n");
+        const char *k;
+        json_object_foreach(why, k, x) fprintf(f, "- %s: %s\n", k, json_string_value(x));
+    }
+    json_t *top = json_object_get(rec, "top_incidents");
+    fprintf(f, "\n停机最多的故障 Incidents that cost most downtime:\n\n");
+    if (!json_array_size(top))
+        fprintf(f, "none\n");
+    else
+        fprintf(f, "| Incident | Service | Severity | Opened | Downtime (h) |\n|---|---|---:|---|---:|\n");
+    json_array_foreach(top, i, x)
+        fprintf(f, "| %s | %s | %lld | %s | %.2f |\n", json_string_value(json_object_get(x, "incident")),
+                json_string_value(json_object_get(x, "service")),
+                (long long)json_integer_value(json_object_get(x, "severity")),
+                json_string_value(json_object_get(x, "opened")),
+                json_number_value(json_object_get(x, "downtime_s")) / 3600.0);
+    json_t *missed = json_object_get(rec, "sla_missed");
+    fprintf(f, "\n未达SLA的服务 Services that missed their SLA:\n\n");
+    if (!json_array_size(missed))
+        fprintf(f, "none\n");
+    else
+        fprintf(f, "| Service | Availability | Target | Downtime (h) |\n|---|---:|---:|---:|\n");
+    json_array_foreach(missed, i, x)
+        fprintf(f, "| %s | %.5f%% | %.3f%% | %.2f |\n", json_string_value(json_object_get(x, "service")),
+                100 * json_number_value(json_object_get(x, "availability")),
+                100 * json_number_value(json_object_get(x, "target")),
+                json_number_value(json_object_get(x, "downtime_s")) / 3600.0);
+}
+
+struct collect {
+    json_t *targets;
+};
+
+static int collect_record(void *record, void *arg)
+{
+    struct collect *c = arg;
+    json_array_append(c->targets, record);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cloudqe report --period ID [--config C] [--model M] [--as-of T] [--out DIR] FILE...\n"
+               "  writes DIR/report-<period>.md and DIR/report-<period>.json (DIR defaults to .)\n");
+}
+
+int cqe_cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
+                                          {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
+                                          {"out", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *period_id = NULL, *out_dir = ".";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config_path = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'a': as_of_text = optarg; break;
+        case 'p': period_id = optarg; break;
+        case 'o': out_dir = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!period_id || optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct cqe_config cfg;
+    struct cqe_model model;
+    struct cqe_err err = {0};
+    struct cqe_store *merged = NULL;
+    struct cqe_pipeline_counts counts;
+    struct cqe_view *view = NULL;
+    struct cqe_period period;
+    struct cqe_period_eval pe;
+    bool model_loaded = false, pe_ready = false;
+    json_t *doc = NULL;
+    FILE *md = NULL;
+    int status = 1;
+    cqe_config_defaults(&cfg);
+    if (config_path && cqe_config_load(&cfg, config_path, &err))
+        goto fail;
+    if (model_path ? cqe_model_load_file(&model, model_path, &err)
+                   : cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
+        goto fail;
+    model_loaded = true;
+    if (cqe_period_parse(period_id, cfg.utc_offset_min, &period)) {
+        cqe_err_set(&err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_id);
+        goto fail;
+    }
+    int64_t as_of = 0;
+    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
+        cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset", as_of_text);
+        goto fail;
+    }
+    if (cqe_replay_load(&cfg, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
+        goto fail;
+    if (!as_of_text)
+        as_of = (cfg.clock == CQE_CLOCK_WALL || !counts.applied) ? cqe_wall_ms() : counts.max_ts;
+    if (!(view = cqe_view_build(merged, &cfg, &err)))
+        goto fail;
+    struct collect col = {json_array()};
+    struct cqe_emit_options eo = {&period, 1, as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0},
+                                  NULL, false, false};
+    if (cqe_emit_records(view, &model, &eo, collect_record, &col, &err)) {
+        json_decref(col.targets);
+        goto fail;
+    }
+    if (cqe_period_eval_init(&pe, view, &period, as_of)) {
+        json_decref(col.targets);
+        cqe_err_set(&err, CQE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    pe_ready = true;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(col.targets, i, rec) {
+        const char *t = json_string_value(json_object_get(rec, "target"));
+        size_t target = strcmp(t, "platform") ? cqe_strmap_find(&view->providers, t, strlen(t)) : CQE_NONE;
+        if (add_details(&pe, target, rec)) {
+            json_decref(col.targets);
+            cqe_err_set(&err, CQE_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    char as_of_s[48], path[4096];
+    cqe_time_format(as_of, cfg.utc_offset_min, as_of_s, sizeof as_of_s);
+    doc = json_object();
+    json_object_set_new(doc, "kind", json_string("report"));
+    json_object_set_new(doc, "period", json_string(period.id));
+    json_object_set_new(doc, "as_of", json_string(as_of_s));
+    json_object_set_new(doc, "complete", json_boolean(as_of >= period.end_ms));
+    json_object_set_new(doc, "targets", col.targets);
+    snprintf(path, sizeof path, "%s/report-%s.json", out_dir, period.id);
+    if (json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))) {
+        cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/report-%s.md", out_dir, period.id);
+    if (!(md = fopen(path, "w"))) {
+        cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
+        goto fail;
+    }
+    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n", period.id);
+    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period.id, cqe_period_kind_name(period.kind),
+            as_of_s, as_of >= period.end_ms ? "" : " (period not complete: year to date)");
+    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n", (long long)counts.applied,
+            (long long)counts.duplicates, (long long)counts.dead_letters);
+    fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) {
+        json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
+        fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
+                json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
+                json_is_string(g) ? json_string_value(g) : "—");
+    }
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, &model, rec);
+    fprintf(md, "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
+                "unrounded in report-%s.json.\n",
+            period.id);
+    if (fclose(md)) {
+        md = NULL;
+        cqe_err_set(&err, CQE_EIO, "%s: write failed", path);
+        goto fail;
+    }
+    md = NULL;
+    fprintf(stderr, "report: wrote %s/report-%s.md and .json\n", out_dir, period.id);
+    status = 0;
+    goto out;
+fail:
+    fprintf(stderr, "report: %s\n", err.msg);
+out:
+    if (md)
+        fclose(md);
+    json_decref(doc);
+    if (pe_ready)
+        cqe_period_eval_fini(&pe);
+    cqe_view_free(view);
+    cqe_store_free(merged);
+    if (model_loaded)
+        cqe_model_fini(&model);
+    cqe_config_fini(&cfg);
+    return status;
+}
