@@ -31,7 +31,7 @@ struct cqe_redis_conf {
     char *user;          /* ACL user, NULL = default */
     char *password_file; /* secret from a file ... */
     char *password_env;  /* ... or from this environment variable */
-    int db;              /* -1 = from the url / 0 */
+    int db;              /* -1 = none given (use 0); the url's /db when it names one */
 };
 
 struct cqe_config {
@@ -39,6 +39,8 @@ struct cqe_config {
     int utc_offset_min; /* +480 */
     struct cqe_service_conf *services;
     size_t n_services;
+    struct cqe_service_conf **svc_by_id; /* owned array of pointers into services, sorted
+                                            by id (byte order) for cqe_config_service */
     int64_t *holidays; /* local days since epoch, sorted, owned */
     size_t n_holidays;
     int64_t *workdays; /* sorted, owned */
@@ -75,7 +77,8 @@ void cqe_config_defaults(struct cqe_config *cfg);
 
 /* Loads and validates a JSON configuration file over the defaults. Unknown keys and
  * wrong types are refused: err names the file, the JSON path and the rule broken.
- * Returns 0 or CQE_ECONFIG / CQE_EIO / CQE_ENOMEM; on error cfg holds defaults. */
+ * cfg must hold defaults (or be zeroed); what it held is released. Returns 0 or
+ * CQE_ECONFIG / CQE_EIO / CQE_ENOMEM; on error cfg holds defaults. */
 int cqe_config_load(struct cqe_config *cfg, const char *path, struct cqe_err *err);
 
 /* The same from a string (origin names it in messages). */
@@ -85,11 +88,19 @@ int cqe_config_load_string(struct cqe_config *cfg, const char *json, const char 
 /* Releases what cfg owns; safe on a defaulted or zeroed cfg. */
 void cqe_config_fini(struct cqe_config *cfg);
 
-/* Catalog lookup by service id; NULL when absent. Linear map built on load. */
+/* Catalog lookup by service id (n bytes, need not be NUL-terminated); NULL when
+ * absent. Binary search over the index built on load; the result is borrowed. */
 const struct cqe_service_conf *cqe_config_service(const struct cqe_config *cfg,
                                                   const char *id, size_t n);
 
 /* True when local day `days` is worked in the 5x8 calendar (Readings 11). */
 bool cqe_config_is_workday(const struct cqe_config *cfg, int64_t days);
+
+/* Kafka topic of an output role ("snapshots", "alerts", "dead_letters"): the
+ * configured name, else "cloudqe.<role>"; NULL for an unknown role. Borrowed. */
+const char *cqe_config_topic(const struct cqe_config *cfg, const char *role);
+
+/* The i-th input topic (default the single "cloudqe.events"); NULL past the last. */
+const char *cqe_config_input_topic(const struct cqe_config *cfg, size_t i);
 
 #endif

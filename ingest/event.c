@@ -1,0 +1,41 @@
+/* The decoded event's small helpers: releasing what it owns, and the wire names of
+ * reason codes and event types. */
+#include "event.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const reason_names[] = {
+#define CQE_REASON_NAME(name, text) text,
+    CQE_REASON_LIST(CQE_REASON_NAME)
+#undef CQE_REASON_NAME
+};
+
+static const char *const type_names[CQE_T__COUNT] = {
+    "incident", "probe",     "metric", "maintenance", "ticket", "backup",
+    "drill",    "vuln",      "migration", "audit",    "survey", "asset",
+};
+
+const char *cqe_reason_name(enum cqe_reason r)
+{
+    if ((unsigned)r >= (unsigned)CQE_R__COUNT)
+        return "unknown";
+    return reason_names[r];
+}
+
+const char *cqe_type_name(enum cqe_type t)
+{
+    if ((unsigned)t >= (unsigned)CQE_T__COUNT)
+        return "unknown";
+    return type_names[t];
+}
+
+void cqe_event_clear(struct cqe_event *ev)
+{
+    if (!ev)
+        return;
+    json_decref((json_t *)ev->root);
+    free(ev->answers);
+    memset(ev, 0, sizeof *ev);
+}

@@ -1,0 +1,175 @@
+/* `cloudqe snapshot`: reads the state every partition wrote to Redis, merges it into a
+ * memory store and prints the records `cloudqe replay` prints for the same events. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "model.h"
+#include "snapshots.h"
+#include "state_redis.h"
+#include "table.h"
+#include "timeutil.h"
+#include "view.h"
+
+#define MAX_PERIODS 64
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: cloudqe snapshot --state redis://HOST:PORT/DB [OPTIONS]\n"
+            "  --state URL          the Redis state written by `replay --state` (default: the\n"
+            "                       configuration's redis.url); user, password and db come from\n"
+            "                       the configuration (password from a file or the environment)\n"
+            "  --config FILE        configuration (../shared/spec/config.md)\n"
+            "  --model FILE         indicator model; default: the built-in model of model.md\n"
+            "  --target X           only the snapshots of target X (a provider or platform)\n"
+            "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
+            "                       quarter and year holding as_of)\n"
+            "  --as-of TIME         RFC 3339 instant (default: the largest event ts applied)\n"
+            "  --table              a readable table per target instead of NDJSON\n"
+            "  --no-services        omit the service and department records\n");
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int print_record(void *record, void *arg)
+{
+    (void)arg;
+    char *s = cqe_record_dumps(record);
+    if (!s)
+        return CQE_ENOMEM;
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+    return 0;
+}
+
+int cqe_cmd_snapshot(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"state", required_argument, 0, 's'},  {"config", required_argument, 0, 'c'},
+        {"model", required_argument, 0, 'm'},  {"target", required_argument, 0, 'x'},
+        {"period", required_argument, 0, 'p'}, {"as-of", required_argument, 0, 'a'},
+        {"table", no_argument, 0, 't'},        {"no-services", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *state = NULL, *config_path = NULL, *model_path = NULL, *target = NULL,
+               *as_of_text = NULL;
+    const char *period_ids[MAX_PERIODS];
+    size_t n_periods = 0;
+    bool table = false, services = true;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': state = optarg; break;
+        case 'c': config_path = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'x': target = optarg; break;
+        case 'a': as_of_text = optarg; break;
+        case 't': table = true; break;
+        case 'n': services = false; break;
+        case 'p':
+            if (n_periods == MAX_PERIODS) {
+                fprintf(stderr, "snapshot: at most %d --period options\n", MAX_PERIODS);
+                return 2;
+            }
+            period_ids[n_periods++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "snapshot: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+
+    struct cqe_config cfg;
+    struct cqe_model model;
+    struct cqe_err err = {0};
+    struct cqe_redis *r = NULL;
+    struct cqe_store *store = NULL;
+    struct cqe_view *view = NULL;
+    struct cqe_period periods[MAX_PERIODS];
+    struct cqe_redis_counts counts;
+    bool model_loaded = false;
+    int status = 1;
+
+    cqe_config_defaults(&cfg);
+    if (config_path && cqe_config_load(&cfg, config_path, &err))
+        goto fail;
+    if (model_path ? cqe_model_load_file(&model, model_path, &err)
+                   : cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
+        goto fail;
+    model_loaded = true;
+    for (size_t i = 0; i < n_periods; i++) {
+        if (cqe_period_parse(period_ids[i], cfg.utc_offset_min, &periods[i])) {
+            cqe_err_set(&err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
+            goto fail;
+        }
+    }
+    int64_t as_of = 0;
+    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
+        cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
+                    as_of_text);
+        goto fail;
+    }
+    struct cqe_redis_conf rc_conf = cfg.redis;
+    if (state)
+        rc_conf.url = (char *)state;
+    if (!rc_conf.url) {
+        cqe_err_set(&err, CQE_ECONFIG, "no Redis: give --state redis://HOST:PORT/DB or redis.url");
+        goto fail;
+    }
+    if (!(store = cqe_store_new())) {
+        cqe_err_set(&err, CQE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (cqe_redis_connect(&rc_conf, &r, &err) || cqe_redis_load_state(r, CQE_REDIS_NS, store, &err) ||
+        cqe_redis_load_counts(r, CQE_REDIS_NS, &counts, &err))
+        goto fail;
+    cqe_redis_free(r);
+    r = NULL;
+
+    if (!as_of_text) {
+        /* as replay: the largest event ts applied, unless the clock is the wall's */
+        const struct cqe_cell *ts = cqe_store_get(store, "G|ts", 4, "max", 3, CQE_OP_MAX);
+        as_of = (cfg.clock == CQE_CLOCK_WALL || !counts.applied || !ts) ? wall_ms() : (int64_t)ts->d;
+    }
+    if (!n_periods) {
+        cqe_default_periods(as_of, cfg.utc_offset_min, periods);
+        n_periods = 3;
+    }
+    if (!(view = cqe_view_build(store, &cfg, &err)))
+        goto fail;
+    struct cqe_emit_options eo = {periods, n_periods, as_of,
+                                  {counts.applied, counts.dead_letters, counts.duplicates, 0},
+                                  target, services && !target, services && !target};
+    if (table ? cqe_table_print(view, &model, &eo, stdout, &err)
+              : cqe_emit_records(view, &model, &eo, print_record, NULL, &err))
+        goto fail;
+    status = 0;
+    goto out;
+fail:
+    fprintf(stderr, "snapshot: %s\n", err.msg[0] ? err.msg : cqe_strerror(err.code));
+out:
+    fflush(stdout);
+    cqe_view_free(view);
+    cqe_store_free(store);
+    cqe_redis_free(r);
+    if (model_loaded)
+        cqe_model_fini(&model);
+    cqe_config_fini(&cfg);
+    return status;
+}

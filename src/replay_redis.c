@@ -1,0 +1,347 @@
+/* Partitioned, resumable replay into the Redis state store (see replay_redis.h): one
+ * pipeline and one delta store per partition; a partition is flushed with its position
+ * (the global number of its last consumed line) every CQE_REPLAY_FLUSH_EVERY lines. */
+#include "replay_redis.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode.h"
+#include "line_reader.h"
+#include "pipeline.h"
+#include "state_redis.h"
+
+#define MAX_PARTITIONS 1024
+
+struct part {
+    struct cqe_store *delta; /* owned: updates since the last flush */
+    struct cqe_store *stores[1];
+    struct cqe_pipeline pl;
+    bool pl_ready;
+    int64_t pos;   /* lines <= pos are in Redis */
+    int64_t last;  /* last line consumed, not yet flushed when > pos */
+    int64_t since; /* lines consumed since the last flush */
+    struct cqe_pipeline_counts at_flush;
+    /* ids applied since the last flush, packed */
+    char *ids;
+    size_t ids_n, ids_cap;
+    size_t *lens;
+    size_t count, lens_cap;
+};
+
+struct run {
+    const struct cqe_config *cfg;
+    struct cqe_redis *r;
+    struct cqe_dead_letters *dlq;
+    struct part *parts;
+    int n;
+    int64_t flush_every;
+    int64_t consumed, skipped, flushes;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a: stable across runs and machines, as resuming needs. */
+static uint64_t key_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The partition key of events.md: the entity, the resource of a metric, the service of
+ * a probe (the id when absent, so retried copies still meet). */
+static struct cqe_str partition_key(const struct cqe_event *ev)
+{
+    struct cqe_str k = ev->entity;
+    if (ev->type == CQE_T_METRIC)
+        k = ev->resource;
+    else if (ev->type == CQE_T_PROBE)
+        k = ev->service;
+    return k.p ? k : ev->id;
+}
+
+static int remember_id(struct part *p, const char *id, size_t n)
+{
+    if (p->ids_n + n > p->ids_cap) {
+        size_t cap = p->ids_cap ? p->ids_cap : 4096;
+        while (cap < p->ids_n + n)
+            cap *= 2;
+        char *b = realloc(p->ids, cap);
+        if (!b)
+            return CQE_ENOMEM;
+        p->ids = b;
+        p->ids_cap = cap;
+    }
+    if (p->count == p->lens_cap) {
+        size_t cap = p->lens_cap ? p->lens_cap * 2 : 256;
+        size_t *l = realloc(p->lens, cap * sizeof *l);
+        if (!l)
+            return CQE_ENOMEM;
+        p->lens = l;
+        p->lens_cap = cap;
+    }
+    memcpy(p->ids + p->ids_n, id, n);
+    p->ids_n += n;
+    p->lens[p->count++] = n;
+    return 0;
+}
+
+static int flush_part(struct run *run, int i, struct cqe_err *err)
+{
+    struct part *p = &run->parts[i];
+    const char **ptrs = NULL;
+    char pos[24];
+    int rc;
+    if (!p->since)
+        return 0;
+    /* dead letters of the lines this flush covers reach the file first */
+    if ((rc = cqe_dead_letters_flush(run->dlq, err)))
+        return rc;
+    if (p->count && !(ptrs = malloc(p->count * sizeof *ptrs)))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    for (size_t k = 0, o = 0; k < p->count; o += p->lens[k], k++)
+        ptrs[k] = p->ids + o;
+    struct cqe_redis_counts c = {
+        p->pl.counts.read - p->at_flush.read, p->pl.counts.applied - p->at_flush.applied,
+        p->pl.counts.duplicates - p->at_flush.duplicates,
+        p->pl.counts.dead_letters - p->at_flush.dead_letters};
+    snprintf(pos, sizeof pos, "%lld", (long long)p->last);
+    rc = cqe_redis_flush_partition(run->r, CQE_REDIS_NS, i, p->delta, pos, ptrs, p->lens, p->count,
+                                   run->cfg->dedup_window, &c, err);
+    free(ptrs);
+    if (rc)
+        return rc;
+    cqe_store_clear(p->delta);
+    p->at_flush = p->pl.counts;
+    p->pos = p->last;
+    p->since = 0;
+    p->ids_n = 0;
+    p->count = 0;
+    run->flushes++;
+    return 0;
+}
+
+/* Routes one line to its partition and feeds it unless Redis already holds it. */
+static int consume(struct run *run, const struct cqe_line *line, const char *path, int64_t g,
+                   struct cqe_err *err)
+{
+    struct cqe_event ev;
+    struct cqe_err derr;
+    char detail[160] = "";
+    int hint = CQE_R_NONE, i = 0, rc = 0;
+    bool decoded = false;
+    memset(&ev, 0, sizeof ev);
+    if (line->status == CQE_LINE_TOO_LARGE) {
+        hint = CQE_R_TOO_LARGE;
+        snprintf(detail, sizeof detail, "message of %llu bytes exceeds max_message_bytes %lld",
+                 (unsigned long long)line->total, (long long)run->cfg->max_message_bytes);
+    } else if (line->status == CQE_LINE_TRUNCATED) {
+        hint = CQE_R_JSON_SYNTAX;
+        snprintf(detail, sizeof detail, "input ends inside a zstd frame: the file is truncated");
+    } else if (!cqe_decode(line->p, line->n, run->cfg->max_message_bytes, &ev, &derr)) {
+        decoded = true;
+        struct cqe_str k = partition_key(&ev);
+        i = (int)(key_hash(k.p, k.n) % (uint64_t)run->n);
+    } else if (derr.code == CQE_ENOMEM) {
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory decoding line %lld", (long long)g);
+    } /* undecodable lines go to partition 0, whose pipeline dead-letters them */
+    struct part *p = &run->parts[i];
+    if (g <= p->pos) {
+        run->skipped++;
+        goto out;
+    }
+    struct cqe_origin o = {.file = path, .line = line->line_no};
+    int64_t applied = p->pl.counts.applied;
+    if ((rc = cqe_pipeline_feed(&p->pl, line->p, line->n, &o, hint, detail, wall_ms(), err)))
+        goto out;
+    if (p->pl.counts.applied != applied && decoded && remember_id(p, ev.id.p, ev.id.n)) {
+        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        goto out;
+    }
+    p->last = g;
+    p->since++;
+    run->consumed++;
+    if (p->since >= run->flush_every)
+        rc = flush_part(run, i, err);
+out:
+    cqe_event_clear(&ev);
+    return rc;
+}
+
+static int read_file(struct run *run, const char *path, int64_t *offset, int64_t min_pos,
+                     struct cqe_err *err)
+{
+    struct cqe_line_reader *lr = NULL;
+    struct cqe_line line;
+    int64_t last_no = 0;
+    int rc = cqe_line_reader_open(path, (size_t)run->cfg->max_message_bytes, &lr, err);
+    if (rc)
+        return rc;
+    while ((rc = cqe_line_reader_next(lr, &line, err)) == 1) {
+        int64_t g = *offset + line.line_no;
+        last_no = line.line_no;
+        if (g <= min_pos) { /* in Redis for every partition: no need to decode */
+            run->skipped++;
+            continue;
+        }
+        if ((rc = consume(run, &line, path, g, err)))
+            break;
+    }
+    cqe_line_reader_close(lr);
+    *offset += last_no;
+    return rc < 0 ? rc : 0;
+}
+
+static int parse_fault(struct cqe_redis *r, struct cqe_err *err)
+{
+    const char *point = getenv("CQE_FAULT"), *after = getenv("CQE_FAULT_AFTER");
+    enum cqe_redis_fault f;
+    if (!point || !*point)
+        return 0;
+    if (!strcmp(point, "before_exec"))
+        f = CQE_FAULT_BEFORE_EXEC;
+    else if (!strcmp(point, "after_exec"))
+        f = CQE_FAULT_AFTER_EXEC;
+    else if (!strcmp(point, "mid_pipeline"))
+        f = CQE_FAULT_MID_PIPELINE;
+    else
+        return cqe_err_set(err, CQE_EINVAL,
+                           "CQE_FAULT=%s: use before_exec, after_exec or mid_pipeline", point);
+    long long n = 0;
+    if (after && *after) {
+        char *end;
+        n = strtoll(after, &end, 10);
+        if (*end || n < 0)
+            return cqe_err_set(err, CQE_EINVAL, "CQE_FAULT_AFTER=%s: a flush count", after);
+    }
+    cqe_redis_set_fault(r, f, n);
+    return 0;
+}
+
+/* Test and tuning knobs from the environment: the fault point, and CQE_FLUSH_EVERY. */
+static int parse_env(struct run *run, struct cqe_err *err)
+{
+    const char *every = getenv("CQE_FLUSH_EVERY");
+    run->flush_every = CQE_REPLAY_FLUSH_EVERY;
+    if (every && *every) {
+        char *end;
+        long long v = strtoll(every, &end, 10);
+        if (*end || v < 1)
+            return cqe_err_set(err, CQE_EINVAL, "CQE_FLUSH_EVERY=%s: a number of lines", every);
+        run->flush_every = v;
+    }
+    return parse_fault(run->r, err);
+}
+
+static void summary(const struct run *run)
+{
+    struct cqe_pipeline_counts t = {0};
+    for (int i = 0; i < run->n; i++) {
+        const struct cqe_pipeline_counts *c = &run->parts[i].pl.counts;
+        t.read += c->read;
+        t.applied += c->applied;
+        t.duplicates += c->duplicates;
+        t.dead_letters += c->dead_letters;
+    }
+    int64_t cmds = cqe_redis_commands(run->r);
+    fprintf(stderr,
+            "{\"kind\":\"replay_summary\",\"state\":\"redis\",\"partitions\":%d,\"lines\":%lld,"
+            "\"applied\":%lld,\"duplicates\":%lld,\"dead_letters\":%lld,\"skipped\":%lld,"
+            "\"flushes\":%lld,\"redis_commands\":%lld,\"redis_round_trips\":%lld,"
+            "\"commands_per_1000_events\":%.1f}\n",
+            run->n, (long long)t.read, (long long)t.applied, (long long)t.duplicates,
+            (long long)t.dead_letters, (long long)run->skipped, (long long)run->flushes,
+            (long long)cmds, (long long)cqe_redis_round_trips(run->r),
+            run->consumed ? 1000.0 * (double)cmds / (double)run->consumed : 0.0);
+}
+
+int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions,
+                     char **files, int n_files, const char *dlq_path, struct cqe_err *err)
+{
+    struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0};
+    struct cqe_redis_conf rc_conf = cfg->redis;
+    int rc = 0;
+    if (partitions < 1 || partitions > MAX_PARTITIONS)
+        return cqe_err_set(err, CQE_EINVAL, "--partitions takes a number from 1 to %d", MAX_PARTITIONS);
+    if (state_url)
+        rc_conf.url = (char *)state_url;
+    if (!rc_conf.url)
+        return cqe_err_set(err, CQE_ECONFIG, "no Redis: give --state redis://HOST:PORT/DB or redis.url");
+    if (!(run.parts = calloc((size_t)partitions, sizeof *run.parts)))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if ((rc = cqe_redis_connect(&rc_conf, &run.r, err)) || (rc = parse_env(&run, err)) ||
+        (rc = cqe_redis_claim_partitions(run.r, CQE_REDIS_NS, partitions, err)) ||
+        (rc = cqe_dead_letters_open(dlq_path, cfg->utc_offset_min, &run.dlq, err)))
+        goto out;
+
+    int64_t min_pos = INT64_MAX;
+    for (int i = 0; i < partitions; i++) {
+        struct part *p = &run.parts[i];
+        char *pos = NULL;
+        if (!(p->delta = cqe_store_new())) {
+            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+            goto out;
+        }
+        p->stores[0] = p->delta;
+        if ((rc = cqe_pipeline_init(&p->pl, cfg, run.dlq, p->stores, 1))) {
+            cqe_err_set(err, rc, "out of memory");
+            goto out;
+        }
+        p->pl_ready = true;
+        if ((rc = cqe_redis_load_partition_meta(run.r, CQE_REDIS_NS, i, &pos, p->pl.dedup, err)))
+            goto out;
+        if (pos) {
+            char *end;
+            p->pos = strtoll(pos, &end, 10);
+            if (*end || p->pos < 0)
+                rc = cqe_err_set(err, CQE_EIO, "redis: partition %d position '%s' is not a line number",
+                                 i, pos);
+            free(pos);
+            if (rc)
+                goto out;
+        }
+        p->last = p->pos;
+        if (p->pos < min_pos)
+            min_pos = p->pos;
+    }
+
+    int64_t offset = 0;
+    for (int f = 0; f < n_files; f++)
+        if ((rc = read_file(&run, files[f], &offset, min_pos, err)))
+            goto out;
+    for (int i = 0; i < partitions; i++)
+        if ((rc = flush_part(&run, i, err)))
+            goto out;
+    summary(&run);
+out:
+    for (int i = 0; i < partitions; i++) {
+        struct part *p = &run.parts[i];
+        if (p->pl_ready)
+            cqe_pipeline_fini(&p->pl);
+        cqe_store_free(p->delta);
+        free(p->ids);
+        free(p->lens);
+    }
+    free(run.parts);
+    if (run.dlq) {
+        struct cqe_err e2;
+        int crc = cqe_dead_letters_close(run.dlq, &e2);
+        if (crc && !rc) {
+            rc = crc;
+            if (err)
+                *err = e2;
+        }
+    }
+    cqe_redis_free(run.r);
+    return rc;
+}
