@@ -19,3 +19,12 @@ echo "== metric-heavy (a generated day of 2,000 VMs every 5 minutes)"
 "$BIN" gen --seed 12 --days 1 --vms 2000 --hosts 100 --bad-share 0 --dup-share 0 --late-share 0 \
     --out "$OUT/metrics.ndjson" 2>/dev/null
 taskset -c "$CPU" "$OUT/bench_decode" "$OUT/metrics.ndjson" 2
+echo "== memory: a generated week, 100,000 resources sampled hourly, 10,000 services"
+"$BIN" gen --seed 13 --days 7 --vms 95000 --hosts 5000 --services 10000 --metric-interval-s 3600 \
+    --probe-share 0.1 --probe-interval-s 300 --bad-share 0 --dup-share 0 --late-share 0 \
+    --out "$OUT/week.ndjson.zst" --config-out "$OUT/week.json" 2>"$OUT/week.gen.log"
+/usr/bin/time -f "replay: %e s wall, %M KiB peak RSS" taskset -c "$CPU" \
+    "$BIN" replay --config "$OUT/week.json" --no-services --quiet "$OUT/week.ndjson.zst" \
+    >/dev/null 2>"$OUT/week.replay.log" || true
+grep -h '"kind":"replay_summary"' "$OUT/week.replay.log" | cut -c1-200
+tail -n 1 "$OUT/week.replay.log"
