@@ -70,7 +70,7 @@ fuzz: setup
 	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) \
 	  $(PKG_CFLAGS) tests/fuzz/fuzz_decode.c $(LIB_SRC) -o build/fuzz/fuzz_decode $(LIBS)
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_decode -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
+	build/fuzz/fuzz_decode -artifact_prefix=build/fuzz/ -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
 	  build/fuzz/corpus tests/fuzz/seeds
 
 format:

@@ -302,8 +302,12 @@ static const char *describe(const json_t *v, char *buf, size_t n)
     case JSON_INTEGER:
         snprintf(buf, n, "%lld", (long long)json_integer_value(v));
         return buf;
-    case JSON_REAL:
-        snprintf(buf, n, "%.17g", json_real_value(v));
+    case JSON_REAL: /* the shortest form that reads back as the same double */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, n, "%.*g", prec, json_real_value(v));
+            if (strtod(buf, NULL) == json_real_value(v))
+                break;
+        }
         return buf;
     case JSON_STRING:
         break;

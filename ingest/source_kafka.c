@@ -650,14 +650,6 @@ int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, stru
                        rd_kafka_err2str(e ? e : RD_KAFKA_RESP_ERR__TIMED_OUT));
 }
 
-const char *cqe_kafka_topic(const void *topics, const char *role, const char *def)
-{
-    json_t *v = json_is_object((json_t *)topics) ? json_object_get((json_t *)topics, role) : NULL;
-    if (json_is_array(v))
-        v = json_array_get(v, 0);
-    return json_is_string(v) && json_string_length(v) ? json_string_value(v) : def;
-}
-
 void cqe_kafka_source_close(struct cqe_kafka_source *s)
 {
     if (!s)

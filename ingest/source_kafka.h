@@ -36,11 +36,6 @@ int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t
  * CQE_EUNAVAIL / CQE_ENOTFOUND with err set. */
 int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, struct cqe_err *err);
 
-/* The topic configured for a role in the configuration's `topics` object (a json_t *,
- * borrowed; NULL = defaults): topics.<role> as a string, or the first string of an
- * array. Returns it (borrowed from topics) or def. */
-const char *cqe_kafka_topic(const void *topics, const char *role, const char *def);
-
 /* A span of raw bytes inside a message (borrowed). */
 struct cqe_kafka_span {
     const char *p;

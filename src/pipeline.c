@@ -55,11 +55,15 @@ int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const 
     struct cqe_event ev;
     struct cqe_err derr;
     memset(&ev, 0, sizeof ev);
-    if (cqe_decode(buf, n, pl->cfg->max_message_bytes, &ev, &derr)) {
+    int rc = cqe_decode(buf, n, pl->cfg->max_message_bytes, &ev, &derr);
+    if (rc == CQE_EINVAL) {
         cqe_event_clear(&ev);
         return dead_letter(pl, buf, n, origin, derr.code, derr.msg, now_ms, err);
     }
-    int rc = 0;
+    if (rc) {
+        pl->counts.read--; /* not consumed: the caller retries or stops */
+        return cqe_err_set(err, rc, "decoding: %s", derr.msg);
+    }
     if (cqe_dedup_seen(pl->dedup, ev.id.p, ev.id.n)) {
         pl->counts.duplicates++;
         goto out;
