@@ -20,6 +20,7 @@
 #define IDENT_MAX 128                   /* code points, as events.md counts identifiers */
 #define TOPIC_MAX 249                   /* Kafka's limit on a topic name */
 #define MAX_FILE_BYTES (64u << 20)
+#define PATH_KEY_MAX 48                 /* code points of a key shown in a JSON path */
 
 /* ---- defaults ---------------------------------------------------------------- */
 
@@ -126,18 +127,23 @@ static bool simple_key(const char *k)
     return true;
 }
 
-/* Appends .key, or ["key"] when the key is not a plain name; returns the mark to
- * pop back to. */
+/* Appends .key, or ["key"] when the key is not a plain name (cut after PATH_KEY_MAX
+ * code points); returns the mark to pop back to. */
 static size_t path_push_key(struct loader *L, const char *key)
 {
     size_t mark = L->plen;
-    if (simple_key(key)) {
+    if (simple_key(key) && strlen(key) <= PATH_KEY_MAX) {
         path_putc(L, '.');
         path_puts(L, key);
         return mark;
     }
     path_puts(L, "[\"");
+    size_t cps = 0;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        if ((*p & 0xC0) != 0x80 && ++cps > PATH_KEY_MAX) {
+            path_puts(L, "…"); /* a long key is shown by its start */
+            break;
+        }
         if (*p == '"' || *p == '\\') {
             path_putc(L, '\\');
             path_putc(L, (char)*p);
@@ -243,10 +249,11 @@ static int get_number(struct loader *L, const json_t *v, const struct range *r, 
     if (!json_is_number(v))
         return fail(L, "must be %s; got %s", want, type_name(v));
     double x = json_number_value(v);
-    if (json_is_integer(v)) {
+    if (r->integer && json_is_integer(v)) { /* beyond 2^53 a double is inexact: judge the integer */
         json_int_t i = json_integer_value(v);
         if (i > (json_int_t)MAX_SAFE_INT || i < -(json_int_t)MAX_SAFE_INT)
-            return fail(L, "must be %s and at most 2^53 in size; got %lld", want, (long long)i);
+            return fail(L, "must be %s%s; got %lld", want, r->max >= MAX_SAFE_INT ? " (at most 2^53)" : "",
+                        (long long)i);
     } else if (r->integer && x != floor(x)) {
         return fail(L, "must be %s; got %.15g", want, x);
     }
@@ -380,7 +387,7 @@ static int unknown_key(struct loader *L, const char *key, const struct key_spec 
         if (w > 0 && (size_t)w < sizeof known - used)
             used += (size_t)w;
         size_t d = edit_distance(key, ks[i].name);
-        if (d < guess_d) {
+        if (d < guess_d && 2 * d < strlen(ks[i].name)) { /* "0" is not a typo of "1" */
             guess_d = d;
             guess = ks[i].name;
         }
@@ -414,7 +421,8 @@ static int load_object(struct loader *L, json_t *obj, const struct key_spec *ks,
     return 0;
 }
 
-#define LOAD_TABLE(L, v, table, base) load_object((L), (v), (table), sizeof(table) / sizeof((table)[0]), (base))
+#define LOAD_TABLE(L, v, table, base)                                                                        \
+    load_object((L), (v), (table), sizeof(table) / sizeof((table)[0]), (base))
 
 /* ---- evaluation keys -------------------------------------------------------------- */
 
@@ -910,7 +918,8 @@ static const struct key_spec top_keys[] = {
     {"services", load_services, 0, {0}, false, false},
     {"holidays", load_holidays, 0, {0}, false, false},
     {"workdays", load_workdays, 0, {0}, false, false},
-    {"maintenance_notice_s", load_i64, CFG_OFF(maintenance_notice_s), INT_RANGE(0, MAX_SECONDS), false, false},
+    {"maintenance_notice_s", load_i64, CFG_OFF(maintenance_notice_s), INT_RANGE(0, MAX_SECONDS), false,
+     false},
     {"degraded_weight", load_double, CFG_OFF(degraded_weight), NUM_RANGE(0, 1), false, false},
     {"incident_deadlines", load_incident_deadlines, 0, {0}, false, false},
     {"rpo_target_s", load_i64, CFG_OFF(rpo_target_s), INT_RANGE(1, MAX_SECONDS), false, false},
