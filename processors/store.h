@@ -19,18 +19,20 @@ enum cqe_cell_op {
 };
 
 struct cqe_cell {
-    const char *key;   /* family and components, '|'-joined (see state_key.h) */
-    size_t key_len;
+    const char *key; /* family and components, '|'-joined (see state_key.h) */
     const char *field; /* field name or set member */
-    size_t field_len;
+    uint32_t key_len, field_len;
     enum cqe_cell_op op;
-    __int128 sum;
-    double d;
-    int64_t reg_ts;      /* registers */
-    const char *reg_id;  /* registers: tie-break, byte order */
-    size_t reg_id_len;
-    const char *reg_val; /* registers: the kept record */
-    size_t reg_val_len;
+    union { /* by op */
+        __int128 sum; /* SUM */
+        double d;     /* MAX, MIN */
+        struct {      /* REG_MIN, REG_MAX */
+            int64_t reg_ts;
+            const char *reg_id; /* tie-break, byte order */
+            const char *reg_val; /* the kept record */
+            uint32_t reg_id_len, reg_val_len;
+        };
+    };
 };
 
 struct cqe_store;

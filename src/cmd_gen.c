@@ -35,10 +35,14 @@ static const struct opt opts_table[] = {
     {"services", OPT_INT, OFF(services), "200", 1, 100000, "services (business systems)"},
     {"vms", OPT_INT, OFF(vms), "2000", 0, 1000000, "virtual machines sampled by monitoring"},
     {"hosts", OPT_INT, OFF(hosts), "100", 0, 100000, "physical hosts sampled by monitoring"},
-    {"metric-interval-s", OPT_INT, OFF(metric_interval_s), "300", 10, 86400, "seconds between metric samples of a resource"},
-    {"probe-interval-s", OPT_INT, OFF(probe_interval_s), "300", 10, 86400, "seconds between probes of a service from one site"},
-    {"probe-share", OPT_SHARE, OFF(probe_share), "0.10", 0, 1, "share of services probed (from 2-3 sites each)"},
-    {"late-share", OPT_SHARE, OFF(late_share), "0.01", 0, 0.5, "share of events written late (out of ts order)"},
+    {"metric-interval-s", OPT_INT, OFF(metric_interval_s), "300", 10, 86400,
+     "seconds between metric samples of a resource"},
+    {"probe-interval-s", OPT_INT, OFF(probe_interval_s), "300", 10, 86400,
+     "seconds between probes of a service from one site"},
+    {"probe-share", OPT_SHARE, OFF(probe_share), "0.10", 0, 1,
+     "share of services probed (from 2-3 sites each)"},
+    {"late-share", OPT_SHARE, OFF(late_share), "0.01", 0, 0.5,
+     "share of events written late (out of ts order)"},
     {"dup-share", OPT_SHARE, OFF(dup_share), "0.005", 0, 0.5, "share of lines repeated later (exact copies)"},
     {"bad-share", OPT_SHARE, OFF(bad_share), "0.001", 0, 0.5, "share of lines made malformed"},
     {"out", OPT_PATH, OFF(out), "-", 0, 0, "events file; .zst compresses; - is stdout"},
@@ -56,7 +60,10 @@ static void usage(FILE *f)
         const struct opt *o = &opts_table[i];
         char left[48];
         snprintf(left, sizeof left, "--%s %s", o->name,
-                 o->kind == OPT_PATH ? "FILE" : o->kind == OPT_DATE ? "DATE" : o->kind == OPT_SHARE ? "X" : "N");
+                 o->kind == OPT_PATH    ? "FILE"
+                 : o->kind == OPT_DATE  ? "DATE"
+                 : o->kind == OPT_SHARE ? "X"
+                                        : "N");
         fprintf(f, "  %-26s %s", left, o->help);
         if (o->def)
             fprintf(f, " [%s]", o->def);
@@ -74,8 +81,8 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     case OPT_INT: {
         long long v = strtoll(text, &end, 10);
         if (!*text || *end || (double)v < o->lo || (double)v > o->hi) {
-            fprintf(stderr, "cloudqe gen: --%s wants an integer in [%.0f, %.0f], got '%s'\n", o->name,
-                    o->lo, o->hi, text);
+            fprintf(stderr, "cloudqe gen: --%s wants an integer in [%.0f, %.0f], got '%s'\n", o->name, o->lo,
+                    o->hi, text);
             return -1;
         }
         *(int64_t *)field = v;
@@ -84,8 +91,8 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     case OPT_SHARE: {
         double v = strtod(text, &end);
         if (!*text || *end || !(v >= o->lo && v <= o->hi)) {
-            fprintf(stderr, "cloudqe gen: --%s wants a number in [%g, %g], got '%s'\n", o->name, o->lo,
-                    o->hi, text);
+            fprintf(stderr, "cloudqe gen: --%s wants a number in [%g, %g], got '%s'\n", o->name, o->lo, o->hi,
+                    text);
             return -1;
         }
         *(double *)field = v;
@@ -160,7 +167,8 @@ static int parse_args(int argc, char **argv, struct cqe_gen_opts *opts)
      * [2000-01-01Z, 2101-01-01Z) */
     int64_t lo = cqe_days_from_civil(2000, 1, 2), hi = cqe_days_from_civil(2100, 11, 1);
     if (opts->start_day < lo || opts->start_day + opts->days > hi) {
-        fprintf(stderr, "cloudqe gen: --start and --days must keep the span within 2000-01-02 .. 2100-10-31\n");
+        fprintf(stderr,
+                "cloudqe gen: --start and --days must keep the span within 2000-01-02 .. 2100-10-31\n");
         return -1;
     }
     return 0;
@@ -204,8 +212,8 @@ static void print_summary(const struct cqe_gen_world *w, const struct cqe_gen_st
             "},\"providers\":%zu,\"depts\":%zu,\"services\":%zu,\"catalog_services\":%zu,"
             "\"probed_services\":%zu,\"resources\":%zu,\"bytes\":%llu,\"seconds\":%.3f,"
             "\"lines_per_s\":%.0f}\n",
-            w->n_provs, w->n_depts, w->n_svcs, catalog, probed, w->n_res,
-            (unsigned long long)st->bytes, secs, secs > 0 ? (double)st->lines / secs : 0.0);
+            w->n_provs, w->n_depts, w->n_svcs, catalog, probed, w->n_res, (unsigned long long)st->bytes, secs,
+            secs > 0 ? (double)st->lines / secs : 0.0);
 }
 
 int cqe_cmd_gen(int argc, char **argv)

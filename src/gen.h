@@ -72,10 +72,10 @@ struct cqe_gen_provider {
 };
 
 struct cqe_gen_dept {
-    char name[64]; /* Chinese name, e.g. 市公安局 */
-    char code[24]; /* ASCII code used in service ids */
-    double survey_mean; /* mean answer level */
-    int survey_mday;    /* day of month of its survey */
+    char name[64];            /* Chinese name, e.g. 市公安局 */
+    char code[24];            /* ASCII code used in service ids */
+    double survey_mean;       /* mean answer level */
+    int survey_mday;          /* day of month of its survey */
     int32_t first_svc, n_svc; /* services [first_svc, first_svc + n_svc) */
 };
 
@@ -95,8 +95,8 @@ struct cqe_gen_service {
     int32_t backup_hour_min; /* minute of day of the first backup */
     int32_t latency_ms;      /* probe baseline */
     int32_t rpo_target_s;
-    double inc_rate;    /* incidents per day */
-    double backup_fail; /* failure probability of a backup */
+    double inc_rate;           /* incidents per day */
+    double backup_fail;        /* failure probability of a backup */
     struct cqe_gen_down *down; /* known unavailability, owned */
     size_t n_down, cap_down;
 };
@@ -139,29 +139,29 @@ struct cqe_gen_world {
     int32_t *prov_svcs; /* services grouped by provider */
     struct cqe_gen_resource *res;
     size_t n_res;
-    int32_t *res_order; /* resources by phase */
+    int32_t *res_order;           /* resources by phase */
     struct cqe_gen_probe *probes; /* by phase */
     size_t n_probes;
     struct cqe_gen_asset *assets;
     size_t n_assets, cap_assets;
-    float diurnal[2][1440]; /* [weekend][minute of day] load shape in [0, 1] */
+    float diurnal[2][1440];         /* [weekend][minute of day] load shape in [0, 1] */
     int64_t first_drill_day[64][2]; /* per provider and drill kind: day index of a sure plan */
     /* entity counters: the next number of each kind */
-    uint32_t next_incident, next_window, next_ticket, next_job, next_drill, next_vuln,
-        next_migration, next_op, next_response, next_asset, next_change;
+    uint32_t next_incident, next_window, next_ticket, next_job, next_drill, next_vuln, next_migration,
+        next_op, next_response, next_asset, next_change;
 };
 
 /* Builds the province from opts (copied) and r. Returns 0 or CQE_ENOMEM. */
-int cqe_gen_world_build(struct cqe_gen_world *w, const struct cqe_gen_opts *opts,
-                        struct cqe_gen_rng *r, struct cqe_err *err);
+int cqe_gen_world_build(struct cqe_gen_world *w, const struct cqe_gen_opts *opts, struct cqe_gen_rng *r,
+                        struct cqe_err *err);
 /* Frees what the world owns; safe on a zeroed world. */
 void cqe_gen_world_free(struct cqe_gen_world *w);
 /* Records that probes of service s fail with probability fail_p in [from, to). */
-int cqe_gen_world_add_down(struct cqe_gen_world *w, int32_t s, int64_t from, int64_t to,
-                           double fail_p, double lat_mult, struct cqe_err *err);
+int cqe_gen_world_add_down(struct cqe_gen_world *w, int32_t s, int64_t from, int64_t to, double fail_p,
+                           double lat_mult, struct cqe_err *err);
 /* Appends an asset; *out_ix is its index. */
-int cqe_gen_world_add_asset(struct cqe_gen_world *w, const struct cqe_gen_asset *a,
-                            size_t *out_ix, struct cqe_err *err);
+int cqe_gen_world_add_asset(struct cqe_gen_world *w, const struct cqe_gen_asset *a, size_t *out_ix,
+                            struct cqe_err *err);
 
 /* Name tables shared by the planner and the formatter. */
 extern const char *const cqe_gen_sites[];
@@ -192,8 +192,13 @@ enum {
 
 /* incident field presence */
 enum {
-    CQE_GEN_I_SERVICE = 1, CQE_GEN_I_SEVERITY = 2, CQE_GEN_I_IMPACT = 4, CQE_GEN_I_SCOPE = 8,
-    CQE_GEN_I_CAUSE = 16, CQE_GEN_I_CATEGORY = 32, CQE_GEN_I_DATA_LOSS = 64
+    CQE_GEN_I_SERVICE = 1,
+    CQE_GEN_I_SEVERITY = 2,
+    CQE_GEN_I_IMPACT = 4,
+    CQE_GEN_I_SCOPE = 8,
+    CQE_GEN_I_CAUSE = 16,
+    CQE_GEN_I_CATEGORY = 32,
+    CQE_GEN_I_DATA_LOSS = 64
 };
 
 /* One event to write, generated ahead or on the fly. */
@@ -266,16 +271,21 @@ size_t cqe_gen_format(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev
 
 /* Malformed-line kinds, named after the dead-letter reason they should produce. */
 enum {
-    CQE_GEN_BAD_JSON_SYNTAX, CQE_GEN_BAD_MISSING_FIELD, CQE_GEN_BAD_TYPE, CQE_GEN_BAD_VALUE,
-    CQE_GEN_BAD_UNKNOWN_TYPE, CQE_GEN_BAD_VERSION, CQE_GEN_BAD_UTF8, CQE_GEN_BAD__COUNT
+    CQE_GEN_BAD_JSON_SYNTAX,
+    CQE_GEN_BAD_MISSING_FIELD,
+    CQE_GEN_BAD_TYPE,
+    CQE_GEN_BAD_VALUE,
+    CQE_GEN_BAD_UNKNOWN_TYPE,
+    CQE_GEN_BAD_VERSION,
+    CQE_GEN_BAD_UTF8,
+    CQE_GEN_BAD__COUNT
 };
 extern const char *const cqe_gen_bad_names[CQE_GEN_BAD__COUNT];
 
 /* Turns the valid line (n bytes with '\n', of event type `type`) into a line the
  * contract rejects; writes it into out (>= CQE_GEN_LINE_MAX bytes), returns its length
  * and sets *kind. */
-size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t n, char *out,
-                       int *kind);
+size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t n, char *out, int *kind);
 
 /* ---- pending events --------------------------------------------------------- */
 
@@ -301,8 +311,8 @@ void cqe_gen_heap_free(struct cqe_gen_heap *h);
  * vulnerabilities, migrations, audits, assets) starting on day index `day` of the span
  * and pushes all of their events (ts < end) into h; registers outages with the world so
  * that probes fail during them. */
-int cqe_gen_plan_day(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_heap *h,
-                     int64_t day, struct cqe_err *err);
+int cqe_gen_plan_day(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_heap *h, int64_t day,
+                     struct cqe_err *err);
 
 struct cqe_gen_stats {
     uint64_t by_type[CQE_T__COUNT]; /* valid lines written, duplicates excluded */
@@ -312,7 +322,7 @@ struct cqe_gen_stats {
 
 /* Generates the whole span into the writer (a struct cqe_file_writer *). */
 struct cqe_file_writer;
-int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw,
-                struct cqe_gen_stats *st, struct cqe_err *err);
+int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw, struct cqe_gen_stats *st,
+                struct cqe_err *err);
 
 #endif

@@ -50,8 +50,8 @@ static void put_dates(struct out *o, const struct md *v, size_t n, int64_t year)
             int64_t y;
             int m, d;
             cqe_civil_from_days(day, &y, &m, &d);
-            int len = snprintf(buf, sizeof buf, "%s\"%04lld-%02d-%02d\"", o->first ? "" : ",",
-                               (long long)y, m, d);
+            int len =
+                snprintf(buf, sizeof buf, "%s\"%04lld-%02d-%02d\"", o->first ? "" : ",", (long long)y, m, d);
             o->first = 0;
             put(o, buf, (size_t)len);
         }

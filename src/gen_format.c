@@ -121,14 +121,10 @@ static char *put_rfc3339(char *o, int64_t ms, int offset_min)
 static char *put_ts(char *o, int64_t ms, int fmt)
 {
     switch (fmt) {
-    case CQE_GEN_TS_EPOCH:
-        return put_i64(o, ms);
-    case CQE_GEN_TS_UTC:
-        return put_rfc3339(o, ms, 0);
-    case CQE_GEN_TS_LOCAL:
-        return put_rfc3339(o, ms - ms % 1000, CQE_GEN_OFFSET_MIN);
-    default:
-        return put_rfc3339(o, ms, CQE_GEN_OFFSET_MIN);
+    case CQE_GEN_TS_EPOCH: return put_i64(o, ms);
+    case CQE_GEN_TS_UTC: return put_rfc3339(o, ms, 0);
+    case CQE_GEN_TS_LOCAL: return put_rfc3339(o, ms - ms % 1000, CQE_GEN_OFFSET_MIN);
+    default: return put_rfc3339(o, ms, CQE_GEN_OFFSET_MIN);
     }
 }
 
@@ -297,12 +293,9 @@ static char *body_incident(const struct cqe_gen_world *w, const struct cqe_gen_e
 static char *body(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, char *o)
 {
     switch (ev->type) {
-    case CQE_T_METRIC:
-        return body_metric(w, ev, o);
-    case CQE_T_PROBE:
-        return body_probe(w, ev, o);
-    case CQE_T_INCIDENT:
-        return body_incident(w, ev, o);
+    case CQE_T_METRIC: return body_metric(w, ev, o);
+    case CQE_T_PROBE: return body_probe(w, ev, o);
+    case CQE_T_INCIDENT: return body_incident(w, ev, o);
     case CQE_T_MAINTENANCE:
         if (ev->action == CQE_A_SCHEDULE) {
             o = PUT(o, ",\"start\":");
@@ -386,8 +379,16 @@ static char *body(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, ch
         default: break;
         }
         switch (ev->u.audit.ref_kind) {
-        case 1: o = PUT(o, ",\"ticket_ref\":\""); o = put_entity(o, "CHG-", ev->u.audit.ref, 6); *o++ = '"'; break;
-        case 2: o = PUT(o, ",\"ticket_ref\":\""); o = put_entity(o, "TK-", ev->u.audit.ref, 7); *o++ = '"'; break;
+        case 1:
+            o = PUT(o, ",\"ticket_ref\":\"");
+            o = put_entity(o, "CHG-", ev->u.audit.ref, 6);
+            *o++ = '"';
+            break;
+        case 2:
+            o = PUT(o, ",\"ticket_ref\":\"");
+            o = put_entity(o, "TK-", ev->u.audit.ref, 7);
+            *o++ = '"';
+            break;
         case 3: o = PUT(o, ",\"ticket_ref\":\"\""); break;
         default: break;
         }
@@ -432,8 +433,7 @@ static char *body(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, ch
             o = KV_S(o, "arch", cqe_gen_archs[ev->u.asset.arch]);
         return o;
     }
-    default:
-        return o;
+    default: return o;
     }
 }
 
@@ -460,9 +460,7 @@ static char *put_id(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, 
         o = put_entity(o, prefix, ev->no, width);
         return PUT(o, "-r");
     case CQE_T_AUDIT:
-    case CQE_T_SURVEY:
-        prefix = entity_prefix(ev->type, &width);
-        return put_entity(o, prefix, ev->no, width);
+    case CQE_T_SURVEY: prefix = entity_prefix(ev->type, &width); return put_entity(o, prefix, ev->no, width);
     default:
         prefix = entity_prefix(ev->type, &width);
         o = put_entity(o, prefix, ev->no, width);
@@ -489,8 +487,8 @@ static const char *entity_key(int type)
 
 static int has_action(int type)
 {
-    return type != CQE_T_METRIC && type != CQE_T_PROBE && type != CQE_T_BACKUP &&
-           type != CQE_T_AUDIT && type != CQE_T_SURVEY;
+    return type != CQE_T_METRIC && type != CQE_T_PROBE && type != CQE_T_BACKUP && type != CQE_T_AUDIT &&
+           type != CQE_T_SURVEY;
 }
 
 size_t cqe_gen_format(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, char *buf)
@@ -532,8 +530,8 @@ size_t cqe_gen_format(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev
 /* ---- malformed lines ---------------------------------------------------------- */
 
 const char *const cqe_gen_bad_names[CQE_GEN_BAD__COUNT] = {
-    "json_syntax", "missing_field", "bad_type", "bad_value", "unknown_type",
-    "unsupported_version", "bad_utf8"};
+    "json_syntax",  "missing_field",       "bad_type", "bad_value",
+    "unknown_type", "unsupported_version", "bad_utf8"};
 
 static const char *find_mem(const char *hay, size_t n, const char *needle, size_t k)
 {
@@ -592,8 +590,8 @@ static size_t splice(const char *line, size_t n, size_t a, size_t b, const char 
     return a + rn + n - b + 1;
 }
 
-static int replace_value(const char *line, size_t n, const char *key, const char *repl,
-                         char *out, size_t *len)
+static int replace_value(const char *line, size_t n, const char *key, const char *repl, char *out,
+                         size_t *len)
 {
     size_t vs, ve;
     if (!find_value(line, n, key, &vs, &ve))
@@ -627,8 +625,7 @@ static const char *required_key(int type)
     }
 }
 
-size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t n, char *out,
-                       int *kind)
+size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t n, char *out, int *kind)
 {
     static const double kind_w[CQE_GEN_BAD__COUNT] = {0.28, 0.20, 0.15, 0.20, 0.06, 0.06, 0.05};
     size_t len = 0;
@@ -657,14 +654,19 @@ size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t
         break;
     }
     case CQE_GEN_BAD_VALUE: {
-        static const char *const keys[] = {"ts", "ts", "ts", "ts", "ts", "id", "cpu", "latency_ms", "severity", "scope", "answers"};
-        static const char *const repl[] = {
-            "\"1999-12-31T23:59:59+08:00\"", "\"2026-02-30T10:00:00+08:00\"",
-            "\"2026-03-01T10:00:00\"",       "946684799999",
-            "\"2101-01-01T00:00:00Z\"",      "\"\"",
-            "1.25",                          "-3",
-            "7",                             "0",
-            "{\"服务态度\":9}"};
+        static const char *const keys[] = {"ts",  "ts",         "ts",       "ts",    "ts",     "id",
+                                           "cpu", "latency_ms", "severity", "scope", "answers"};
+        static const char *const repl[] = {"\"1999-12-31T23:59:59+08:00\"",
+                                           "\"2026-02-30T10:00:00+08:00\"",
+                                           "\"2026-03-01T10:00:00\"",
+                                           "946684799999",
+                                           "\"2101-01-01T00:00:00Z\"",
+                                           "\"\"",
+                                           "1.25",
+                                           "-3",
+                                           "7",
+                                           "0",
+                                           "{\"服务态度\":9}"};
         int i = (int)cqe_gen_range(r, 0, 10);
         if (replace_value(line, n, keys[i], repl[i], out, &len))
             return len;
@@ -684,8 +686,7 @@ size_t cqe_gen_malform(struct cqe_gen_rng *r, int type, const char *line, size_t
         if (replace_value(line, n, "provider", "\"\xff\xfe-cloud\"", out, &len))
             return len;
         break;
-    default:
-        break;
+    default: break;
     }
     /* json_syntax, and the fallback of every kind */
     *kind = CQE_GEN_BAD_JSON_SYNTAX;

@@ -101,21 +101,19 @@ struct inc_shape {
 
 static const struct inc_shape any_incident = {-1, -1, -1, -1, 0, 0};
 
-static int incident_down(struct plan *p, int32_t s, int64_t from, int64_t to, int impact,
-                         double scope)
+static int incident_down(struct plan *p, int32_t s, int64_t from, int64_t to, int impact, double scope)
 {
     if (impact == CQE_IMPACT_NONE)
         return cqe_gen_world_add_down(p->w, s, from, to, 0.0, 1.6, p->err);
     if (impact == CQE_IMPACT_DEGRADED)
         return cqe_gen_world_add_down(p->w, s, from, to, 0.05 + 0.25 * scope, 3.0, p->err);
-    return cqe_gen_world_add_down(p->w, s, from, to, scope >= 0.99 ? 0.97 : clampd(scope, 0.1, 0.9),
-                                  2.0, p->err);
+    return cqe_gen_world_add_down(p->w, s, from, to, scope >= 0.99 ? 0.97 : clampd(scope, 0.1, 0.9), 2.0,
+                                  p->err);
 }
 
-static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc_shape *shape,
-                         int depth)
+static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc_shape *shape, int depth)
 {
-    static const double sev_w[4] = {0.02, 0.10, 0.38, 0.50};
+    static const double sev_w[4] = {0.002, 0.06, 0.40, 0.538};
     static const double cat_w[8] = {0.18, 0.22, 0.28, 0.09, 0.10, 0.03, 0.06, 0.04};
     static const double impact_w[3] = {0.45, 0.45, 0.10};
     static const double cause_w[4] = {0.78, 0.12, 0.08, 0.02};
@@ -129,16 +127,15 @@ static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc
 
     int sev = shape->severity > 0 ? shape->severity : 1 + cqe_gen_pick(r, sev_w, 4);
     int cat = shape->category >= 0 ? shape->category : cqe_gen_pick(r, cat_w, 8);
-    if (cat == 7 && shape->severity <= 0) /* security: now and then a major one */
-        sev = cqe_gen_chance(r, 0.04) ? 1 : (sev == 1 ? 2 : sev);
+    if (cat == 7 && shape->severity <= 0) /* security: very rarely a major one (a veto) */
+        sev = cqe_gen_chance(r, 0.01) ? 1 : (sev == 1 ? 2 : sev);
     int impact = shape->impact >= 0 ? shape->impact : cqe_gen_pick(r, impact_w, 3);
     int cause = shape->cause >= 0 ? shape->cause : cqe_gen_pick(r, cause_w, 4);
-    double scope = shape->scope > 0 ? shape->scope
+    double scope = shape->scope > 0         ? shape->scope
                    : cqe_gen_chance(r, 0.6) ? 1.0
                                             : scopes[cqe_gen_range(r, 0, 5)];
-    int data_loss = cqe_gen_chance(r, cat == 3 ? 0.01 : 0.0015);
-    double dur_ms = shape->dur_ms > 0 ? shape->dur_ms
-                                      : cqe_gen_lognormal(r, dur_med_min[sev], 1.0) * 60000.0;
+    int data_loss = cqe_gen_chance(r, cat == 3 ? 0.003 : 0.0004); /* a veto */
+    double dur_ms = shape->dur_ms > 0 ? shape->dur_ms : cqe_gen_lognormal(r, dur_med_min[sev], 1.0) * 60000.0;
     if (shape->dur_ms <= 0 && cqe_gen_chance(r, 0.06))
         dur_ms *= cqe_gen_pareto(r, 1.0, 1.3); /* the long tail */
     dur_ms = clampd(dur_ms, 60000.0, 10.0 * CQE_GEN_MS_DAY);
@@ -181,8 +178,8 @@ static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc
 
     /* ack: most are acknowledged; fast self-healing ones may resolve first */
     if (!cqe_gen_chance(r, 0.04)) {
-        int64_t ack = t0 + (int64_t)clampd(cqe_gen_lognormal(r, ack_med_min[sev], 0.9) * 60000.0,
-                                           10000.0, 3.0 * CQE_GEN_MS_DAY);
+        int64_t ack = t0 + (int64_t)clampd(cqe_gen_lognormal(r, ack_med_min[sev], 0.9) * 60000.0, 10000.0,
+                                           3.0 * CQE_GEN_MS_DAY);
         if (ack < t1) {
             ev = ev_new(CQE_T_INCIDENT, CQE_A_ACK, ack, prov, dept);
             ev.no = no;
@@ -202,8 +199,9 @@ static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc
         double u = cqe_gen_unif(r);
         if (u < 0.4) {
             ev.u.inc.has = CQE_GEN_I_SEVERITY;
-            int ns = sev + (cqe_gen_chance(r, 0.5) ? -1 : 1);
-            ev.u.inc.severity = (uint8_t)(ns < 1 ? 2 : ns > 4 ? 3 : ns);
+            /* re-graded one step; never up to 特别重大 after the fact */
+            int ns = sev == 1 ? 2 : sev + (cqe_gen_chance(r, 0.5) ? -1 : 1);
+            ev.u.inc.severity = (uint8_t)(ns < 2 ? 3 : ns > 4 ? 3 : ns);
         } else if (u < 0.65) {
             ev.u.inc.has = CQE_GEN_I_SCOPE;
             ev.u.inc.scope = (float)scopes[cqe_gen_range(r, 0, 5)];
@@ -229,10 +227,10 @@ static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc
         return rc;
 
     if (cqe_gen_chance(r, 0.05)) { /* it comes back */
-        int64_t t2 = t1 + (int64_t)clampd(cqe_gen_lognormal(r, 40.0, 1.0) * 60000.0, 60000.0,
-                                          2.0 * CQE_GEN_MS_DAY);
-        int64_t t3 = t2 + (int64_t)clampd(cqe_gen_lognormal(r, dur_ms / 2.0, 0.8), 60000.0,
-                                          3.0 * CQE_GEN_MS_DAY);
+        int64_t t2 =
+            t1 + (int64_t)clampd(cqe_gen_lognormal(r, 40.0, 1.0) * 60000.0, 60000.0, 2.0 * CQE_GEN_MS_DAY);
+        int64_t t3 =
+            t2 + (int64_t)clampd(cqe_gen_lognormal(r, dur_ms / 2.0, 0.8), 60000.0, 3.0 * CQE_GEN_MS_DAY);
         ev = ev_new(CQE_T_INCIDENT, CQE_A_REOPEN, t2, prov, dept);
         ev.no = no;
         ev.tsfmt = fmt;
@@ -363,8 +361,7 @@ static int plan_maintenance(struct plan *p)
 {
     int rc;
     for (size_t s = 0; s < p->w->n_svcs; s++)
-        if (cqe_gen_chance(p->r, 0.008) &&
-            (rc = plan_window(p, p->w->svcs[s].prov, (int32_t)s, 0)))
+        if (cqe_gen_chance(p->r, 0.008) && (rc = plan_window(p, p->w->svcs[s].prov, (int32_t)s, 0)))
             return rc;
     for (size_t pv = 0; pv < p->w->n_provs; pv++)
         if (cqe_gen_chance(p->r, 0.05) && (rc = plan_window(p, (int32_t)pv, -1, 1)))
@@ -414,8 +411,8 @@ static int plan_tickets(struct plan *p)
                                                 7.0 * CQE_GEN_MS_DAY),
                         prov, (int32_t)d);
             ev.no = no;
-            ev.u.ticket.satisfied =
-                (uint8_t)cqe_gen_chance(r, (on_time ? 0.95 : 0.7) * (0.85 + 0.15 * w->depts[d].survey_mean / 5.0));
+            ev.u.ticket.satisfied = (uint8_t)cqe_gen_chance(
+                r, (on_time ? 0.95 : 0.7) * (0.85 + 0.15 * w->depts[d].survey_mean / 5.0));
             if ((rc = push(p, &ev)))
                 return rc;
         }
@@ -433,7 +430,7 @@ static int plan_backups(struct plan *p)
     for (size_t s = 0; s < w->n_svcs; s++) {
         const struct cqe_gen_service *sv = &w->svcs[s];
         for (int k = 0; k < sv->backups_per_day; k++) {
-            if (cqe_gen_chance(r, 0.01))
+            if (cqe_gen_chance(r, sv->backups_per_day > 1 ? 0.0005 : 0.002))
                 continue; /* the run never happened */
             int64_t t = p->day_ms + (int64_t)(sv->backup_hour_min + k * 240) * 60000 +
                         cqe_gen_range(r, 0, 300) * 1000;
@@ -446,9 +443,9 @@ static int plan_backups(struct plan *p)
                 ev.u.backup.rpo_target_s = cqe_gen_chance(r, 0.85) ? sv->rpo_target_s : 0;
                 if ((rc = push(p, &ev)))
                     return rc;
-                if (ev.u.backup.ok || !cqe_gen_chance(r, 0.5))
+                if (ev.u.backup.ok || !cqe_gen_chance(r, 0.9))
                     break;
-                t += cqe_gen_range(r, 30, 90) * 60000; /* operator retries */
+                t += cqe_gen_range(r, 20, 60) * 60000; /* operator retries */
             }
         }
     }
@@ -472,8 +469,8 @@ static int plan_surveys(struct plan *p)
         for (int64_t k = 0; k < n; k++) {
             int32_t s = random_service_of_dept(p, (int32_t)d);
             int32_t prov = s >= 0 ? w->svcs[s].prov : 0;
-            struct cqe_gen_ev ev = ev_new(CQE_T_SURVEY, CQE_A_NONE, at_time(p, p->day_ms, 0.95), prov,
-                                          (int32_t)d);
+            struct cqe_gen_ev ev =
+                ev_new(CQE_T_SURVEY, CQE_A_NONE, at_time(p, p->day_ms, 0.95), prov, (int32_t)d);
             ev.no = w->next_response++;
             ev.tsfmt = pick_fmt(p, CQE_GEN_TS_LOCAL);
             ev.svc = cqe_gen_chance(r, 0.5) ? s : -1;
@@ -525,8 +522,8 @@ static int plan_drills(struct plan *p)
             if (!sure && !cqe_gen_chance(r, kind == CQE_DRILL_DR ? 1.0 / 150 : 1.0 / 60))
                 continue;
             uint32_t no = w->next_drill++;
-            struct cqe_gen_ev ev = ev_new(CQE_T_DRILL, CQE_A_PLAN, at_time(p, p->day_ms, 1.0),
-                                          (int32_t)pv, -1);
+            struct cqe_gen_ev ev =
+                ev_new(CQE_T_DRILL, CQE_A_PLAN, at_time(p, p->day_ms, 1.0), (int32_t)pv, -1);
             ev.no = no;
             ev.u.drill.kind = (uint8_t)kind;
             if ((rc = push(p, &ev)))
@@ -639,8 +636,8 @@ static int plan_audits(struct plan *p)
         const struct cqe_gen_provider *P = &w->provs[pv];
         int64_t n = cqe_gen_poisson(r, (40.0 + 0.8 * P->n_svc) * (p->weekend ? 0.3 : 1.0));
         for (int64_t k = 0; k < n; k++) {
-            struct cqe_gen_ev ev = ev_new(CQE_T_AUDIT, CQE_A_NONE, at_time(p, p->day_ms, 0.8),
-                                          (int32_t)pv, -1);
+            struct cqe_gen_ev ev =
+                ev_new(CQE_T_AUDIT, CQE_A_NONE, at_time(p, p->day_ms, 0.8), (int32_t)pv, -1);
             ev.no = w->next_op++;
             ev.tsfmt = pick_fmt(p, CQE_GEN_TS_LOCAL);
             ev.u.audit.actor = (uint16_t)cqe_gen_range(r, 0, (int64_t)cqe_gen_n_actors - 1);
@@ -766,8 +763,8 @@ static int plan_assets(struct plan *p)
 
 /* ---- the day ------------------------------------------------------------------------------ */
 
-int cqe_gen_plan_day(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_heap *h,
-                     int64_t day, struct cqe_err *err)
+int cqe_gen_plan_day(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_heap *h, int64_t day,
+                     struct cqe_err *err)
 {
     struct plan p = {w, r, h, err, day, 0, 0};
     int rc;

@@ -238,8 +238,8 @@ out:
     return rc;
 }
 
-int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw,
-                struct cqe_gen_stats *st, struct cqe_err *err)
+int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw, struct cqe_gen_stats *st,
+                struct cqe_err *err)
 {
     struct run R;
     int rc = 0;

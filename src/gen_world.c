@@ -13,8 +13,8 @@
 /* ---- name tables -------------------------------------------------------------- */
 
 static const char *const provider_ids[] = {
-    "gz-telecom", "gz-unicom", "gz-mobile", "gz-huawei", "gz-inspur", "gz-digital",
-    "gz-sugon",   "gz-alibaba", "gz-tencent", "gz-ctyun", "gz-cmict", "gz-h3c",
+    "gz-telecom", "gz-unicom",  "gz-mobile",  "gz-huawei", "gz-inspur", "gz-digital",
+    "gz-sugon",   "gz-alibaba", "gz-tencent", "gz-ctyun",  "gz-cmict",  "gz-h3c",
 };
 
 struct dept_name {
@@ -23,19 +23,45 @@ struct dept_name {
 };
 
 static const struct dept_name dept_names[] = {
-    {"市公安局", "gaj"},         {"市卫健委", "wjw"},       {"市教育局", "jyj"},
-    {"市人社局", "rsj"},         {"市民政局", "mzj"},       {"市财政局", "czj"},
-    {"市规划和自然资源局", "ghzy"}, {"市生态环境局", "sthj"}, {"市住建局", "zjj"},
-    {"市交通运输局", "jtj"},     {"市水务局", "swuj"},      {"市农业农村局", "nyj"},
-    {"市商务局", "swj"},         {"市文广旅局", "wglj"},    {"市应急管理局", "yjj"},
-    {"市市场监管局", "scjg"},    {"市统计局", "tjj"},       {"市医保局", "ybj"},
-    {"市政务服务数据管理局", "zsj"}, {"市税务局", "shuiwu"}, {"市城管局", "cgj"},
-    {"市司法局", "sfj"},         {"市发改委", "fgw"},       {"市工信局", "gxj"},
-    {"市科技局", "kjj"},         {"市审计局", "shenji"},    {"市林业和园林局", "lyj"},
-    {"市退役军人事务局", "tyjr"}, {"市体育局", "tiyu"},      {"市信访局", "xfj"},
-    {"市档案局", "daj"},         {"市气象局", "qxj"},       {"市港务局", "gwj"},
-    {"市住房公积金管理中心", "gjj"}, {"市政府办公厅", "zfb"}, {"市中级人民法院", "zy"},
-    {"市人民检察院", "jcy"},     {"市消防救援支队", "xfzd"}, {"市残联", "cl"},
+    {"市公安局", "gaj"},
+    {"市卫健委", "wjw"},
+    {"市教育局", "jyj"},
+    {"市人社局", "rsj"},
+    {"市民政局", "mzj"},
+    {"市财政局", "czj"},
+    {"市规划和自然资源局", "ghzy"},
+    {"市生态环境局", "sthj"},
+    {"市住建局", "zjj"},
+    {"市交通运输局", "jtj"},
+    {"市水务局", "swuj"},
+    {"市农业农村局", "nyj"},
+    {"市商务局", "swj"},
+    {"市文广旅局", "wglj"},
+    {"市应急管理局", "yjj"},
+    {"市市场监管局", "scjg"},
+    {"市统计局", "tjj"},
+    {"市医保局", "ybj"},
+    {"市政务服务数据管理局", "zsj"},
+    {"市税务局", "shuiwu"},
+    {"市城管局", "cgj"},
+    {"市司法局", "sfj"},
+    {"市发改委", "fgw"},
+    {"市工信局", "gxj"},
+    {"市科技局", "kjj"},
+    {"市审计局", "shenji"},
+    {"市林业和园林局", "lyj"},
+    {"市退役军人事务局", "tyjr"},
+    {"市体育局", "tiyu"},
+    {"市信访局", "xfj"},
+    {"市档案局", "daj"},
+    {"市气象局", "qxj"},
+    {"市港务局", "gwj"},
+    {"市住房公积金管理中心", "gjj"},
+    {"市政府办公厅", "zfb"},
+    {"市中级人民法院", "zy"},
+    {"市人民检察院", "jcy"},
+    {"市消防救援支队", "xfzd"},
+    {"市残联", "cl"},
     {"市地方金融监管局", "jrj"},
 };
 #define N_DEPT_NAMES (sizeof dept_names / sizeof dept_names[0])
@@ -48,22 +74,22 @@ static const struct dept_name districts[] = {
 #define N_DISTRICTS (sizeof districts / sizeof districts[0])
 
 static const char *const apps[] = {
-    "portal", "approval", "oa",     "db",     "gis",     "hotline",   "share",
-    "video",  "bigdata",  "archive", "pay",   "app",     "apigw",     "mail",
+    "portal", "approval", "oa",        "db",        "gis",    "hotline", "share",
+    "video",  "bigdata",  "archive",   "pay",       "app",    "apigw",   "mail",
     "credit", "license",  "emergency", "supervise", "screen", "iot",
 };
 #define N_APPS (sizeof apps / sizeof apps[0])
 
-const char *const cqe_gen_sites[] = {"gz-tianhe", "gz-panyu", "sz-futian",
+const char *const cqe_gen_sites[] = {"gz-tianhe", "gz-panyu",    "sz-futian",
                                      "fs-nanhai", "dg-songshan", "zh-hengqin"};
 const size_t cqe_gen_n_sites = sizeof cqe_gen_sites / sizeof cqe_gen_sites[0];
 
 const char *const cqe_gen_zones[] = {"政务外网", "互联网", "视频专网"};
 
 const char *const cqe_gen_actors[] = {
-    "zhangwei", "wangfang", "lina",     "liuyang", "chenjie",  "yangmin",  "huanglei",
-    "zhaojing", "wuhao",    "zhouqiang", "xuli",   "sunpeng",  "majun",    "zhuting",
-    "hulin",    "guoxin",   "linfeng",  "hexue",   "gaoyuan",  "luoqing",
+    "zhangwei", "wangfang", "lina",      "liuyang", "chenjie", "yangmin", "huanglei",
+    "zhaojing", "wuhao",    "zhouqiang", "xuli",    "sunpeng", "majun",   "zhuting",
+    "hulin",    "guoxin",   "linfeng",   "hexue",   "gaoyuan", "luoqing",
 };
 const size_t cqe_gen_n_actors = sizeof cqe_gen_actors / sizeof cqe_gen_actors[0];
 
@@ -72,10 +98,16 @@ const char *const cqe_gen_categories[] = {"hardware", "network", "software", "st
 const size_t cqe_gen_n_categories = sizeof cqe_gen_categories / sizeof cqe_gen_categories[0];
 
 const char *const cqe_gen_vendors[4][2][6] = {
-    /* server */ {{"Dell", "HPE", "IBM", "Cisco", NULL}, {"华为", "浪潮", "中科曙光", "新华三", "长城", NULL}},
-    /* os */ {{"CentOS", "RHEL", "Windows Server", "SUSE", NULL}, {"银河麒麟", "统信UOS", "openEuler", "中科方德", NULL}},
-    /* database */ {{"Oracle", "MySQL", "SQL Server", "PostgreSQL", NULL}, {"达梦", "人大金仓", "GaussDB", "OceanBase", "TiDB", NULL}},
-    /* middleware */ {{"WebLogic", "WebSphere", "Tomcat", "JBoss", NULL}, {"东方通", "宝兰德", "金蝶Apusic", "中创", NULL}},
+    /* server */ {{"Dell", "HPE", "IBM", "Cisco", NULL},
+                  {"华为", "浪潮", "中科曙光", "新华三", "长城", NULL}},
+    /* os */
+    {{"CentOS", "RHEL", "Windows Server", "SUSE", NULL},
+     {"银河麒麟", "统信UOS", "openEuler", "中科方德", NULL}},
+    /* database */
+    {{"Oracle", "MySQL", "SQL Server", "PostgreSQL", NULL},
+     {"达梦", "人大金仓", "GaussDB", "OceanBase", "TiDB", NULL}},
+    /* middleware */
+    {{"WebLogic", "WebSphere", "Tomcat", "JBoss", NULL}, {"东方通", "宝兰德", "金蝶Apusic", "中创", NULL}},
 };
 
 const char *const cqe_gen_archs[] = {"x86_64", "aarch64", "loongarch64"};
@@ -202,11 +234,10 @@ static void build_services(struct cqe_gen_world *w, struct cqe_gen_rng *r, const
             if ((size_t)k < N_APPS)
                 snprintf(sv->id, sizeof sv->id, "svc-%s-%s", dp->code, app);
             else
-                snprintf(sv->id, sizeof sv->id, "svc-%s-%s-%zu", dp->code, app,
-                         (size_t)k / N_APPS + 1);
+                snprintf(sv->id, sizeof sv->id, "svc-%s-%s-%zu", dp->code, app, (size_t)k / N_APPS + 1);
             sv->dept = (int32_t)d;
-            sv->prov = cqe_gen_chance(r, 0.6) ? main_prov
-                                              : (int32_t)cqe_gen_range(r, 0, (int64_t)w->n_provs - 1);
+            sv->prov =
+                cqe_gen_chance(r, 0.6) ? main_prov : (int32_t)cqe_gen_range(r, 0, (int64_t)w->n_provs - 1);
             int tier = cqe_gen_pick(r, tier_w, 4);
             sv->target = tiers[tier];
             sv->cal_5x8 = (uint8_t)cqe_gen_chance(r, 0.15);
@@ -230,8 +261,10 @@ static void build_services(struct cqe_gen_world *w, struct cqe_gen_rng *r, const
             }
             sv->latency_ms = (int32_t)clampd(cqe_gen_lognormal(r, sv->zone == 1 ? 120 : 45, 0.5), 5, 2000);
             if (cqe_gen_chance(r, 0.92)) {
+                /* targets leave slack for the minutes a run drifts: a daily job meets
+                 * a 25 h RPO unless a run fails or is missed */
                 sv->backups_per_day = tier == 3 ? 6 : 1;
-                sv->rpo_target_s = tier == 3 ? 14400 : 86400;
+                sv->rpo_target_s = tier == 3 ? 18000 : 90000;
             }
             sv->backup_hour_min = (int32_t)cqe_gen_range(r, 60, 240);
             u = cqe_gen_unif(r);
@@ -269,8 +302,7 @@ static int group_by_provider(struct cqe_gen_world *w)
     return 0;
 }
 
-static void build_vm(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_resource *v,
-                     size_t i)
+static void build_vm(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_resource *v, size_t i)
 {
     static const double pool_w[CQE_GEN_POOLS] = {0.55, 0.15, 0.10, 0.20};
     int64_t span = w->end_ms - w->start_ms;
@@ -310,8 +342,7 @@ static void build_vm(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_
         v->to = w->start_ms + (int64_t)(cqe_gen_unif(r) * (double)span);
 }
 
-static void build_host(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_resource *h,
-                       size_t i)
+static void build_host(struct cqe_gen_world *w, struct cqe_gen_rng *r, struct cqe_gen_resource *h, size_t i)
 {
     static const double pool_w[CQE_GEN_POOLS] = {0.5, 0.2, 0.15, 0.15};
     h->prov = (int32_t)(i % w->n_provs);
@@ -390,8 +421,8 @@ static void build_diurnal(struct cqe_gen_world *w)
     }
 }
 
-int cqe_gen_world_build(struct cqe_gen_world *w, const struct cqe_gen_opts *opts,
-                        struct cqe_gen_rng *r, struct cqe_err *err)
+int cqe_gen_world_build(struct cqe_gen_world *w, const struct cqe_gen_opts *opts, struct cqe_gen_rng *r,
+                        struct cqe_err *err)
 {
     int rc = 0;
     int32_t *count = NULL;
@@ -487,8 +518,8 @@ void cqe_gen_world_free(struct cqe_gen_world *w)
     memset(w, 0, sizeof *w);
 }
 
-int cqe_gen_world_add_down(struct cqe_gen_world *w, int32_t s, int64_t from, int64_t to,
-                           double fail_p, double lat_mult, struct cqe_err *err)
+int cqe_gen_world_add_down(struct cqe_gen_world *w, int32_t s, int64_t from, int64_t to, double fail_p,
+                           double lat_mult, struct cqe_err *err)
 {
     struct cqe_gen_service *sv = &w->svcs[s];
     if (!sv->probed || to <= from)
@@ -505,8 +536,8 @@ int cqe_gen_world_add_down(struct cqe_gen_world *w, int32_t s, int64_t from, int
     return 0;
 }
 
-int cqe_gen_world_add_asset(struct cqe_gen_world *w, const struct cqe_gen_asset *a,
-                            size_t *out_ix, struct cqe_err *err)
+int cqe_gen_world_add_asset(struct cqe_gen_world *w, const struct cqe_gen_asset *a, size_t *out_ix,
+                            struct cqe_err *err)
 {
     if (w->n_assets == w->cap_assets) {
         size_t cap = w->cap_assets ? w->cap_assets * 2 : 256;
