@@ -21,14 +21,32 @@ struct cqe_store {
     size_t bytes;
 };
 
+/* 8 bytes at a time, multiply-xorshift mixing: keys are short and hashed per update. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v * 0x9e3779b97f4a7c15ULL;
+    h = (h << 31 | h >> 33) * 0xbf58476d1ce4e5b9ULL;
+    return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = mix(h, v);
+        p += 8;
+        n -= 8;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, n);
+    return mix(h, tail ^ ((uint64_t)n << 56));
+}
+
 static uint64_t hash_cell(const char *k, size_t kl, const char *f, size_t fl, int op)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)op;
-    for (size_t i = 0; i < kl; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (size_t i = 0; i < fl; i++)
-        h = (h ^ (unsigned char)f[i]) * 1099511628211ULL;
+    uint64_t h = hash_bytes(0x243f6a8885a308d3ULL ^ (uint64_t)op, k, kl);
+    h = hash_bytes(h ^ 0xff, f, fl);
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;

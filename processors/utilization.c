@@ -4,31 +4,46 @@
 #include "apply.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const metric_names[4] = {"cpu", "mem", "disk", "net"};
 
-static int put_metric(struct cqe_apply_ctx *ctx, const char *m, double x, int64_t w, int hist)
+/* Field names per metric: "cpu|w", "cpu|s", "cpu|max", "cpu|h|<bucket>", built once. */
+struct metric_fields {
+    char w[8], s[8], max[12];
+    char h[101][16];
+};
+static struct metric_fields fields[4];
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static void build_fields(void)
 {
-    char f[32];
+    for (int m = 0; m < 4; m++) {
+        snprintf(fields[m].w, sizeof fields[m].w, "%s|w", metric_names[m]);
+        snprintf(fields[m].s, sizeof fields[m].s, "%s|s", metric_names[m]);
+        snprintf(fields[m].max, sizeof fields[m].max, "%s|max", metric_names[m]);
+        for (int b = 0; b <= 100; b++)
+            snprintf(fields[m].h[b], sizeof fields[m].h[b], "%s|h|%d", metric_names[m], b);
+    }
+}
+
+static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int hist)
+{
     int rc;
     __int128 fixed = (__int128)llround(x * CQE_FIXED_SCALE) * w;
-    snprintf(f, sizeof f, "%s|w", m);
-    if ((rc = cqe_apply_sum(ctx, f, w)))
-        return rc;
-    snprintf(f, sizeof f, "%s|s", m);
-    if ((rc = cqe_apply_sum(ctx, f, fixed)))
+    if ((rc = cqe_apply_sum(ctx, fields[m].w, w)) || (rc = cqe_apply_sum(ctx, fields[m].s, fixed)))
         return rc;
     if (!hist)
         return 0;
-    snprintf(f, sizeof f, "%s|max", m);
-    if ((rc = cqe_store_max(ctx->store, ctx->key.p, ctx->key.n, f, strlen(f), x)))
+    if ((rc = cqe_store_max(ctx->store, ctx->key.p, ctx->key.n, fields[m].max, strlen(fields[m].max), x)))
         return rc;
     /* Readings 9: bucket = floor(100x + 0.5 + 1e-9) */
     long bucket = (long)floor(100.0 * x + 0.5 + 1e-9);
-    snprintf(f, sizeof f, "%s|h|%ld", m, bucket);
-    return cqe_apply_sum(ctx, f, w);
+    if (bucket < 0 || bucket > 100)
+        bucket = bucket < 0 ? 0 : 100;
+    return cqe_apply_sum(ctx, fields[m].h[bucket], w);
 }
 
 int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
@@ -38,13 +53,14 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     int64_t month = cqe_apply_month(ctx, ev->ts);
     int64_t w = ev->interval_s;
     int rc;
+    pthread_once(&fields_once, build_fields);
 
     cqe_kb_reset(&ctx->key);
     cqe_kb_cstr(&ctx->key, "U");
     cqe_kb_month(&ctx->key, month);
     cqe_kb_str(&ctx->key, ev->provider.p, ev->provider.n);
     for (int i = 0; i < 4; i++)
-        if ((ev->has & bits[i]) && (rc = put_metric(ctx, metric_names[i], vals[i], w, 1)))
+        if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 1)))
             return rc;
 
     if (ev->dept.p) {
@@ -53,7 +69,7 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->dept.p, ev->dept.n);
         for (int i = 0; i < 2; i++)
-            if ((ev->has & bits[i]) && (rc = put_metric(ctx, metric_names[i], vals[i], w, 0)))
+            if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 0)))
                 return rc;
         cqe_kb_reset(&ctx->key);
         cqe_kb_cstr(&ctx->key, "UDR");
