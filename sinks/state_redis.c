@@ -161,8 +161,8 @@ static size_t arena_take(struct args *a, size_t n)
 }
 
 /* Copies the concatenation of up to four pieces into the arena as one argument. */
-static void args_cat(struct args *a, const char *p1, size_t n1, const char *p2, size_t n2,
-                     const char *p3, size_t n3, const char *p4, size_t n4)
+static void args_cat(struct args *a, const char *p1, size_t n1, const char *p2, size_t n2, const char *p3,
+                     size_t n3, const char *p4, size_t n4)
 {
     size_t off = arena_take(a, n1 + n2 + n3 + n4);
     struct arg *g = args_slot(a);
@@ -338,8 +338,7 @@ static int parse_url(struct cqe_redis *r, const char *url, int conf_db, struct c
     const char *p = url, *end;
     int url_db = -1;
     if (!url || strncmp(url, scheme, sizeof scheme - 1))
-        return cqe_err_set(err, CQE_ECONFIG, "redis url %s: use redis://HOST:PORT/DB",
-                           url ? url : "(none)");
+        return cqe_err_set(err, CQE_ECONFIG, "redis url %s: use redis://HOST:PORT/DB", url ? url : "(none)");
     p += sizeof scheme - 1;
     const char *slash = strchr(p, '/');
     const char *auth_end = NULL;
@@ -379,15 +378,15 @@ static int parse_url(struct cqe_redis *r, const char *url, int conf_db, struct c
     }
     if (*p == '/' && p[1]) {
         long v = strtol(p + 1, (char **)&end, 10);
-        if (end == p + 1 || *end || v < 0 || v > 1000000)
+        if (end == p + 1 || *end || v < 0 || v > 999999999)
             return cqe_err_set(err, CQE_ECONFIG, "redis url %s: the path is the database index", url);
         url_db = (int)v;
     } else if (*p && strcmp(p, "/")) {
         return cqe_err_set(err, CQE_ECONFIG, "redis url %s: unexpected '%s'", url, p);
     }
     if (conf_db >= 0 && url_db >= 0 && conf_db != url_db)
-        return cqe_err_set(err, CQE_ECONFIG, "redis: redis.db %d and the url's database %d differ",
-                           conf_db, url_db);
+        return cqe_err_set(err, CQE_ECONFIG, "redis: redis.db %d and the url's database %d differ", conf_db,
+                           url_db);
     r->db = conf_db >= 0 ? conf_db : url_db >= 0 ? url_db : 0;
     if (!(r->host = dup_n(host, (size_t)(host_end - host))))
         return CQE_ENOMEM;
@@ -447,8 +446,8 @@ out:
 
 static bool retryable_error(const char *msg)
 {
-    static const char *const prefixes[] = {"LOADING", "BUSY", "OOM", "TRYAGAIN", "CLUSTERDOWN",
-                                           "MASTERDOWN", "NOREPLICAS"};
+    static const char *const prefixes[] = {"LOADING",     "BUSY",       "OOM",       "TRYAGAIN",
+                                           "CLUSTERDOWN", "MASTERDOWN", "NOREPLICAS"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
             return true;
@@ -499,8 +498,7 @@ static int get_reply(struct cqe_redis *r, redisReply **out, bool first, struct c
 
 /* Classifies an error reply: RETRY when the server is loading, busy or full, else
  * CQE_EIO. what names the command. */
-static int reply_error(struct cqe_redis *r, const redisReply *rep, const char *what,
-                       struct cqe_err *err)
+static int reply_error(struct cqe_redis *r, const redisReply *rep, const char *what, struct cqe_err *err)
 {
     cqe_err_set(err, CQE_EIO, "redis %s:%d refused %s: %.*s", r->host, r->port, what,
                 (int)(rep->len < 300 ? rep->len : 300), rep->str);
@@ -552,8 +550,10 @@ static int session_open(struct cqe_redis *r, struct cqe_err *err)
             goto fail;
         freeReplyObject(rep);
     } else if (r->user) {
-        rc = cqe_err_set(err, CQE_ECONFIG, "redis user %s given without a password "
-                         "(redis.password_file or redis.password_env)", r->user);
+        rc = cqe_err_set(err, CQE_ECONFIG,
+                         "redis user %s given without a password "
+                         "(redis.password_file or redis.password_env)",
+                         r->user);
         goto fail;
     }
     if (r->db) {
@@ -609,8 +609,8 @@ static int with_retry(struct cqe_redis *r, attempt_fn attempt, void *arg, struct
             logged = true;
         }
         if (r->retry_max_ms && mono_ms() - t0 >= r->retry_max_ms)
-            return cqe_err_set(err, CQE_EUNAVAIL, "gave up after %lld ms: %s",
-                               (long long)(mono_ms() - t0), e.msg);
+            return cqe_err_set(err, CQE_EUNAVAIL, "gave up after %lld ms: %s", (long long)(mono_ms() - t0),
+                               e.msg);
         sleep_ms(delay);
         delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
     }
@@ -735,8 +735,7 @@ static int claim_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
     return bad;
 }
 
-int cqe_redis_claim_partitions(struct cqe_redis *r, const char *ns, int partitions,
-                               struct cqe_err *err)
+int cqe_redis_claim_partitions(struct cqe_redis *r, const char *ns, int partitions, struct cqe_err *err)
 {
     struct claim c = {ns, partitions, 0};
     int rc = check_ns(ns, err);
@@ -820,8 +819,7 @@ static const char *suffix_of(enum cqe_cell_op op)
     return "?";
 }
 
-static void args_state_key(struct args *a, const struct flush *f, const struct cqe_cell *c,
-                           const char *sfx)
+static void args_state_key(struct args *a, const struct flush *f, const struct cqe_cell *c, const char *sfx)
 {
     args_cat(a, f->prefix, f->prefix_len, c->key, c->key_len, ":", 1, sfx, strlen(sfx));
 }
@@ -857,8 +855,8 @@ static int send_cells(struct cqe_redis *r, struct flush *f, size_t *sent, struct
         case CQE_OP_SUM: {
             int64_t hi, lo;
             if (!split_sum(c->sum, &hi, &lo))
-                return cqe_err_set(err, CQE_EINVAL, "sum %.*s %.*s beyond 2^95", (int)c->key_len,
-                                   c->key, (int)c->field_len, c->field);
+                return cqe_err_set(err, CQE_EINVAL, "sum %.*s %.*s beyond 2^95", (int)c->key_len, c->key,
+                                   (int)c->field_len, c->field);
             args_cstr(a, "HINCRBY");
             args_state_key(a, f, c, SFX_SUM);
             args_ref(a, c->field, c->field_len);
@@ -916,11 +914,11 @@ static int send_cells(struct cqe_redis *r, struct flush *f, size_t *sent, struct
             for (size_t k = i; k < j; k++) {
                 const struct cqe_cell *g = f->cells[k];
                 char head[48];
-                int hn = snprintf(head, sizeof head, "%lld|%zu:", (long long)g->reg_ts, g->reg_id_len);
+                int hn =
+                    snprintf(head, sizeof head, "%lld|%zu:", (long long)g->reg_ts, (size_t)g->reg_id_len);
                 args_cstr(a, g->op == CQE_OP_REG_MIN ? "<" : ">");
                 args_ref(a, g->field, g->field_len);
-                args_cat(a, head, (size_t)hn, g->reg_id, g->reg_id_len, g->reg_val, g->reg_val_len,
-                         NULL, 0);
+                args_cat(a, head, (size_t)hn, g->reg_id, g->reg_id_len, g->reg_val, g->reg_val_len, NULL, 0);
             }
             if ((rc = send_args(r, err)))
                 return rc;
@@ -1045,8 +1043,7 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
                     "redis %s:%d: partition %d holds position %s where %s was expected: Redis "
                     "lost acknowledged state (run it with appendfsync always) or another process "
                     "writes this namespace; start again from an empty database",
-                    r->host, r->port, f->partition, held ? rep->str : "(none)",
-                    known ? known : "(none)");
+                    r->host, r->port, f->partition, held ? rep->str : "(none)", known ? known : "(none)");
     freeReplyObject(rep);
     if (applied || lost) {
         rc = send_strs(r, err, "UNWATCH", (const char *)NULL);
@@ -1093,21 +1090,19 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
         if ((rc = get_reply(r, &rep, i == 0, err)))
             return rc;
         if (rep->type == REDIS_REPLY_ERROR && !first_err[0])
-            snprintf(first_err, sizeof first_err, "%.*s", (int)(rep->len < 300 ? rep->len : 300),
-                     rep->str);
+            snprintf(first_err, sizeof first_err, "%.*s", (int)(rep->len < 300 ? rep->len : 300), rep->str);
         freeReplyObject(rep);
     }
     if ((rc = get_reply(r, &rep, false, err)))
         return rc;
     if (rep->type == REDIS_REPLY_NIL) { /* the WATCH fired: someone moved the position */
         freeReplyObject(rep);
-        cqe_err_set(err, CQE_EUNAVAIL, "redis: partition %d position changed during the flush",
-                    f->partition);
+        cqe_err_set(err, CQE_EUNAVAIL, "redis: partition %d position changed during the flush", f->partition);
         return RETRY;
     }
     if (rep->type == REDIS_REPLY_ERROR) { /* EXECABORT: nothing applied */
-        cqe_err_set(err, CQE_EIO, "redis %s:%d refused the transaction of partition %d: %s",
-                    r->host, r->port, f->partition, first_err[0] ? first_err : rep->str);
+        cqe_err_set(err, CQE_EIO, "redis %s:%d refused the transaction of partition %d: %s", r->host, r->port,
+                    f->partition, first_err[0] ? first_err : rep->str);
         rc = retryable_error(first_err[0] ? first_err : rep->str) ? RETRY : CQE_EIO;
         freeReplyObject(rep);
         return rc;
@@ -1122,8 +1117,8 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
                 rc = cqe_err_set(err, CQE_EIO,
                                  "redis %s:%d applied the transaction of partition %d in part "
                                  "(command %zu: %.*s): the state is no longer exact",
-                                 r->host, r->port, f->partition, i + 1,
-                                 (int)(e->len < 300 ? e->len : 300), e->str);
+                                 r->host, r->port, f->partition, i + 1, (int)(e->len < 300 ? e->len : 300),
+                                 e->str);
                 break;
             }
         }
@@ -1136,13 +1131,12 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 }
 
 int cqe_redis_flush_partition(struct cqe_redis *r, const char *ns, int partition,
-                              const struct cqe_store *delta, const char *position,
-                              const char **new_dedup_ids, const size_t *id_lens, size_t n_ids,
-                              int64_t dedup_window, const struct cqe_redis_counts *counts,
-                              struct cqe_err *err)
+                              const struct cqe_store *delta, const char *position, const char **new_dedup_ids,
+                              const size_t *id_lens, size_t n_ids, int64_t dedup_window,
+                              const struct cqe_redis_counts *counts, struct cqe_err *err)
 {
-    struct flush f = {ns, partition, delta, position, new_dedup_ids, id_lens, n_ids, dedup_window,
-                      counts, NULL, 0, "", 0, false};
+    struct flush f = {ns,   partition, delta, position, new_dedup_ids, id_lens, n_ids, dedup_window, counts,
+                      NULL, 0,         "",    0,        false};
     int rc = check_ns(ns, err);
     if (rc)
         return rc;
@@ -1225,8 +1219,7 @@ static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
     free(*m->position);
     *m->position = NULL;
     snprintf(key, sizeof key, "%spos", m->prefix);
-    if ((rc = send_strs(r, err, "GET", key, (const char *)NULL)) ||
-        (rc = get_reply(r, &rep, true, err)))
+    if ((rc = send_strs(r, err, "GET", key, (const char *)NULL)) || (rc = get_reply(r, &rep, true, err)))
         return rc;
     if (rep->type == REDIS_REPLY_ERROR)
         rc = reply_error(r, rep, "GET", err);
@@ -1269,8 +1262,8 @@ out:
     return rc;
 }
 
-int cqe_redis_load_partition_meta(struct cqe_redis *r, const char *ns, int partition,
-                                  char **position, struct cqe_dedup *dedup, struct cqe_err *err)
+int cqe_redis_load_partition_meta(struct cqe_redis *r, const char *ns, int partition, char **position,
+                                  struct cqe_dedup *dedup, struct cqe_err *err)
 {
     struct meta m = {ns, partition, position, dedup, ""};
     *position = NULL;
@@ -1296,14 +1289,13 @@ fail:
 
 struct load {
     const char *ns;
-    struct cqe_store *tmp; /* filled by one attempt, merged on success */
+    struct cqe_store *tmp;  /* filled by one attempt, merged on success */
     struct cqe_store *keys; /* SCAN results, deduplicated (SCAN may repeat keys) */
     char pattern[700];
 };
 
 /* Splits a state key into store key and op kind; returns the suffix or NULL (meta). */
-static const char *parse_state_key(const char *ns, const char *k, size_t n, const char **skey,
-                                   size_t *slen)
+static const char *parse_state_key(const char *ns, const char *k, size_t n, const char **skey, size_t *slen)
 {
     size_t nl = strlen(ns);
     if (n < nl + 4 || memcmp(k, ns, nl) || memcmp(k + nl, ":{p", 3))
@@ -1369,8 +1361,8 @@ static int parse_dbl(const char *s, size_t n, double *out)
 }
 
 /* Applies one key's reply (HGETALL / ZRANGE WITHSCORES / SMEMBERS) into the store. */
-static int apply_key(struct cqe_store *s, const char *sfx, const char *skey, size_t sl,
-                     const redisReply *rep, const char *rk, size_t rkl, struct cqe_err *err)
+static int apply_key(struct cqe_store *s, const char *sfx, const char *skey, size_t sl, const redisReply *rep,
+                     const char *rk, size_t rkl, struct cqe_err *err)
 {
     int rc = 0;
     if (rep->type != REDIS_REPLY_ARRAY)
@@ -1396,21 +1388,19 @@ static int apply_key(struct cqe_store *s, const char *sfx, const char *skey, siz
             if (parse_dbl(b->str, b->len, &v))
                 goto bad;
             rc = !strcmp(sfx, SFX_MAX) ? cqe_store_max(s, skey, sl, a->str, a->len, v)
-                               : cqe_store_min(s, skey, sl, a->str, a->len, v);
+                                       : cqe_store_min(s, skey, sl, a->str, a->len, v);
         } else if (!strcmp(sfx, SFX_SET)) {
             rc = cqe_store_set_add(s, skey, sl, a->str, a->len);
         } else { /* rmin / rmax: "<ts>|<idlen>:<id><val>" */
             const char *v = b->str, *bar = memchr(v, '|', b->len), *colon;
             int64_t ts, idl;
             if (!bar || !(colon = memchr(bar, ':', b->len - (size_t)(bar - v))) ||
-                parse_i64(v, (size_t)(bar - v), &ts) ||
-                parse_i64(bar + 1, (size_t)(colon - bar - 1), &idl) || idl < 0 ||
-                (size_t)idl > b->len - (size_t)(colon + 1 - v))
+                parse_i64(v, (size_t)(bar - v), &ts) || parse_i64(bar + 1, (size_t)(colon - bar - 1), &idl) ||
+                idl < 0 || (size_t)idl > b->len - (size_t)(colon + 1 - v))
                 goto bad;
             const char *id = colon + 1, *val = id + idl;
-            rc = cqe_store_reg(s, !strcmp(sfx, SFX_RMIN) ? CQE_OP_REG_MIN : CQE_OP_REG_MAX, skey, sl,
-                               a->str, a->len, ts, id, (size_t)idl, val,
-                               b->len - (size_t)(val - v));
+            rc = cqe_store_reg(s, !strcmp(sfx, SFX_RMIN) ? CQE_OP_REG_MIN : CQE_OP_REG_MAX, skey, sl, a->str,
+                               a->len, ts, id, (size_t)idl, val, b->len - (size_t)(val - v));
         }
     }
     return rc ? cqe_err_set(err, rc, "out of memory loading state") : 0;
@@ -1419,8 +1409,8 @@ bad:
 }
 
 /* Reads a batch of keys with one pipelined round trip and applies them. */
-static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const size_t *kn,
-                      size_t count, struct cqe_err *err)
+static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const size_t *kn, size_t count,
+                      struct cqe_err *err)
 {
     int rc = 0;
     size_t sent = 0;
@@ -1441,13 +1431,12 @@ static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const
         } else if (!strcmp(sfx[i], SFX_SET)) {
             args_cstr(&r->a, "SMEMBERS");
             args_ref(&r->a, k[i], kn[i]);
-        } else if (!strcmp(sfx[i], SFX_SUM) || !strcmp(sfx[i], SFX_SUMHI) ||
-                   !strcmp(sfx[i], SFX_RMIN) || !strcmp(sfx[i], SFX_RMAX)) {
+        } else if (!strcmp(sfx[i], SFX_SUM) || !strcmp(sfx[i], SFX_SUMHI) || !strcmp(sfx[i], SFX_RMIN) ||
+                   !strcmp(sfx[i], SFX_RMAX)) {
             args_cstr(&r->a, "HGETALL");
             args_ref(&r->a, k[i], kn[i]);
         } else {
-            return cqe_err_set(err, CQE_EIO, "redis key %.*s: unknown kind '%s'", (int)kn[i], k[i],
-                               sfx[i]);
+            return cqe_err_set(err, CQE_EIO, "redis key %.*s: unknown kind '%s'", (int)kn[i], k[i], sfx[i]);
         }
         if ((rc = send_args(r, err))) {
             drop(r);
@@ -1520,8 +1509,8 @@ static int load_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
     }
     cqe_store_each(l->keys, collect_key, &all);
     for (size_t i = 0; !rc && i < all.count; i += LOAD_KEYS)
-        rc = load_batch(r, l, all.k + i, all.n + i,
-                        all.count - i < LOAD_KEYS ? all.count - i : LOAD_KEYS, err);
+        rc = load_batch(r, l, all.k + i, all.n + i, all.count - i < LOAD_KEYS ? all.count - i : LOAD_KEYS,
+                        err);
 out:
     free(all.k);
     free(all.n);
@@ -1539,8 +1528,7 @@ static void glob_escape(char *out, size_t cap, const char *s)
     out[o] = 0;
 }
 
-int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into,
-                         struct cqe_err *err)
+int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into, struct cqe_err *err)
 {
     struct load l = {ns, NULL, NULL, ""};
     int rc = check_ns(ns, err);

@@ -55,8 +55,7 @@ void cqe_redis_set_fault(struct cqe_redis *r, enum cqe_redis_fault point, int64_
 /* Records the number of partitions the namespace is split into (first run), or checks
  * it against the recorded one: resuming with another split would apply events twice.
  * Returns 0, CQE_ECONFIG on a mismatch, or CQE_EUNAVAIL / CQE_EIO. */
-int cqe_redis_claim_partitions(struct cqe_redis *r, const char *ns, int partitions,
-                               struct cqe_err *err);
+int cqe_redis_claim_partitions(struct cqe_redis *r, const char *ns, int partitions, struct cqe_err *err);
 
 /* The recorded number of partitions (0 when none). Returns 0 or CQE_EUNAVAIL / CQE_EIO. */
 int cqe_redis_partitions(struct cqe_redis *r, const char *ns, int *partitions, struct cqe_err *err);
@@ -73,24 +72,22 @@ int cqe_redis_partitions(struct cqe_redis *r, const char *ns, int *partitions, s
  * Returns 0; CQE_EUNAVAIL after the retry limit; CQE_EIO when Redis refused a command
  * (err holds its reply) or lost acknowledged state; CQE_ENOMEM. */
 int cqe_redis_flush_partition(struct cqe_redis *r, const char *ns, int partition,
-                              const struct cqe_store *delta, const char *position,
-                              const char **new_dedup_ids, const size_t *id_lens, size_t n_ids,
-                              int64_t dedup_window, const struct cqe_redis_counts *counts,
-                              struct cqe_err *err);
+                              const struct cqe_store *delta, const char *position, const char **new_dedup_ids,
+                              const size_t *id_lens, size_t n_ids, int64_t dedup_window,
+                              const struct cqe_redis_counts *counts, struct cqe_err *err);
 
 /* Loads what a partition needs to resume: *position (malloc'd, owned by the caller;
  * NULL when the partition was never flushed) and, when dedup is not NULL, its
  * duplicate-id memory (remembered oldest first into dedup). Returns 0, CQE_EUNAVAIL,
  * CQE_EIO or CQE_ENOMEM. */
-int cqe_redis_load_partition_meta(struct cqe_redis *r, const char *ns, int partition,
-                                  char **position, struct cqe_dedup *dedup, struct cqe_err *err);
+int cqe_redis_load_partition_meta(struct cqe_redis *r, const char *ns, int partition, char **position,
+                                  struct cqe_dedup *dedup, struct cqe_err *err);
 
 /* Reads every partition's state keys (SCAN "<ns>:{p*}:*", pipelined reads) and applies
  * each as a cell into `into`, merging the partitions: the result holds the same cells
  * as one memory store fed with every event. Returns 0, CQE_EUNAVAIL, CQE_EIO (a key
  * that does not parse) or CQE_ENOMEM. */
-int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into,
-                         struct cqe_err *err);
+int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into, struct cqe_err *err);
 
 /* Sums the persisted outcome counts of every recorded partition into *out (zeroed
  * first). Returns 0, CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "replay_load.h"
+#include "replay_redis.h"
 #include "snapshots.h"
 #include "table.h"
 #include "timeutil.h"
@@ -31,7 +32,10 @@ static void usage(FILE *f)
             "                       before the figures (order-independence check)\n"
             "  --table              print a readable table per target instead of NDJSON\n"
             "  --no-services        omit the service and department records\n"
-            "  --quiet              no counts on stderr except the summary line\n");
+            "  --quiet              no counts on stderr except the summary line\n"
+            "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
+            "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
+            "  --partitions N       with --state: spread input over N partitions by entity key\n");
 }
 
 static int print_record(void *record, void *arg)
@@ -54,11 +58,14 @@ int cqe_cmd_replay(int argc, char **argv)
         {"dead-letters", required_argument, 0, 'd'}, {"streams", required_argument, 0, 's'},
         {"table", no_argument, 0, 't'},        {"quiet", no_argument, 0, 'q'},
         {"no-services", no_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
+        {"state", required_argument, 0, 'S'},  {"partitions", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *dlq_path = NULL;
     const char *period_ids[MAX_PERIODS];
     size_t n_periods = 0, n_streams = 1;
     bool table = false, quiet = false, services = true;
+    const char *state_url = NULL;
+    int partitions = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -87,9 +94,24 @@ int cqe_cmd_replay(int argc, char **argv)
             n_streams = (size_t)v;
             break;
         }
+        case 'S': state_url = optarg; break;
+        case 'P': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 1024) {
+                fprintf(stderr, "replay: --partitions takes a number from 1 to 1024\n");
+                return 2;
+            }
+            partitions = (int)v;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if (partitions && !state_url) {
+        fprintf(stderr, "replay: --partitions needs --state redis://HOST:PORT/DB\n");
+        return 2;
     }
     if (optind >= argc) {
         fprintf(stderr, "replay: name at least one FILE (or - for stdin)\n");
@@ -125,6 +147,13 @@ int cqe_cmd_replay(int argc, char **argv)
         cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
                     as_of_text);
         goto fail;
+    }
+    if (state_url) { /* partitions into Redis; read back with `cloudqe snapshot` */
+        if (cqe_replay_redis(&cfg, state_url, partitions ? partitions : 1, argv + optind, argc - optind,
+                             dlq_path, &err))
+            goto fail;
+        status = 0;
+        goto out;
     }
     if (cqe_replay_load(&cfg, argv + optind, argc - optind, dlq_path, n_streams, &merged, &counts, &err))
         goto fail;

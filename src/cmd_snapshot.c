@@ -20,19 +20,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe snapshot --state redis://HOST:PORT/DB [OPTIONS]\n"
-            "  --state URL          the Redis state written by `replay --state` (default: the\n"
-            "                       configuration's redis.url); user, password and db come from\n"
-            "                       the configuration (password from a file or the environment)\n"
-            "  --config FILE        configuration (../shared/spec/config.md)\n"
-            "  --model FILE         indicator model; default: the built-in model of model.md\n"
-            "  --target X           only the snapshots of target X (a provider or platform)\n"
-            "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
-            "                       quarter and year holding as_of)\n"
-            "  --as-of TIME         RFC 3339 instant (default: the largest event ts applied)\n"
-            "  --table              a readable table per target instead of NDJSON\n"
-            "  --no-services        omit the service and department records\n");
+    fprintf(f, "usage: cloudqe snapshot --state redis://HOST:PORT/DB [OPTIONS]\n"
+               "  --state URL          the Redis state written by `replay --state` (default: the\n"
+               "                       configuration's redis.url); user, password and db come from\n"
+               "                       the configuration (password from a file or the environment)\n"
+               "  --config FILE        configuration (../shared/spec/config.md)\n"
+               "  --model FILE         indicator model; default: the built-in model of model.md\n"
+               "  --target X           only the snapshots of target X (a provider or platform)\n"
+               "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
+               "                       quarter and year holding as_of)\n"
+               "  --as-of TIME         RFC 3339 instant (default: the largest event ts applied)\n"
+               "  --table              a readable table per target instead of NDJSON\n"
+               "  --no-services        omit the service and department records\n");
 }
 
 static int64_t wall_ms(void)
@@ -62,8 +61,7 @@ int cqe_cmd_snapshot(int argc, char **argv)
         {"period", required_argument, 0, 'p'}, {"as-of", required_argument, 0, 'a'},
         {"table", no_argument, 0, 't'},        {"no-services", no_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *state = NULL, *config_path = NULL, *model_path = NULL, *target = NULL,
-               *as_of_text = NULL;
+    const char *state = NULL, *config_path = NULL, *model_path = NULL, *target = NULL, *as_of_text = NULL;
     const char *period_ids[MAX_PERIODS];
     size_t n_periods = 0;
     bool table = false, services = true;
@@ -121,8 +119,8 @@ int cqe_cmd_snapshot(int argc, char **argv)
     }
     int64_t as_of = 0;
     if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
-        cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
-                    as_of_text);
+        cqe_err_set(&err, CQE_EINVAL,
+                    "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00", as_of_text);
         goto fail;
     }
     struct cqe_redis_conf rc_conf = cfg.redis;
@@ -153,9 +151,13 @@ int cqe_cmd_snapshot(int argc, char **argv)
     }
     if (!(view = cqe_view_build(store, &cfg, &err)))
         goto fail;
-    struct cqe_emit_options eo = {periods, n_periods, as_of,
+    struct cqe_emit_options eo = {periods,
+                                  n_periods,
+                                  as_of,
                                   {counts.applied, counts.dead_letters, counts.duplicates, 0},
-                                  target, services && !target, services && !target};
+                                  target,
+                                  services && !target,
+                                  services && !target};
     if (table ? cqe_table_print(view, &model, &eo, stdout, &err)
               : cqe_emit_records(view, &model, &eo, print_record, NULL, &err))
         goto fail;

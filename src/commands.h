@@ -9,4 +9,6 @@ int cqe_cmd_gen(int argc, char **argv);
 int cqe_cmd_report(int argc, char **argv);
 int cqe_cmd_decode(int argc, char **argv);
 
+int cqe_cmd_snapshot(int argc, char **argv);
+
 #endif

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"check-config", cqe_cmd_check_config, "validate a configuration file without running"},
     {"report", cqe_cmd_report, "write the evaluation report of a period (Markdown and JSON)"},
     {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
+    {"snapshot", cqe_cmd_snapshot, "print the snapshots of the state in Redis (partitions merged)"},
     {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},
 };
 

@@ -111,10 +111,10 @@ static int flush_part(struct run *run, int i, struct cqe_err *err)
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     for (size_t k = 0, o = 0; k < p->count; o += p->lens[k], k++)
         ptrs[k] = p->ids + o;
-    struct cqe_redis_counts c = {
-        p->pl.counts.read - p->at_flush.read, p->pl.counts.applied - p->at_flush.applied,
-        p->pl.counts.duplicates - p->at_flush.duplicates,
-        p->pl.counts.dead_letters - p->at_flush.dead_letters};
+    struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
+                                 p->pl.counts.applied - p->at_flush.applied,
+                                 p->pl.counts.duplicates - p->at_flush.duplicates,
+                                 p->pl.counts.dead_letters - p->at_flush.dead_letters};
     snprintf(pos, sizeof pos, "%lld", (long long)p->last);
     rc = cqe_redis_flush_partition(run->r, CQE_REDIS_NS, i, p->delta, pos, ptrs, p->lens, p->count,
                                    run->cfg->dedup_window, &c, err);
@@ -178,8 +178,7 @@ out:
     return rc;
 }
 
-static int read_file(struct run *run, const char *path, int64_t *offset, int64_t min_pos,
-                     struct cqe_err *err)
+static int read_file(struct run *run, const char *path, int64_t *offset, int64_t min_pos, struct cqe_err *err)
 {
     struct cqe_line_reader *lr = NULL;
     struct cqe_line line;
@@ -215,8 +214,8 @@ static int parse_fault(struct cqe_redis *r, struct cqe_err *err)
     else if (!strcmp(point, "mid_pipeline"))
         f = CQE_FAULT_MID_PIPELINE;
     else
-        return cqe_err_set(err, CQE_EINVAL,
-                           "CQE_FAULT=%s: use before_exec, after_exec or mid_pipeline", point);
+        return cqe_err_set(err, CQE_EINVAL, "CQE_FAULT=%s: use before_exec, after_exec or mid_pipeline",
+                           point);
     long long n = 0;
     if (after && *after) {
         char *end;
@@ -260,13 +259,13 @@ static void summary(const struct run *run)
             "\"flushes\":%lld,\"redis_commands\":%lld,\"redis_round_trips\":%lld,"
             "\"commands_per_1000_events\":%.1f}\n",
             run->n, (long long)t.read, (long long)t.applied, (long long)t.duplicates,
-            (long long)t.dead_letters, (long long)run->skipped, (long long)run->flushes,
-            (long long)cmds, (long long)cqe_redis_round_trips(run->r),
+            (long long)t.dead_letters, (long long)run->skipped, (long long)run->flushes, (long long)cmds,
+            (long long)cqe_redis_round_trips(run->r),
             run->consumed ? 1000.0 * (double)cmds / (double)run->consumed : 0.0);
 }
 
-int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions,
-                     char **files, int n_files, const char *dlq_path, struct cqe_err *err)
+int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
+                     int n_files, const char *dlq_path, struct cqe_err *err)
 {
     struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0};
     struct cqe_redis_conf rc_conf = cfg->redis;
@@ -304,8 +303,8 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
             char *end;
             p->pos = strtoll(pos, &end, 10);
             if (*end || p->pos < 0)
-                rc = cqe_err_set(err, CQE_EIO, "redis: partition %d position '%s' is not a line number",
-                                 i, pos);
+                rc = cqe_err_set(err, CQE_EIO, "redis: partition %d position '%s' is not a line number", i,
+                                 pos);
             free(pos);
             if (rc)
                 goto out;

@@ -8,7 +8,7 @@
 #include "err.h"
 
 /* Lines a partition consumes between two flushes (env CQE_FLUSH_EVERY overrides). */
-#define CQE_REPLAY_FLUSH_EVERY 5000
+#define CQE_REPLAY_FLUSH_EVERY 20000
 
 /* Replays files (paths borrowed, "-" = stdin) into the Redis state at state_url (NULL =
  * cfg->redis.url; user, password and db come from cfg->redis). Lines are numbered
@@ -21,7 +21,7 @@
  * before the faulty one) make the process _exit(77) at that point of a flush;
  * CQE_FLUSH_EVERY = lines a partition consumes between flushes (tuning, tests).
  * Returns 0 or a negative cqe_rc with err set. */
-int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions,
-                     char **files, int n_files, const char *dlq_path, struct cqe_err *err);
+int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
+                     int n_files, const char *dlq_path, struct cqe_err *err);
 
 #endif
