@@ -64,20 +64,26 @@ int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const 
         pl->counts.read--; /* not consumed: the caller retries or stops */
         return cqe_err_set(err, rc, "decoding: %s", derr.msg);
     }
-    if (cqe_dedup_seen(pl->dedup, ev.id.p, ev.id.n)) {
-        pl->counts.duplicates++;
-        goto out;
-    }
-    size_t k = (size_t)(pl->counts.applied % (int64_t)pl->n_stores);
-    if ((rc = cqe_apply_event(&pl->apply[k], &ev)) || (rc = cqe_dedup_remember(pl->dedup, ev.id.p, ev.id.n))) {
-        cqe_err_set(err, rc, "out of memory applying an event");
-        goto out;
-    }
-    pl->counts.applied++;
-    pl->counts.by_type[ev.type]++;
-    if (ev.ts > pl->counts.max_ts)
-        pl->counts.max_ts = ev.ts;
-out:
+    rc = cqe_pipeline_feed_event(pl, &ev, err);
     cqe_event_clear(&ev);
     return rc;
+}
+
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err)
+{
+    if (cqe_dedup_seen(pl->dedup, ev->id.p, ev->id.n)) {
+        pl->counts.duplicates++;
+        return 0;
+    }
+    size_t k = (size_t)(pl->counts.applied % (int64_t)pl->n_stores);
+    int rc = cqe_apply_event(&pl->apply[k], ev);
+    if (!rc)
+        rc = cqe_dedup_remember(pl->dedup, ev->id.p, ev->id.n);
+    if (rc)
+        return cqe_err_set(err, rc, "out of memory applying an event");
+    pl->counts.applied++;
+    pl->counts.by_type[ev->type]++;
+    if (ev->ts > pl->counts.max_ts)
+        pl->counts.max_ts = ev->ts;
+    return 0;
 }

@@ -40,4 +40,8 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl);
 int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *origin,
                       int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err);
 
+/* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed):
+ * dedup, then apply. The caller has counted the message in counts.read. */
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err);
+
 #endif

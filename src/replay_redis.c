@@ -162,7 +162,13 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
     }
     struct cqe_origin o = {.file = path, .line = line->line_no};
     int64_t applied = p->pl.counts.applied;
-    if ((rc = cqe_pipeline_feed(&p->pl, line->p, line->n, &o, hint, detail, wall_ms(), err)))
+    if (decoded) { /* decoded once, to route it */
+        p->pl.counts.read++;
+        rc = cqe_pipeline_feed_event(&p->pl, &ev, err);
+    } else {
+        rc = cqe_pipeline_feed(&p->pl, line->p, line->n, &o, hint, detail, wall_ms(), err);
+    }
+    if (rc)
         goto out;
     if (p->pl.counts.applied != applied && decoded && remember_id(p, ev.id.p, ev.id.n)) {
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
