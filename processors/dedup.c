@@ -22,6 +22,7 @@ struct cqe_dedup {
     size_t head, count; /* oldest at head */
     size_t *index;      /* ring position, EMPTY or TOMB */
     size_t cap;
+    size_t tombs;       /* TOMB slots: swept when they reach a quarter of cap */
 };
 
 static uint64_t hash_id(const char *s, size_t n)
@@ -88,6 +89,7 @@ static void rebuild(struct cqe_dedup *d)
 {
     for (size_t i = 0; i < d->cap; i++)
         d->index[i] = EMPTY;
+    d->tombs = 0;
     for (size_t k = 0; k < d->count; k++) {
         size_t p = (d->head + k) % d->window;
         size_t j = d->ring[p].hash & (d->cap - 1);
@@ -104,8 +106,10 @@ int cqe_dedup_remember(struct cqe_dedup *d, const char *id, size_t n)
     if (d->count == d->window) { /* forget the oldest */
         struct entry *old = &d->ring[d->head];
         size_t j = find(d, old->id, old->n, old->hash);
-        if (j != EMPTY)
+        if (j != EMPTY) {
             d->index[j] = TOMB;
+            d->tombs++;
+        }
         free(old->id);
         old->id = NULL;
         d->head = (d->head + 1) % d->window;
@@ -119,13 +123,14 @@ int cqe_dedup_remember(struct cqe_dedup *d, const char *id, size_t n)
     uint64_t h = hash_id(id, n);
     d->ring[p] = (struct entry){copy, n, h};
     d->count++;
-    size_t j = h & (d->cap - 1), tombs = 0;
-    while (d->index[j] != EMPTY && d->index[j] != TOMB) {
+    size_t j = h & (d->cap - 1);
+    while (d->index[j] != EMPTY && d->index[j] != TOMB)
         j = (j + 1) & (d->cap - 1);
-        tombs++;
-    }
+    if (d->index[j] == TOMB)
+        d->tombs--;
     d->index[j] = p;
-    if (tombs > 64) /* long probe runs: sweep tombstones */
+    /* tombstones lengthen every miss (a miss stops only at EMPTY): sweep them */
+    if (d->tombs * 4 > d->cap)
         rebuild(d);
     return 0;
 }

@@ -99,3 +99,23 @@ CQE_TEST(curve_piecewise_linear)
     double y = cqe_curve_eval(pts, 4, 0.997); /* halfway 60 -> 90 */
     CHECK(y > 74.999999 && y < 75.000001);
 }
+
+#include "dedup.h"
+
+CQE_TEST(dedup_window_forgets_oldest_and_stays_fast)
+{
+    struct cqe_dedup *d = cqe_dedup_new(1000);
+    CHECK(d != NULL);
+    char id[32];
+    /* 200 windows' worth of ids: eviction must keep lookups short (no full scans) */
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(id, sizeof id, "e%d", i);
+        CHECK(!cqe_dedup_seen(d, id, (size_t)n));
+        cqe_dedup_remember(d, id, (size_t)n);
+    }
+    int n = snprintf(id, sizeof id, "e%d", 199999 - 999); /* oldest still remembered */
+    CHECK(cqe_dedup_seen(d, id, (size_t)n));
+    n = snprintf(id, sizeof id, "e%d", 199999 - 1000); /* just forgotten */
+    CHECK(!cqe_dedup_seen(d, id, (size_t)n));
+    cqe_dedup_free(d);
+}
