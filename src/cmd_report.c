@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "eval_setup.h"
 #include "replay_load.h"
 #include "snapshots.h"
 #include "timeutil.h"
@@ -225,44 +226,32 @@ int cqe_cmd_report(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct cqe_config cfg;
-    struct cqe_model model;
+    struct cqe_eval_setup es;
     struct cqe_err err = {0};
     struct cqe_store *merged = NULL;
     struct cqe_pipeline_counts counts;
     struct cqe_view *view = NULL;
-    struct cqe_period period;
     struct cqe_period_eval pe;
-    bool model_loaded = false, pe_ready = false;
+    bool pe_ready = false;
     json_t *doc = NULL;
     FILE *md = NULL;
     int status = 1;
-    cqe_config_defaults(&cfg);
-    if (config_path && cqe_config_load(&cfg, config_path, &err))
+    const char *ids[1] = {period_id};
+    if (cqe_eval_setup_init(&es, config_path, model_path, ids, 1, as_of_text, &err))
         goto fail;
-    if (model_path ? cqe_model_load_file(&model, model_path, &err)
-                   : cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
+    struct cqe_config *cfgp = &es.cfg;
+    struct cqe_model *modelp = &es.model;
+    struct cqe_period period = es.periods[0];
+    if (cqe_replay_load(cfgp, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
         goto fail;
-    model_loaded = true;
-    if (cqe_period_parse(period_id, cfg.utc_offset_min, &period)) {
-        cqe_err_set(&err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_id);
-        goto fail;
-    }
-    int64_t as_of = 0;
-    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
-        cqe_err_set(&err, CQE_EINVAL, "--as-of %s: use RFC 3339 with an offset", as_of_text);
-        goto fail;
-    }
-    if (cqe_replay_load(&cfg, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
-        goto fail;
-    if (!as_of_text)
-        as_of = (cfg.clock == CQE_CLOCK_WALL || !counts.applied) ? cqe_wall_ms() : counts.max_ts;
-    if (!(view = cqe_view_build(merged, &cfg, &err)))
+    cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
+    int64_t as_of = es.as_of;
+    if (!(view = cqe_view_build(merged, cfgp, &err)))
         goto fail;
     struct collect col = {json_array()};
     struct cqe_emit_options eo = {&period, 1, as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0},
                                   NULL, false, false};
-    if (cqe_emit_records(view, &model, &eo, collect_record, &col, &err)) {
+    if (cqe_emit_records(view, modelp, &eo, collect_record, &col, &err)) {
         json_decref(col.targets);
         goto fail;
     }
@@ -284,7 +273,7 @@ int cqe_cmd_report(int argc, char **argv)
         }
     }
     char as_of_s[48], path[4096];
-    cqe_time_format(as_of, cfg.utc_offset_min, as_of_s, sizeof as_of_s);
+    cqe_time_format(as_of, cfgp->utc_offset_min, as_of_s, sizeof as_of_s);
     doc = json_object();
     json_object_set_new(doc, "kind", json_string("report"));
     json_object_set_new(doc, "period", json_string(period.id));
@@ -313,7 +302,7 @@ int cqe_cmd_report(int argc, char **argv)
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, &model, rec);
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, modelp, rec);
     fprintf(md, "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
                 "unrounded in report-%s.json.\n",
             period.id);
@@ -336,8 +325,6 @@ out:
         cqe_period_eval_fini(&pe);
     cqe_view_free(view);
     cqe_store_free(merged);
-    if (model_loaded)
-        cqe_model_fini(&model);
-    cqe_config_fini(&cfg);
+    cqe_eval_setup_fini(&es);
     return status;
 }

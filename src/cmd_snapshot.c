@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "eval_setup.h"
 #include "config.h"
 #include "model.h"
 #include "snapshots.h"
@@ -16,7 +17,7 @@
 #include "timeutil.h"
 #include "view.h"
 
-#define MAX_PERIODS 64
+
 
 static void usage(FILE *f)
 {
@@ -34,25 +35,6 @@ static void usage(FILE *f)
                "  --no-services        omit the service and department records\n");
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int print_record(void *record, void *arg)
-{
-    (void)arg;
-    char *s = cqe_record_dumps(record);
-    if (!s)
-        return CQE_ENOMEM;
-    fputs(s, stdout);
-    fputc('\n', stdout);
-    free(s);
-    return 0;
-}
-
 int cqe_cmd_snapshot(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -62,7 +44,7 @@ int cqe_cmd_snapshot(int argc, char **argv)
         {"table", no_argument, 0, 't'},        {"no-services", no_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *state = NULL, *config_path = NULL, *model_path = NULL, *target = NULL, *as_of_text = NULL;
-    const char *period_ids[MAX_PERIODS];
+    const char *period_ids[CQE_MAX_PERIODS];
     size_t n_periods = 0;
     bool table = false, services = true;
     int c;
@@ -77,8 +59,8 @@ int cqe_cmd_snapshot(int argc, char **argv)
         case 't': table = true; break;
         case 'n': services = false; break;
         case 'p':
-            if (n_periods == MAX_PERIODS) {
-                fprintf(stderr, "snapshot: at most %d --period options\n", MAX_PERIODS);
+            if (n_periods == CQE_MAX_PERIODS) {
+                fprintf(stderr, "snapshot: at most %d --period options\n", CQE_MAX_PERIODS);
                 return 2;
             }
             period_ids[n_periods++] = optarg;
@@ -93,37 +75,17 @@ int cqe_cmd_snapshot(int argc, char **argv)
         return 2;
     }
 
-    struct cqe_config cfg;
-    struct cqe_model model;
+    struct cqe_eval_setup es;
     struct cqe_err err = {0};
     struct cqe_redis *r = NULL;
     struct cqe_store *store = NULL;
     struct cqe_view *view = NULL;
-    struct cqe_period periods[MAX_PERIODS];
     struct cqe_redis_counts counts;
-    bool model_loaded = false;
     int status = 1;
 
-    cqe_config_defaults(&cfg);
-    if (config_path && cqe_config_load(&cfg, config_path, &err))
+    if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
-    if (model_path ? cqe_model_load_file(&model, model_path, &err)
-                   : cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
-        goto fail;
-    model_loaded = true;
-    for (size_t i = 0; i < n_periods; i++) {
-        if (cqe_period_parse(period_ids[i], cfg.utc_offset_min, &periods[i])) {
-            cqe_err_set(&err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
-            goto fail;
-        }
-    }
-    int64_t as_of = 0;
-    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &as_of)) {
-        cqe_err_set(&err, CQE_EINVAL,
-                    "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00", as_of_text);
-        goto fail;
-    }
-    struct cqe_redis_conf rc_conf = cfg.redis;
+    struct cqe_redis_conf rc_conf = es.cfg.redis;
     if (state)
         rc_conf.url = (char *)state;
     if (!rc_conf.url) {
@@ -140,26 +102,20 @@ int cqe_cmd_snapshot(int argc, char **argv)
     cqe_redis_free(r);
     r = NULL;
 
-    if (!as_of_text) {
-        /* as replay: the largest event ts applied, unless the clock is the wall's */
-        const struct cqe_cell *ts = cqe_store_get(store, "G|ts", 4, "max", 3, CQE_OP_MAX);
-        as_of = (cfg.clock == CQE_CLOCK_WALL || !counts.applied || !ts) ? wall_ms() : (int64_t)ts->d;
-    }
-    if (!n_periods) {
-        cqe_default_periods(as_of, cfg.utc_offset_min, periods);
-        n_periods = 3;
-    }
-    if (!(view = cqe_view_build(store, &cfg, &err)))
+    /* as replay: the largest event ts applied, unless the clock is the wall's */
+    const struct cqe_cell *ts = cqe_store_get(store, "G|ts", 4, "max", 3, CQE_OP_MAX);
+    cqe_eval_setup_resolve(&es, ts ? (int64_t)ts->d : 0, counts.applied > 0 && ts);
+    if (!(view = cqe_view_build(store, &es.cfg, &err)))
         goto fail;
-    struct cqe_emit_options eo = {periods,
-                                  n_periods,
-                                  as_of,
+    struct cqe_emit_options eo = {es.periods,
+                                  es.n_periods,
+                                  es.as_of,
                                   {counts.applied, counts.dead_letters, counts.duplicates, 0},
                                   target,
                                   services && !target,
                                   services && !target};
-    if (table ? cqe_table_print(view, &model, &eo, stdout, &err)
-              : cqe_emit_records(view, &model, &eo, print_record, NULL, &err))
+    if (table ? cqe_table_print(view, &es.model, &eo, stdout, &err)
+              : cqe_emit_records(view, &es.model, &eo, cqe_print_record, NULL, &err))
         goto fail;
     status = 0;
     goto out;
@@ -170,8 +126,6 @@ out:
     cqe_view_free(view);
     cqe_store_free(store);
     cqe_redis_free(r);
-    if (model_loaded)
-        cqe_model_fini(&model);
-    cqe_config_fini(&cfg);
+    cqe_eval_setup_fini(&es);
     return status;
 }

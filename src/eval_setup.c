@@ -1,0 +1,70 @@
+/* Shared set-up of the evaluating commands (see eval_setup.h). */
+#include "eval_setup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+#include "replay_load.h"
+#include "snapshots.h"
+
+int cqe_eval_setup_init(struct cqe_eval_setup *s, const char *config_path, const char *model_path,
+                        const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
+                        struct cqe_err *err)
+{
+    memset(s, 0, sizeof *s);
+    cqe_config_defaults(&s->cfg);
+    int rc;
+    if (config_path && (rc = cqe_config_load(&s->cfg, config_path, err)))
+        return rc;
+    rc = model_path ? cqe_model_load_file(&s->model, model_path, err)
+                    : cqe_model_load_string(&s->model, cqe_default_model_json, "default model", err);
+    if (rc)
+        return rc;
+    s->model_loaded = true;
+    if (n_period_ids > CQE_MAX_PERIODS)
+        return cqe_err_set(err, CQE_EINVAL, "at most %d --period options", CQE_MAX_PERIODS);
+    for (size_t i = 0; i < n_period_ids; i++)
+        if (cqe_period_parse(period_ids[i], s->cfg.utc_offset_min, &s->periods[i]))
+            return cqe_err_set(err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
+    s->n_periods = n_period_ids;
+    if (as_of_text) {
+        if (cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &s->as_of))
+            return cqe_err_set(err, CQE_EINVAL,
+                               "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
+                               as_of_text);
+        s->has_as_of = true;
+    }
+    return 0;
+}
+
+void cqe_eval_setup_resolve(struct cqe_eval_setup *s, int64_t largest_ts, bool any_event)
+{
+    if (!s->has_as_of)
+        s->as_of = (s->cfg.clock == CQE_CLOCK_WALL || !any_event) ? cqe_wall_ms() : largest_ts;
+    if (!s->n_periods) {
+        cqe_default_periods(s->as_of, s->cfg.utc_offset_min, s->periods);
+        s->n_periods = 3;
+    }
+}
+
+void cqe_eval_setup_fini(struct cqe_eval_setup *s)
+{
+    if (s->model_loaded)
+        cqe_model_fini(&s->model);
+    cqe_config_fini(&s->cfg);
+    s->model_loaded = false;
+}
+
+int cqe_print_record(void *record, void *arg)
+{
+    (void)arg;
+    char *line = cqe_record_dumps(record);
+    if (!line)
+        return CQE_ENOMEM;
+    fputs(line, stdout);
+    fputc('\n', stdout);
+    free(line);
+    return 0;
+}
