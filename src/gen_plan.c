@@ -134,7 +134,7 @@ static int plan_incident(struct plan *p, int32_t s, int64_t t0, const struct inc
     double scope = shape->scope > 0         ? shape->scope
                    : cqe_gen_chance(r, 0.6) ? 1.0
                                             : scopes[cqe_gen_range(r, 0, 5)];
-    int data_loss = cqe_gen_chance(r, cat == 3 ? 0.003 : 0.0004); /* a veto */
+    int data_loss = cqe_gen_chance(r, cat == 3 ? 0.0008 : 0.0001); /* a veto: rare */
     double dur_ms = shape->dur_ms > 0 ? shape->dur_ms : cqe_gen_lognormal(r, dur_med_min[sev], 1.0) * 60000.0;
     if (shape->dur_ms <= 0 && cqe_gen_chance(r, 0.06))
         dur_ms *= cqe_gen_pareto(r, 1.0, 1.3); /* the long tail */
