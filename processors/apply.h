@@ -12,6 +12,9 @@
 /* Fixed-point scale of utilization sums: 1e-12 of a ratio, so sums are exact integers. */
 #define CQE_FIXED_SCALE 1e12
 
+/* Probe counters per service and local day: ok and fail for each of 1440 minutes. */
+#define CQE_PROBE_VEC_LEN 2880
+
 struct cqe_apply_ctx {
     struct cqe_store *store;      /* borrowed */
     const struct cqe_config *cfg; /* borrowed */

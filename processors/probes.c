@@ -1,24 +1,31 @@
-/* Probe processor: ok/fail counts per service and UTC minute (packed in one sum: ok in
- * the low 64 bits, fail in the high), the service's earliest probe for attribution,
- * and the services with probes per month (scope). */
+/* Probe processor: ok/fail counts per service and minute, one dense vector per service
+ * and local day (index 2·minute-of-day for ok, +1 for fail: 8 bytes a minute), the
+ * service's earliest probe for attribution, and the services with probes per month. */
 #include "apply.h"
 
 #include <stdio.h>
 
+#include "timeutil.h"
+
 int cqe_apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 {
     int64_t month = cqe_apply_month(ctx, ev->ts);
-    int64_t minute = ev->ts >= 0 ? ev->ts / 60000 : -((-ev->ts + 59999) / 60000);
-    char f[24];
-    int fn = snprintf(f, sizeof f, "%lld", (long long)minute);
+    int off = ctx->cfg->utc_offset_min;
+    int64_t day = cqe_local_day(ev->ts, off);
+    int64_t minute = (ev->ts - cqe_local_midnight(day, off)) / 60000; /* whole-minute offsets */
+    int64_t y;
+    int m, d;
+    char date[16];
     int rc;
+    cqe_civil_from_days(day, &y, &m, &d);
+    snprintf(date, sizeof date, "%04lld-%02d-%02d", (long long)y, m, d);
 
     cqe_kb_reset(&ctx->key);
     cqe_kb_cstr(&ctx->key, "P");
     cqe_kb_str(&ctx->key, ev->service.p, ev->service.n);
-    cqe_kb_month(&ctx->key, month);
-    __int128 delta = ev->ok ? 1 : ((__int128)1 << 64);
-    if ((rc = cqe_store_add(ctx->store, ctx->key.p, ctx->key.n, f, (size_t)fn, delta)))
+    cqe_kb_cstr(&ctx->key, date);
+    if ((rc = cqe_store_vec_add(ctx->store, ctx->key.p, ctx->key.n, "", 0, CQE_PROBE_VEC_LEN,
+                                (uint32_t)(2 * minute + (ev->ok ? 0 : 1)), 1)))
         return rc;
 
     cqe_kb_reset(&ctx->key);

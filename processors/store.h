@@ -15,7 +15,8 @@ enum cqe_cell_op {
     CQE_OP_MIN,     /* double min */
     CQE_OP_SET,     /* membership: the field is the member */
     CQE_OP_REG_MIN, /* record with the smallest (ts, id) */
-    CQE_OP_REG_MAX  /* record with the largest (ts, id) */
+    CQE_OP_REG_MAX, /* record with the largest (ts, id) */
+    CQE_OP_VEC      /* fixed-length vector of int64 sums (dense per-minute counters) */
 };
 
 struct cqe_cell {
@@ -31,6 +32,10 @@ struct cqe_cell {
             const char *reg_id; /* tie-break, byte order */
             const char *reg_val; /* the kept record */
             uint32_t reg_id_len, reg_val_len;
+        };
+        struct { /* VEC */
+            int64_t *vec;
+            uint32_t vec_len;
         };
     };
 };
@@ -55,6 +60,11 @@ int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const c
 int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
                   const char *field, size_t flen, int64_t ts, const char *id, size_t idlen,
                   const char *val, size_t vlen);
+
+/* Vector: adds delta at index of the len-long vector (created zeroed). A cell
+ * created with another len is CQE_EINVAL. */
+int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                      uint32_t len, uint32_t index, int64_t delta);
 
 /* Applies one cell as an update (used by merge and by loaders). */
 int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c);

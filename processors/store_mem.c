@@ -72,6 +72,8 @@ void cqe_store_clear(struct cqe_store *s)
     for (size_t i = 0; i < s->cap; i++) {
         if (s->slots[i]) {
             free(s->slots[i]->reg_buf);
+            if (s->slots[i]->cell.op == CQE_OP_VEC)
+                free(s->slots[i]->cell.vec);
             free(s->slots[i]);
             s->slots[i] = NULL;
         }
@@ -245,9 +247,42 @@ int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
     return 0;
 }
 
+int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                      uint32_t len, uint32_t index, int64_t delta)
+{
+    int created;
+    if (index >= len)
+        return CQE_EINVAL;
+    struct cqe_cell *c = cell_get(s, key, klen, field, flen, CQE_OP_VEC, &created);
+    if (!c)
+        return CQE_ENOMEM;
+    if (created) {
+        c->vec = calloc(len, sizeof *c->vec);
+        if (!c->vec) {
+            c->vec_len = 0;
+            return CQE_ENOMEM;
+        }
+        c->vec_len = len;
+        s->bytes += (size_t)len * sizeof *c->vec;
+    }
+    if (c->vec_len != len)
+        return CQE_EINVAL;
+    c->vec[index] += delta;
+    return 0;
+}
+
 int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c)
 {
     switch (c->op) {
+    case CQE_OP_VEC:
+        for (uint32_t i = 0; i < c->vec_len; i++) {
+            if (!c->vec[i])
+                continue;
+            int rc = cqe_store_vec_add(s, c->key, c->key_len, c->field, c->field_len, c->vec_len, i, c->vec[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
     case CQE_OP_SUM:
         return cqe_store_add(s, c->key, c->key_len, c->field, c->field_len, c->sum);
     case CQE_OP_MAX:

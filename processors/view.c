@@ -150,24 +150,27 @@ static int cmp_records(const void *a, const void *b)
     return c ? c : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
 
+/* A probe vector: key P|<service>|<local date>, ok/fail counts by minute of the day. */
 static void on_cell_probe(struct builder *b, const struct cqe_kparts *k, const struct cqe_cell *c)
 {
+    int64_t day;
+    if (c->op != CQE_OP_VEC || k->count < 3 || cqe_date_parse(k->p[2], k->n[2], &day))
+        return;
     size_t s = service_at(b, k->p[1], k->n[1]);
     if (s == CQE_NONE)
         return;
     struct cqe_service *sv = &b->v->svc[s];
-    if (GROW(sv->pm, sv->n_pm, sv->cap_pm)) {
-        b->oom = 1;
-        return;
+    int64_t base = cqe_local_midnight(day, b->v->cfg->utc_offset_min) / 60000;
+    for (uint32_t i = 0; i + 1 < c->vec_len; i += 2) {
+        if (!c->vec[i] && !c->vec[i + 1])
+            continue;
+        if (GROW(sv->pm, sv->n_pm, sv->cap_pm)) {
+            b->oom = 1;
+            return;
+        }
+        sv->pm[sv->n_pm++] = (struct cqe_probe_minute){base + i / 2, c->vec[i], c->vec[i + 1]};
+        sv->has_probe = true;
     }
-    int64_t minute = 0;
-    int neg = c->field_len && c->field[0] == '-';
-    for (size_t i = neg; i < c->field_len; i++)
-        minute = minute * 10 + (c->field[i] - '0');
-    unsigned __int128 u = (unsigned __int128)c->sum;
-    sv->pm[sv->n_pm++] = (struct cqe_probe_minute){neg ? -minute : minute, (int64_t)(uint64_t)u,
-                                                   (int64_t)(uint64_t)(u >> 64)};
-    sv->has_probe = true;
 }
 
 static void on_cell(struct builder *b, const struct cqe_cell *c)

@@ -72,6 +72,7 @@ static const char reg_script[] =
 #define SFX_SET "set"
 #define SFX_RMIN "rmin"
 #define SFX_RMAX "rmax"
+#define SFX_VEC "vec" /* hash fields "<len>|<index>|<store field>" */
 
 /* ---------------------------------------------------------------- command arguments */
 
@@ -815,6 +816,7 @@ static const char *suffix_of(enum cqe_cell_op op)
     case CQE_OP_SET: return SFX_SET;
     case CQE_OP_REG_MIN: return SFX_RMIN;
     case CQE_OP_REG_MAX: return SFX_RMAX;
+    case CQE_OP_VEC: return SFX_VEC;
     }
     return "?";
 }
@@ -898,6 +900,23 @@ static int send_cells(struct cqe_redis *r, struct flush *f, size_t *sent, struct
             if ((rc = send_args(r, err)))
                 return rc;
             (*sent)++;
+            break;
+        case CQE_OP_VEC:
+            /* one HINCRBY per non-zero entry: commands grow with the minutes touched */
+            for (uint32_t v = 0; v < c->vec_len; v++) {
+                if (!c->vec[v])
+                    continue;
+                char head[48];
+                int hn = snprintf(head, sizeof head, "%u|%u|", (unsigned)c->vec_len, (unsigned)v);
+                args_reset(a);
+                args_cstr(a, "HINCRBY");
+                args_state_key(a, f, c, SFX_VEC);
+                args_cat(a, head, (size_t)hn, c->field, c->field_len, NULL, 0, NULL, 0);
+                args_i64(a, c->vec[v]);
+                if ((rc = send_args(r, err)))
+                    return rc;
+                (*sent)++;
+            }
             break;
         case CQE_OP_REG_MIN:
         case CQE_OP_REG_MAX: {
@@ -1391,6 +1410,16 @@ static int apply_key(struct cqe_store *s, const char *sfx, const char *skey, siz
                                        : cqe_store_min(s, skey, sl, a->str, a->len, v);
         } else if (!strcmp(sfx, SFX_SET)) {
             rc = cqe_store_set_add(s, skey, sl, a->str, a->len);
+        } else if (!strcmp(sfx, SFX_VEC)) { /* "<len>|<index>|<field>" */
+            const char *b1 = memchr(a->str, '|', a->len), *b2;
+            int64_t len, idx, v;
+            if (!b1 || !(b2 = memchr(b1 + 1, '|', a->len - (size_t)(b1 + 1 - a->str))) ||
+                parse_i64(a->str, (size_t)(b1 - a->str), &len) ||
+                parse_i64(b1 + 1, (size_t)(b2 - b1 - 1), &idx) || parse_i64(b->str, b->len, &v) || len < 1 ||
+                len > UINT32_MAX || idx < 0 || idx >= len)
+                goto bad;
+            rc = cqe_store_vec_add(s, skey, sl, b2 + 1, a->len - (size_t)(b2 + 1 - a->str), (uint32_t)len,
+                                   (uint32_t)idx, v);
         } else { /* rmin / rmax: "<ts>|<idlen>:<id><val>" */
             const char *v = b->str, *bar = memchr(v, '|', b->len), *colon;
             int64_t ts, idl;
@@ -1431,7 +1460,8 @@ static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const
         } else if (!strcmp(sfx[i], SFX_SET)) {
             args_cstr(&r->a, "SMEMBERS");
             args_ref(&r->a, k[i], kn[i]);
-        } else if (!strcmp(sfx[i], SFX_SUM) || !strcmp(sfx[i], SFX_SUMHI) || !strcmp(sfx[i], SFX_RMIN) ||
+        } else if (!strcmp(sfx[i], SFX_SUM) || !strcmp(sfx[i], SFX_SUMHI) || !strcmp(sfx[i], SFX_VEC) ||
+                   !strcmp(sfx[i], SFX_RMIN) ||
                    !strcmp(sfx[i], SFX_RMAX)) {
             args_cstr(&r->a, "HGETALL");
             args_ref(&r->a, k[i], kn[i]);
