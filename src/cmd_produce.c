@@ -39,8 +39,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cloudqe produce [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
             "  --bootstrap HOSTS   brokers (default: kafka.\"bootstrap.servers\" of --config)\n"
-            "  --config FILE       configuration: its kafka properties and topics.events\n"
-            "  --topic NAME        topic to publish to (default: topics.events, else cloudqe.events)\n"
+            "  --config FILE       configuration: its kafka properties and topics.input\n"
+            "  --topic NAME        topic to publish to (default: the first of topics.input,\n"
+            "                      else cloudqe.events)\n"
             "  --group G           consumer group to pace against (flow control, --wait)\n"
             "  --max-ahead N       with --group: at most N messages per partition beyond the\n"
             "                      group's committed offsets (default 20000; 0 = no limit)\n"
@@ -293,7 +294,7 @@ int cqe_cmd_produce(int argc, char **argv)
     if (config_path && cqe_config_load(&cfg, config_path, &err))
         goto fail;
     if (!topic)
-        topic = cqe_kafka_topic(cfg.topics, "events", "cloudqe.events");
+        topic = cqe_config_input_topic(&cfg, 0);
     P.topic = topic;
     P.max_ahead = group ? max_ahead : 0;
 
