@@ -141,6 +141,8 @@ int cqe_fig_service(const struct cqe_period_eval *pe, size_t s, struct cqe_servi
     int rc = 0;
 
     out->service = s;
+    out->id = v->services.keys[s];
+    out->id_len = v->services.lens[s];
     agreed_time(pe, sv, &agreed);
     maintenance_time(pe, s, &maint);
     cqe_ivl_intersect(&agreed, &maint, &excluded);

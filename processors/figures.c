@@ -23,15 +23,11 @@ bool cqe_period_has_month(const struct cqe_period *p, int64_t m)
     return m >= first && m < first + count;
 }
 
-static const struct cqe_view *sort_view; /* qsort has no context argument */
-
 static int cmp_service_id(const void *a, const void *b)
 {
     const struct cqe_service_figures *x = a, *y = b;
-    size_t lx = sort_view->services.lens[x->service], ly = sort_view->services.lens[y->service];
-    int c = memcmp(sort_view->services.keys[x->service], sort_view->services.keys[y->service],
-                   lx < ly ? lx : ly);
-    return c ? c : (lx > ly) - (lx < ly);
+    int c = memcmp(x->id, y->id, x->id_len < y->id_len ? x->id_len : y->id_len);
+    return c ? c : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
 
 int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v,
@@ -87,7 +83,6 @@ int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v,
             goto oom;
         pe->n_svc++;
     }
-    sort_view = v;
     qsort(pe->svc, pe->n_svc, sizeof *pe->svc, cmp_service_id);
     return 0;
 oom:

@@ -35,6 +35,8 @@ const char *cqe_leaf_name(enum cqe_leaf l);
 
 struct cqe_service_figures {
     size_t service; /* index in view->services */
+    const char *id; /* the service id (borrowed from the view), for ordering */
+    size_t id_len;
     double agreed_s, maintenance_s, downtime_s;
     struct cqe_opt availability;
     bool sla_met;

@@ -5,26 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct cqe_strmap *sort_map;
+struct keyed {
+    const char *k;
+    size_t n, idx;
+};
 
-static int cmp_index(const void *a, const void *b)
+static int cmp_keyed(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    size_t lx = sort_map->lens[x], ly = sort_map->lens[y];
-    int c = memcmp(sort_map->keys[x], sort_map->keys[y], lx < ly ? lx : ly);
-    return c ? c : (lx > ly) - (lx < ly);
+    const struct keyed *x = a, *y = b;
+    int c = memcmp(x->k, y->k, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 /* Indexes of a map sorted by key bytes (owned by the caller). */
 static size_t *sorted_indexes(const struct cqe_strmap *m)
 {
     size_t *ix = malloc((m->n ? m->n : 1) * sizeof *ix);
-    if (!ix)
+    struct keyed *kv = malloc((m->n ? m->n : 1) * sizeof *kv);
+    if (!ix || !kv) {
+        free(ix);
+        free(kv);
         return NULL;
+    }
     for (size_t i = 0; i < m->n; i++)
-        ix[i] = i;
-    sort_map = m;
-    qsort(ix, m->n, sizeof *ix, cmp_index);
+        kv[i] = (struct keyed){m->keys[i], m->lens[i], i};
+    qsort(kv, m->n, sizeof *kv, cmp_keyed);
+    for (size_t i = 0; i < m->n; i++)
+        ix[i] = kv[i].idx;
+    free(kv);
     return ix;
 }
 
