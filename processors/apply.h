@@ -15,6 +15,11 @@
 /* Probe counters per service and local day: ok and fail for each of 1440 minutes. */
 #define CQE_PROBE_VEC_LEN 2880
 
+/* Utilization vector per month and provider (field "wh"): for metric m (cpu, mem, disk,
+ * net) the weight at m·102 and the histogram bucket b (0..100) at m·102 + 1 + b. */
+#define CQE_UTIL_VEC_STRIDE 102
+#define CQE_UTIL_VEC_LEN (4 * CQE_UTIL_VEC_STRIDE)
+
 struct cqe_apply_ctx {
     struct cqe_store *store;      /* borrowed */
     const struct cqe_config *cfg; /* borrowed */

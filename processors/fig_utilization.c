@@ -53,26 +53,27 @@ static void utilization_means(const struct cqe_period_eval *pe, size_t target, s
             (target != CQE_NONE && a->provider != target))
             continue;
         const struct cqe_cell *c = a->cell;
+        if (c->op == CQE_OP_VEC && c->vec_len == CQE_UTIL_VEC_LEN) { /* weights, histograms */
+            for (int mm = 0; mm < CQE_M__COUNT; mm++) {
+                const int64_t *base = c->vec + mm * CQE_UTIL_VEC_STRIDE;
+                acc[mm].w += base[0];
+                for (int b = 0; b <= 100; b++)
+                    acc[mm].hist[b] += base[1 + b];
+            }
+            continue;
+        }
         size_t r;
         int m = metric_of(c->field, c->field_len, &r);
         if (m < 0)
             continue;
         const char *f = c->field + r;
         size_t fl = c->field_len - r;
-        if (fl == 1 && f[0] == 'w')
-            acc[m].w += c->sum;
-        else if (fl == 1 && f[0] == 's')
+        if (fl == 1 && f[0] == 's')
             acc[m].s += c->sum;
         else if (fl == 3 && !memcmp(f, "max", 3)) {
             if (!acc[m].has_max || c->d > acc[m].max)
                 acc[m].max = c->d;
             acc[m].has_max = true;
-        } else if (fl > 2 && f[0] == 'h') {
-            int b = 0;
-            for (size_t j = 2; j < fl; j++)
-                b = b * 10 + (f[j] - '0');
-            if (b >= 0 && b <= 100)
-                acc[m].hist[b] += c->sum;
         }
     }
     for (int m = 0; m < CQE_M__COUNT; m++) {

@@ -66,6 +66,10 @@ int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
 int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
                       uint32_t len, uint32_t index, int64_t delta);
 
+/* The same for n (index, delta) pairs of one vector, with one lookup. */
+int cqe_store_vec_add_n(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                        uint32_t len, const uint32_t *index, const int64_t *delta, size_t n);
+
 /* Applies one cell as an update (used by merge and by loaders). */
 int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c);
 

@@ -247,12 +247,13 @@ int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
     return 0;
 }
 
-int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
-                      uint32_t len, uint32_t index, int64_t delta)
+int cqe_store_vec_add_n(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                        uint32_t len, const uint32_t *index, const int64_t *delta, size_t n)
 {
     int created;
-    if (index >= len)
-        return CQE_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (index[i] >= len)
+            return CQE_EINVAL;
     struct cqe_cell *c = cell_get(s, key, klen, field, flen, CQE_OP_VEC, &created);
     if (!c)
         return CQE_ENOMEM;
@@ -267,8 +268,15 @@ int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const c
     }
     if (c->vec_len != len)
         return CQE_EINVAL;
-    c->vec[index] += delta;
+    for (size_t i = 0; i < n; i++)
+        c->vec[index[i]] += delta[i];
     return 0;
+}
+
+int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                      uint32_t len, uint32_t index, int64_t delta)
+{
+    return cqe_store_vec_add_n(s, key, klen, field, flen, len, &index, &delta, 1);
 }
 
 int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c)

@@ -1,5 +1,5 @@
 /* Metric processor (B1-B3): per month and provider, time-weighted sums in fixed point,
- * maxima and 0.01-wide histograms per metric; per department the means and resources;
+ * maxima, and one vector of weights and 0.01-wide histograms for all four metrics; per department the means and resources;
  * per vm resource the idle-share inputs (B1.3). */
 #include "apply.h"
 
@@ -10,10 +10,9 @@
 
 static const char *const metric_names[4] = {"cpu", "mem", "disk", "net"};
 
-/* Field names per metric: "cpu|w", "cpu|s", "cpu|max", "cpu|h|<bucket>", built once. */
+/* Field names per metric: "cpu|s", "cpu|max" (fixed-point sums stay int128 cells). */
 struct metric_fields {
-    char w[8], s[8], max[12];
-    char h[101][16];
+    char s[8], max[12];
 };
 static struct metric_fields fields[4];
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
@@ -21,19 +20,19 @@ static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 static void build_fields(void)
 {
     for (int m = 0; m < 4; m++) {
-        snprintf(fields[m].w, sizeof fields[m].w, "%s|w", metric_names[m]);
         snprintf(fields[m].s, sizeof fields[m].s, "%s|s", metric_names[m]);
         snprintf(fields[m].max, sizeof fields[m].max, "%s|max", metric_names[m]);
-        for (int b = 0; b <= 100; b++)
-            snprintf(fields[m].h[b], sizeof fields[m].h[b], "%s|h|%d", metric_names[m], b);
     }
 }
 
-static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int hist)
+/* Time-weighted sum (fixed point) and, with hist, the maximum; the weight and histogram
+ * go into the caller's vector batch (see CQE_UTIL_VEC_LEN). */
+static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int hist, uint32_t *idx,
+                      int64_t *delta, size_t *n)
 {
     int rc;
     __int128 fixed = (__int128)llround(x * CQE_FIXED_SCALE) * w;
-    if ((rc = cqe_apply_sum(ctx, fields[m].w, w)) || (rc = cqe_apply_sum(ctx, fields[m].s, fixed)))
+    if ((rc = cqe_apply_sum(ctx, fields[m].s, fixed)))
         return rc;
     if (!hist)
         return 0;
@@ -43,7 +42,11 @@ static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int
     long bucket = (long)floor(100.0 * x + 0.5 + 1e-9);
     if (bucket < 0 || bucket > 100)
         bucket = bucket < 0 ? 0 : 100;
-    return cqe_apply_sum(ctx, fields[m].h[bucket], w);
+    idx[*n] = (uint32_t)(m * CQE_UTIL_VEC_STRIDE);
+    delta[(*n)++] = w;
+    idx[*n] = (uint32_t)(m * CQE_UTIL_VEC_STRIDE + 1 + bucket);
+    delta[(*n)++] = w;
+    return 0;
 }
 
 int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
@@ -59,18 +62,28 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     cqe_kb_cstr(&ctx->key, "U");
     cqe_kb_month(&ctx->key, month);
     cqe_kb_str(&ctx->key, ev->provider.p, ev->provider.n);
+    uint32_t idx[8];
+    int64_t delta[8];
+    size_t n = 0;
     for (int i = 0; i < 4; i++)
-        if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 1)))
+        if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 1, idx, delta, &n)))
             return rc;
+    if ((rc = cqe_store_vec_add_n(ctx->store, ctx->key.p, ctx->key.n, "wh", 2, CQE_UTIL_VEC_LEN, idx, delta, n)))
+        return rc;
 
     if (ev->dept.p) {
         cqe_kb_reset(&ctx->key);
         cqe_kb_cstr(&ctx->key, "UD");
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->dept.p, ev->dept.n);
-        for (int i = 0; i < 2; i++)
-            if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 0)))
+        for (int i = 0; i < 2; i++) {
+            if (!(ev->has & bits[i]))
+                continue;
+            char wf[8];
+            snprintf(wf, sizeof wf, "%s|w", metric_names[i]);
+            if ((rc = cqe_apply_sum(ctx, wf, w)) || (rc = put_metric(ctx, i, vals[i], w, 0, NULL, NULL, NULL)))
                 return rc;
+        }
         cqe_kb_reset(&ctx->key);
         cqe_kb_cstr(&ctx->key, "UDR");
         cqe_kb_month(&ctx->key, month);
