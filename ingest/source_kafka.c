@@ -55,8 +55,8 @@ static int read_secret_file(const char *name, const char *path, char *buf, size_
     int bad = ferror(f);
     fclose(f);
     if (bad || n == cap)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the secret file %s is unreadable or over %zu bytes", name,
-                           path, cap - 1);
+        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the secret file %s is unreadable or over %zu bytes",
+                           name, path, cap - 1);
     if (n && buf[n - 1] == '\n')
         n--;
     if (n && buf[n - 1] == '\r')
@@ -94,7 +94,8 @@ static int render_value(const char *name, json_t *v, char *buf, size_t cap, stru
                 return read_secret_env(name, ref + 4, buf, cap, err);
             if (!strncmp(ref, "file:", 5))
                 return read_secret_file(name, ref + 5, buf, cap, err);
-            return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: use ${env:NAME} or ${file:/path} for a secret", name);
+            return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: use ${env:NAME} or ${file:/path} for a secret",
+                               name);
         }
         if (n >= cap || strlen(s) != n)
             return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the value is too long or holds a NUL", name);
@@ -120,9 +121,10 @@ static int render_value(const char *name, json_t *v, char *buf, size_t cap, stru
         if (json_is_string(f))
             return read_secret_file(name, json_string_value(f), buf, cap, err);
     }
-    return cqe_err_set(err, CQE_ECONFIG,
-                       "kafka.%s: use a string, number or boolean, or {\"env\": NAME} / {\"file\": PATH} for a secret",
-                       name);
+    return cqe_err_set(
+        err, CQE_ECONFIG,
+        "kafka.%s: use a string, number or boolean, or {\"env\": NAME} / {\"file\": PATH} for a secret",
+        name);
 }
 
 int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err)
@@ -133,7 +135,8 @@ int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *valu
     return 0;
 }
 
-int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *const *skip, struct cqe_err *err)
+int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *const *skip,
+                         struct cqe_err *err)
 {
     json_t *obj = (json_t *)kafka, *v;
     const char *name;
@@ -145,13 +148,15 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
         return cqe_err_set(err, CQE_ECONFIG, "kafka: must be an object of librdkafka properties");
     if (!(buf = malloc(SECRET_MAX)))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    json_object_foreach(obj, name, v) {
+    json_object_foreach(obj, name, v)
+    {
         bool skipped = false;
         for (size_t i = 0; skip && skip[i]; i++)
             skipped |= !strcmp(skip[i], name);
         if (skipped)
             continue;
-        if ((rc = render_value(name, v, buf, SECRET_MAX, err)) || (rc = cqe_kafka_conf_set(conf, name, buf, err)))
+        if ((rc = render_value(name, v, buf, SECRET_MAX, err)) ||
+            (rc = cqe_kafka_conf_set(conf, name, buf, err)))
             goto out;
     }
 out:
@@ -171,13 +176,14 @@ int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t
 
 /* ---- message scan: the key and id without a full parse ---- */
 
-static const char *const scan_fields[] = {"type", "id",        "incident", "window",   "ticket", "job",      "drill",
-                                          "vuln", "migration", "op",       "response", "asset",  "resource", "service"};
+static const char *const scan_fields[] = {"type",     "id",    "incident", "window",    "ticket",
+                                          "job",      "drill", "vuln",     "migration", "op",
+                                          "response", "asset", "resource", "service"};
 #define N_SCAN (sizeof scan_fields / sizeof scan_fields[0])
 
 /* event type -> the member that keys it (events.md, Keys on Kafka) */
 static const char *const key_of_type[][2] = {
-    {"incident", "incident"}, {"maintenance", "window"}, {"ticket", "ticket"}, {"backup", "job"},
+    {"incident", "incident"}, {"maintenance", "window"}, {"ticket", "ticket"},       {"backup", "job"},
     {"drill", "drill"},       {"vuln", "vuln"},          {"migration", "migration"}, {"audit", "op"},
     {"survey", "response"},   {"asset", "asset"},        {"metric", "resource"},     {"probe", "service"},
 };
@@ -227,7 +233,8 @@ static const char *value_end(const char *p, const char *e)
         }
         return NULL;
     }
-    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r' &&
+           *p != '\n')
         p++;
     return p;
 }
@@ -304,7 +311,8 @@ int cqe_kafka_scan(const char *msg, size_t n, struct cqe_kafka_span *key, struct
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    if (level <= LOG_WARNING)
+    /* connection failures also reach error_cb, which rate-limits them */
+    if (level <= LOG_WARNING && strcmp(fac, "FAIL"))
         fprintf(stderr, "kafka: %s: %s\n", fac, buf);
 }
 
@@ -404,7 +412,8 @@ static void do_revoke(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
 {
     bool lost = rd_kafka_assignment_lost(rk);
     if (lost)
-        fprintf(stderr, "kafka: %d partition(s) lost to the group (session timed out?): pending state dropped\n",
+        fprintf(stderr,
+                "kafka: %d partition(s) lost to the group (session timed out?): pending state dropped\n",
                 parts->cnt);
     for (int i = 0; i < parts->cnt; i++)
         s->conf.ops.revoke(s->conf.ops.arg, parts->elems[i].topic, parts->elems[i].partition, lost);
@@ -421,7 +430,8 @@ static void do_revoke(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
         fprintf(stderr, "kafka: revoked %d partition(s)\n", parts->cnt);
 }
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *parts, void *opaque)
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque)
 {
     struct cqe_kafka_source *s = opaque;
     s->cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
@@ -441,9 +451,12 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
                           struct cqe_err *err)
 {
     static const char *const defaults[][2] = {
-        {"enable.auto.commit", "false"},       {"enable.auto.offset.store", "false"},
-        {"auto.offset.reset", "earliest"},     {"queued.min.messages", "300000"},
-        {"queued.max.messages.kbytes", "262144"}, {"group.id", "cloudqe"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "earliest"},
+        {"queued.min.messages", "300000"},
+        {"queued.max.messages.kbytes", "262144"},
+        {"group.id", "cloudqe"},
         {"client.id", "cloudqe-run"},
     };
     char errstr[512];
@@ -469,8 +482,9 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
     char bs[8];
     size_t bsn = sizeof bs;
     if (rd_kafka_conf_get(conf, "bootstrap.servers", bs, &bsn) != RD_KAFKA_CONF_OK || bsn <= 1) {
-        rc = cqe_err_set(err, CQE_ECONFIG,
-                         "no Kafka brokers: set kafka.\"bootstrap.servers\" in the configuration or --bootstrap");
+        rc = cqe_err_set(
+            err, CQE_ECONFIG,
+            "no Kafka brokers: set kafka.\"bootstrap.servers\" in the configuration or --bootstrap");
         goto out;
     }
     rd_kafka_conf_set_opaque(conf, s);
@@ -534,7 +548,8 @@ int cqe_kafka_source_poll(struct cqe_kafka_source *s, rd_kafka_message_t **msgs,
         }
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
             s->fatal = true;
-            snprintf(s->fatal_msg, sizeof s->fatal_msg, "fatal consumer error: %s", rd_kafka_message_errstr(m));
+            snprintf(s->fatal_msg, sizeof s->fatal_msg, "fatal consumer error: %s",
+                     rd_kafka_message_errstr(m));
         }
         rd_kafka_message_destroy(m);
     }

@@ -23,13 +23,11 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
                          struct cqe_err *err);
 
 /* Sets one property (value borrowed). Returns 0 or CQE_ECONFIG naming the property. */
-int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
-                       struct cqe_err *err);
+int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err);
 
 /* Reads property `name` of the `kafka` object as a string into buf (secrets resolved).
  * Returns 1 when present, 0 when absent, or CQE_ECONFIG. */
-int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t cap,
-                          struct cqe_err *err);
+int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t cap, struct cqe_err *err);
 
 /* Number of partitions of topic from the cluster metadata, asked through any client
  * handle rk (borrowed); retries until timeout_ms. Returns the count (> 0), or
@@ -42,10 +40,11 @@ struct cqe_kafka_span {
     size_t n;
 };
 
-#define CQE_SCAN_KEY 1     /* *key was found */
-#define CQE_SCAN_ID 2      /* *id was found */
-#define CQE_SCAN_ESCAPED 4 /* a member name or the id holds escapes, or the object is malformed:
-                              the spans are raw bytes, not decoded strings */
+#define CQE_SCAN_KEY 1 /* *key was found */
+#define CQE_SCAN_ID 2  /* *id was found */
+#define CQE_SCAN_ESCAPED                                                                                     \
+    4 /* a member name or the id holds escapes, or the object is malformed:                                  \
+         the spans are raw bytes, not decoded strings */
 
 /* Scans the top-level members of a JSON object message without parsing it: *key is the
  * partition key events.md suggests (the entity id of the type, the resource of a metric,
@@ -60,8 +59,7 @@ struct cqe_kafka_partition_ops {
      * stored with the partition's state) or RD_KAFKA_OFFSET_BEGINNING when there is
      * none. Return 0, or a negative rc (err set): the source then retries with backoff
      * until it succeeds or *stop is raised (then the partition is left unassigned). */
-    int (*assign)(void *arg, const char *topic, int32_t partition, int64_t *offset,
-                  struct cqe_err *err);
+    int (*assign)(void *arg, const char *topic, int32_t partition, int64_t *offset, struct cqe_err *err);
     /* A partition is being taken away. lost: the group may already have given it to
      * another member, so its pending state must be dropped, not written. */
     void (*revoke)(void *arg, const char *topic, int32_t partition, bool lost);
@@ -69,9 +67,9 @@ struct cqe_kafka_partition_ops {
 };
 
 struct cqe_kafka_source_conf {
-    const void *kafka;       /* json_t * of librdkafka properties, borrowed; may be NULL */
-    const char *bootstrap;   /* overrides bootstrap.servers; NULL = from kafka */
-    const char *group;       /* overrides group.id; NULL = from kafka, else "cloudqe" */
+    const void *kafka;     /* json_t * of librdkafka properties, borrowed; may be NULL */
+    const char *bootstrap; /* overrides bootstrap.servers; NULL = from kafka */
+    const char *group;     /* overrides group.id; NULL = from kafka, else "cloudqe" */
     const char *const *topics;
     size_t n_topics;
     struct cqe_kafka_partition_ops ops;
@@ -93,8 +91,8 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
  * events are logged (once per kind and outage) and not returned. On return msgs[0..n)
  * are owned by the caller: cqe_kafka_source_release them. Returns n >= 0, or CQE_EIO
  * on a fatal consumer error (err set). */
-int cqe_kafka_source_poll(struct cqe_kafka_source *s, rd_kafka_message_t **msgs, size_t max,
-                          int timeout_ms, struct cqe_err *err);
+int cqe_kafka_source_poll(struct cqe_kafka_source *s, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
+                          struct cqe_err *err);
 
 void cqe_kafka_source_release(rd_kafka_message_t **msgs, size_t n);
 
@@ -112,8 +110,7 @@ int cqe_kafka_source_commit(struct cqe_kafka_source *s, const struct cqe_kafka_p
 
 /* Restarts consumption of an assigned partition at pos->offset (after its state was
  * reloaded). Returns 0 or CQE_EIO. */
-int cqe_kafka_source_seek(struct cqe_kafka_source *s, const struct cqe_kafka_pos *pos,
-                          struct cqe_err *err);
+int cqe_kafka_source_seek(struct cqe_kafka_source *s, const struct cqe_kafka_pos *pos, struct cqe_err *err);
 
 /* Pauses or resumes every assigned partition (backpressure). */
 void cqe_kafka_source_pause(struct cqe_kafka_source *s, bool pause);

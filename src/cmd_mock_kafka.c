@@ -44,29 +44,28 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe mock-kafka [OPTIONS]\n"
-            "  --brokers N       brokers in the cluster (default 3)\n"
-            "  --partitions N    partitions of every topic (default 16)\n"
-            "  --replication N   replication factor (default: min(3, brokers))\n"
-            "  --topic NAME      topic to create; repeatable (default: cloudqe.events,\n"
-            "                    cloudqe.snapshots, cloudqe.alerts, cloudqe.dead_letters)\n"
-            "  --control WHERE   fault commands: a FIFO path (created when missing), or\n"
-            "                    tcp:PORT / 127.0.0.1:PORT on loopback (PORT 0 = any free\n"
-            "                    port, printed as control=HOST:PORT)\n"
-            "Prints bootstrap=HOST:PORT,... on stdout and runs until SIGTERM or SIGINT.\n"
-            "Commands (one per line; TCP answers \"ok\" or \"error: ...\"):\n"
-            "  broker_down ID | broker_up ID          ID -1 = every broker\n"
-            "  broker_rtt ID MS                        delay every response of a broker\n"
-            "  request_error API COUNT ERROR           next COUNT API requests fail with ERROR\n"
-            "                                          (API: Fetch, Produce, Metadata, ... or a\n"
-            "                                          number; ERROR: a name such as\n"
-            "                                          NOT_LEADER_FOR_PARTITION or _TRANSPORT, or\n"
-            "                                          a number)\n"
-            "  broker_request_error ID API COUNT ERROR the same on one broker\n"
-            "  clear_errors API                        drop pushed errors of API\n"
-            "  leader TOPIC PARTITION ID               move a partition's leader\n"
-            "  ping                                    answers ok\n");
+    fprintf(f, "usage: cloudqe mock-kafka [OPTIONS]\n"
+               "  --brokers N       brokers in the cluster (default 3)\n"
+               "  --partitions N    partitions of every topic (default 16)\n"
+               "  --replication N   replication factor (default: min(3, brokers))\n"
+               "  --topic NAME      topic to create; repeatable (default: cloudqe.events,\n"
+               "                    cloudqe.snapshots, cloudqe.alerts, cloudqe.dead_letters)\n"
+               "  --control WHERE   fault commands: a FIFO path (created when missing), or\n"
+               "                    tcp:PORT / 127.0.0.1:PORT on loopback (PORT 0 = any free\n"
+               "                    port, printed as control=HOST:PORT)\n"
+               "Prints bootstrap=HOST:PORT,... on stdout and runs until SIGTERM or SIGINT.\n"
+               "Commands (one per line; TCP answers \"ok\" or \"error: ...\"):\n"
+               "  broker_down ID | broker_up ID          ID -1 = every broker\n"
+               "  broker_rtt ID MS                        delay every response of a broker\n"
+               "  request_error API COUNT ERROR           next COUNT API requests fail with ERROR\n"
+               "                                          (API: Fetch, Produce, Metadata, ... or a\n"
+               "                                          number; ERROR: a name such as\n"
+               "                                          NOT_LEADER_FOR_PARTITION or _TRANSPORT, or\n"
+               "                                          a number)\n"
+               "  broker_request_error ID API COUNT ERROR the same on one broker\n"
+               "  clear_errors API                        drop pushed errors of API\n"
+               "  leader TOPIC PARTITION ID               move a partition's leader\n"
+               "  ping                                    answers ok\n");
 }
 
 /* Kafka protocol API keys by name (the public header does not export them). */
@@ -74,12 +73,14 @@ static const struct {
     const char *name;
     int16_t key;
 } api_keys[] = {
-    {"Produce", 0},         {"Fetch", 1},          {"ListOffsets", 2},    {"Metadata", 3},
-    {"OffsetCommit", 8},    {"OffsetFetch", 9},    {"FindCoordinator", 10}, {"JoinGroup", 11},
-    {"Heartbeat", 12},      {"LeaveGroup", 13},    {"SyncGroup", 14},     {"DescribeGroups", 15},
-    {"ListGroups", 16},     {"SaslHandshake", 17}, {"ApiVersions", 18},   {"CreateTopics", 19},
-    {"InitProducerId", 22}, {"AddPartitionsToTxn", 24}, {"AddOffsetsToTxn", 25}, {"EndTxn", 26},
-    {"TxnOffsetCommit", 28}, {"SaslAuthenticate", 36},
+    {"Produce", 0},           {"Fetch", 1},           {"ListOffsets", 2},
+    {"Metadata", 3},          {"OffsetCommit", 8},    {"OffsetFetch", 9},
+    {"FindCoordinator", 10},  {"JoinGroup", 11},      {"Heartbeat", 12},
+    {"LeaveGroup", 13},       {"SyncGroup", 14},      {"DescribeGroups", 15},
+    {"ListGroups", 16},       {"SaslHandshake", 17},  {"ApiVersions", 18},
+    {"CreateTopics", 19},     {"InitProducerId", 22}, {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25},  {"EndTxn", 26},         {"TxnOffsetCommit", 28},
+    {"SaslAuthenticate", 36},
 };
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
@@ -325,11 +326,13 @@ static int open_control(const char *where, bool *is_tcp, struct cqe_err *err)
 
 int cqe_cmd_mock_kafka(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"brokers", required_argument, 0, 'b'}, {"partitions", required_argument, 0, 'p'},
-        {"replication", required_argument, 0, 'r'}, {"topic", required_argument, 0, 't'},
-        {"control", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"brokers", required_argument, 0, 'b'},
+                                         {"partitions", required_argument, 0, 'p'},
+                                         {"replication", required_argument, 0, 'r'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"control", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     static const char *default_topics[] = {"cloudqe.events", "cloudqe.snapshots", "cloudqe.alerts",
                                            "cloudqe.dead_letters"};
     const char *topics[MAX_TOPICS], *control = NULL;

@@ -36,23 +36,22 @@ static int64_t mono_ms(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe produce [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
-            "  --bootstrap HOSTS   brokers (default: kafka.\"bootstrap.servers\" of --config)\n"
-            "  --config FILE       configuration: its kafka properties and topics.input\n"
-            "  --topic NAME        topic to publish to (default: the first of topics.input,\n"
-            "                      else cloudqe.events)\n"
-            "  --group G           consumer group to pace against (flow control, --wait)\n"
-            "  --max-ahead N       with --group: at most N messages per partition beyond the\n"
-            "                      group's committed offsets (default 20000; 0 = no limit)\n"
-            "  --wait              with --group: after producing, wait until the group has\n"
-            "                      committed every message of the topic (lag 0)\n"
-            "  --wait-timeout S    give up waiting after S seconds (exit 1; default: never)\n"
-            "  --quiet             only the summary line\n"
-            "Each line is one message, unchanged; its key is the entity id of its type\n"
-            "(incident, window, ticket, job, drill, vuln, migration, op, response, asset),\n"
-            "the resource of a metric, the service of a probe, else its id.\n"
-            "Prints one JSON summary line on stdout.\n");
+    fprintf(f, "usage: cloudqe produce [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+               "  --bootstrap HOSTS   brokers (default: kafka.\"bootstrap.servers\" of --config)\n"
+               "  --config FILE       configuration: its kafka properties and topics.input\n"
+               "  --topic NAME        topic to publish to (default: the first of topics.input,\n"
+               "                      else cloudqe.events)\n"
+               "  --group G           consumer group to pace against (flow control, --wait)\n"
+               "  --max-ahead N       with --group: at most N messages per partition beyond the\n"
+               "                      group's committed offsets (default 20000; 0 = no limit)\n"
+               "  --wait              with --group: after producing, wait until the group has\n"
+               "                      committed every message of the topic (lag 0)\n"
+               "  --wait-timeout S    give up waiting after S seconds (exit 1; default: never)\n"
+               "  --quiet             only the summary line\n"
+               "Each line is one message, unchanged; its key is the entity id of its type\n"
+               "(incident, window, ticket, job, drill, vuln, migration, op, response, asset),\n"
+               "the resource of a metric, the service of a probe, else its id.\n"
+               "Prints one JSON summary line on stdout.\n");
 }
 
 /* ---- producing ---- */
@@ -100,12 +99,14 @@ static int refresh_committed(struct producer *P, struct cqe_err *err)
     rd_kafka_resp_err_t e = rd_kafka_committed(P->rkc, l, 5000);
     int rc = 0;
     if (e) {
-        rc = cqe_err_set(err, CQE_EUNAVAIL, "cannot read the group's committed offsets: %s", rd_kafka_err2str(e));
+        rc = cqe_err_set(err, CQE_EUNAVAIL, "cannot read the group's committed offsets: %s",
+                         rd_kafka_err2str(e));
     } else {
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p >= 0 && p < P->n_parts)
-                P->committed[p] = l->elems[i].err || l->elems[i].offset < 0 ? P->base_lo[p] : l->elems[i].offset;
+                P->committed[p] =
+                    l->elems[i].err || l->elems[i].offset < 0 ? P->base_lo[p] : l->elems[i].offset;
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
@@ -176,7 +177,8 @@ static int produce_file(struct producer *P, const char *path, struct cqe_err *er
         P->lines++;
         if (line.status == CQE_LINE_TOO_LARGE) {
             P->refused++;
-            fprintf(stderr, "produce: %s:%lld: a line of %llu bytes is over the %zu-byte limit; not published\n",
+            fprintf(stderr,
+                    "produce: %s:%lld: a line of %llu bytes is over the %zu-byte limit; not published\n",
                     path, (long long)line.line_no, (unsigned long long)line.total, MAX_LINE);
             continue;
         }
@@ -209,25 +211,59 @@ static int group_lag(struct producer *P, int64_t *lag, struct cqe_err *err)
 
 int cqe_cmd_produce(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"bootstrap", required_argument, 0, 'b'}, {"config", required_argument, 0, 'c'},
-        {"topic", required_argument, 0, 't'},     {"group", required_argument, 0, 'g'},
-        {"max-ahead", required_argument, 0, 'm'}, {"wait", no_argument, 0, 'w'},
-        {"wait-timeout", required_argument, 0, 'W'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    static const struct option opts[] = {{"bootstrap", required_argument, 0, 'b'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"group", required_argument, 0, 'g'},
+                                         {"max-ahead", required_argument, 0, 'm'},
+                                         {"wait", no_argument, 0, 'w'},
+                                         {"wait-timeout", required_argument, 0, 'W'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     /* consumer-only properties of the shared kafka object, left out of the producer */
-    static const char *const consumer_only[] = {
-        "group.id", "group.instance.id", "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
-        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store", "auto.offset.reset",
-        "queued.min.messages", "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.min.bytes",
-        "fetch.max.bytes", "fetch.message.max.bytes", "partition.assignment.strategy", "isolation.level",
-        "enable.partition.eof", "check.crcs", "fetch.error.backoff.ms", NULL};
-    static const char *const producer_only[] = {
-        "enable.idempotence", "linger.ms", "queue.buffering.max.ms", "queue.buffering.max.messages",
-        "queue.buffering.max.kbytes", "batch.num.messages", "batch.size", "compression.type",
-        "compression.codec", "acks", "request.required.acks", "message.timeout.ms", "delivery.timeout.ms",
-        "retries", "message.send.max.retries", "max.in.flight", "max.in.flight.requests.per.connection",
-        "partitioner", "transactional.id", "sticky.partitioning.linger.ms", NULL};
+    static const char *const consumer_only[] = {"group.id",
+                                                "group.instance.id",
+                                                "session.timeout.ms",
+                                                "heartbeat.interval.ms",
+                                                "max.poll.interval.ms",
+                                                "enable.auto.commit",
+                                                "auto.commit.interval.ms",
+                                                "enable.auto.offset.store",
+                                                "auto.offset.reset",
+                                                "queued.min.messages",
+                                                "queued.max.messages.kbytes",
+                                                "fetch.wait.max.ms",
+                                                "fetch.min.bytes",
+                                                "fetch.max.bytes",
+                                                "fetch.message.max.bytes",
+                                                "partition.assignment.strategy",
+                                                "isolation.level",
+                                                "enable.partition.eof",
+                                                "check.crcs",
+                                                "fetch.error.backoff.ms",
+                                                NULL};
+    static const char *const producer_only[] = {"enable.idempotence",
+                                                "linger.ms",
+                                                "queue.buffering.max.ms",
+                                                "queue.buffering.max.messages",
+                                                "queue.buffering.max.kbytes",
+                                                "batch.num.messages",
+                                                "batch.size",
+                                                "compression.type",
+                                                "compression.codec",
+                                                "acks",
+                                                "request.required.acks",
+                                                "message.timeout.ms",
+                                                "delivery.timeout.ms",
+                                                "retries",
+                                                "message.send.max.retries",
+                                                "max.in.flight",
+                                                "max.in.flight.requests.per.connection",
+                                                "partitioner",
+                                                "transactional.id",
+                                                "sticky.partitioning.linger.ms",
+                                                NULL};
     static const char *const defaults[][2] = {
         {"enable.idempotence", "true"},    {"linger.ms", "10"},
         {"batch.num.messages", "10000"},   {"compression.type", "lz4"},
@@ -308,7 +344,8 @@ int cqe_cmd_produce(int argc, char **argv)
     char bs[8];
     size_t bsn = sizeof bs;
     if (rd_kafka_conf_get(conf, "bootstrap.servers", bs, &bsn) != RD_KAFKA_CONF_OK || bsn <= 1) {
-        cqe_err_set(&err, CQE_ECONFIG, "no Kafka brokers: give --bootstrap or kafka.\"bootstrap.servers\" in --config");
+        cqe_err_set(&err, CQE_ECONFIG,
+                    "no Kafka brokers: give --bootstrap or kafka.\"bootstrap.servers\" in --config");
         goto fail;
     }
     if (group) {
@@ -342,7 +379,8 @@ int cqe_cmd_produce(int argc, char **argv)
         cconf = NULL;
     }
     if (!(P.rkt = rd_kafka_topic_new(P.rk, topic, NULL))) {
-        cqe_err_set(&err, CQE_EINVAL, "cannot open topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+        cqe_err_set(&err, CQE_EINVAL, "cannot open topic %s: %s", topic,
+                    rd_kafka_err2str(rd_kafka_last_error()));
         goto fail;
     }
     int np = cqe_kafka_partitions(P.rk, topic, 30000, &err);
@@ -356,7 +394,8 @@ int cqe_cmd_produce(int argc, char **argv)
     if (!P.base_lo || !P.base_hi || !P.enqueued || !P.committed)
         goto oom;
     for (int32_t i = 0; P.rkc && i < np; i++) {
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(P.rk, topic, i, &P.base_lo[i], &P.base_hi[i], 10000);
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(P.rk, topic, i, &P.base_lo[i], &P.base_hi[i], 10000);
         if (e) {
             cqe_err_set(&err, CQE_EUNAVAIL, "cannot read the watermarks of %s [%d]: %s", topic, (int)i,
                         rd_kafka_err2str(e));
@@ -383,10 +422,12 @@ int cqe_cmd_produce(int argc, char **argv)
     }
     double secs = (double)(mono_ms() - t0) / 1000.0;
     if (!P.quiet)
-        fprintf(stderr, "produce: %lld lines, %lld delivered to %s (%d partitions), %lld failed, %lld refused, "
-                        "%lld unkeyed; %.1f s, %.0f msg/s\n",
-                (long long)P.lines, (long long)P.delivered, topic, np, (long long)P.failed, (long long)P.refused,
-                (long long)P.keyless, secs, secs > 0 ? (double)P.delivered / secs : 0.0);
+        fprintf(stderr,
+                "produce: %lld lines, %lld delivered to %s (%d partitions), %lld failed, %lld refused, "
+                "%lld unkeyed; %.1f s, %.0f msg/s\n",
+                (long long)P.lines, (long long)P.delivered, topic, np, (long long)P.failed,
+                (long long)P.refused, (long long)P.keyless, secs,
+                secs > 0 ? (double)P.delivered / secs : 0.0);
     if (wait && !stop_flag) {
         int64_t deadline = wait_timeout ? mono_ms() + wait_timeout * 1000 : 0, lag = -1, note = 0;
         for (;;) {
@@ -405,7 +446,8 @@ int cqe_cmd_produce(int argc, char **argv)
         if (lag != 0) {
             fprintf(stderr, "produce: group %s still has a lag of %lld\n", group, (long long)lag);
             status = 1;
-            printf("{\"kind\":\"produce_summary\",\"topic\":\"%s\",\"partitions\":%d,\"lines\":%lld,\"delivered\":%lld,"
+            printf("{\"kind\":\"produce_summary\",\"topic\":\"%s\",\"partitions\":%d,\"lines\":%lld,"
+                   "\"delivered\":%lld,"
                    "\"failed\":%lld,\"refused\":%lld,\"unkeyed\":%lld,\"lag\":%lld}\n",
                    topic, np, (long long)P.lines, (long long)P.delivered, (long long)P.failed,
                    (long long)P.refused, (long long)P.keyless, (long long)lag);
@@ -414,10 +456,11 @@ int cqe_cmd_produce(int argc, char **argv)
         if (!P.quiet)
             fprintf(stderr, "produce: group %s has consumed everything (lag 0)\n", group);
     }
-    printf("{\"kind\":\"produce_summary\",\"topic\":\"%s\",\"partitions\":%d,\"lines\":%lld,\"delivered\":%lld,"
-           "\"failed\":%lld,\"refused\":%lld,\"unkeyed\":%lld,\"seconds\":%.3f}\n",
-           topic, np, (long long)P.lines, (long long)P.delivered, (long long)P.failed, (long long)P.refused,
-           (long long)P.keyless, secs);
+    printf(
+        "{\"kind\":\"produce_summary\",\"topic\":\"%s\",\"partitions\":%d,\"lines\":%lld,\"delivered\":%lld,"
+        "\"failed\":%lld,\"refused\":%lld,\"unkeyed\":%lld,\"seconds\":%.3f}\n",
+        topic, np, (long long)P.lines, (long long)P.delivered, (long long)P.failed, (long long)P.refused,
+        (long long)P.keyless, secs);
     status = stop_flag ? 130 : (P.failed || P.refused || P.delivered != P.lines) ? 1 : 0;
     goto out;
 oom:

@@ -60,23 +60,22 @@ static void sleep_ms(int64_t ms)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe run [OPTIONS]\n"
-            "  --config FILE        configuration: kafka (librdkafka properties, secrets as\n"
-            "                       \"${env:NAME}\" or \"${file:/path}\"), topics, redis, dedup_window\n"
-            "  --state URL          Redis state, redis://HOST:PORT/DB (default: redis.url)\n"
-            "  --bootstrap HOSTS    Kafka brokers (default: kafka.\"bootstrap.servers\")\n"
-            "  --group G            consumer group (default: kafka.\"group.id\", else cloudqe)\n"
-            "  --topic T            input topic; repeatable (default: topics.input)\n"
-            "  --dead-letters PATH  also write dead letters to a file (NDJSON, .zst when named so)\n"
-            "  --no-dead-letter-topic  do not publish dead letters to topics.dead_letters\n"
-            "  --flush-every N      flush a partition after N messages (default 5000)\n"
-            "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 200)\n"
-            "  --progress S         progress line every S seconds on stderr (default 5)\n"
-            "  --quiet              no progress lines\n"
-            "Stops on SIGTERM or SIGINT: flushes every partition and leaves the group.\n"
-            "Test hooks: CQE_FAULT=after_exec_before_commit (or before_exec, after_exec,\n"
-            "mid_pipeline) with CQE_FAULT_AFTER=N: _exit(77) in the flush after N flushes.\n");
+    fprintf(f, "usage: cloudqe run [OPTIONS]\n"
+               "  --config FILE        configuration: kafka (librdkafka properties, secrets as\n"
+               "                       \"${env:NAME}\" or \"${file:/path}\"), topics, redis, dedup_window\n"
+               "  --state URL          Redis state, redis://HOST:PORT/DB (default: redis.url)\n"
+               "  --bootstrap HOSTS    Kafka brokers (default: kafka.\"bootstrap.servers\")\n"
+               "  --group G            consumer group (default: kafka.\"group.id\", else cloudqe)\n"
+               "  --topic T            input topic; repeatable (default: topics.input)\n"
+               "  --dead-letters PATH  also write dead letters to a file (NDJSON, .zst when named so)\n"
+               "  --no-dead-letter-topic  do not publish dead letters to topics.dead_letters\n"
+               "  --flush-every N      flush a partition after N messages (default 5000)\n"
+               "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 200)\n"
+               "  --progress S         progress line every S seconds on stderr (default 5)\n"
+               "  --quiet              no progress lines\n"
+               "Stops on SIGTERM or SIGINT: flushes every partition and leaves the group.\n"
+               "Test hooks: CQE_FAULT=after_exec_before_commit (or before_exec, after_exec,\n"
+               "mid_pipeline) with CQE_FAULT_AFTER=N: _exit(77) in the flush after N flushes.\n");
 }
 
 /* ---- state ---- */
@@ -90,9 +89,9 @@ struct part {
     struct cqe_store *stores[1];
     struct cqe_pipeline pl;
     bool pl_ready;
-    int64_t next;    /* next offset to apply; -1: whatever comes first (no stored position) */
-    int64_t flushed; /* the position Redis holds, -1 none */
-    int64_t since;   /* messages consumed since the last flush */
+    int64_t next;     /* next offset to apply; -1: whatever comes first (no stored position) */
+    int64_t flushed;  /* the position Redis holds, -1 none */
+    int64_t since;    /* messages consumed since the last flush */
     int64_t first_ms; /* when the oldest unflushed message was consumed */
     struct cqe_pipeline_counts at_flush;
     char *ids; /* ids applied since the last flush, packed */
@@ -224,8 +223,8 @@ static int part_load(struct worker *w, struct part *p, struct cqe_err *err)
         errno = 0;
         long long v = strtoll(pos, &end, 10);
         if (*end || errno || v < 0)
-            rc = cqe_err_set(err, CQE_EIO, "redis: partition %d holds position '%s', not a Kafka offset", p->index,
-                             pos);
+            rc = cqe_err_set(err, CQE_EIO, "redis: partition %d holds position '%s', not a Kafka offset",
+                             p->index, pos);
         p->next = p->flushed = v;
         free(pos);
         if (rc) {
@@ -249,8 +248,8 @@ static int dead_letters_durable(struct worker *w, struct cqe_err *err)
     while (rd_kafka_outq_len(w->dlp) > 0) {
         rd_kafka_flush(w->dlp, 200);
         if (!logged && mono_ms() - since > 10000) {
-            fprintf(stderr, "run: waiting for Kafka to take %d dead letter(s) to %s\n", rd_kafka_outq_len(w->dlp),
-                    w->dl_topic);
+            fprintf(stderr, "run: waiting for Kafka to take %d dead letter(s) to %s\n",
+                    rd_kafka_outq_len(w->dlp), w->dl_topic);
             logged = true;
         }
         if (stop_flag && mono_ms() - since > 30000)
@@ -277,7 +276,8 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     for (size_t k = 0, o = 0; k < p->n_ids; o += p->lens[k], k++)
         ptrs[k] = p->ids + o;
-    struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read, p->pl.counts.applied - p->at_flush.applied,
+    struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
+                                 p->pl.counts.applied - p->at_flush.applied,
                                  p->pl.counts.duplicates - p->at_flush.duplicates,
                                  p->pl.counts.dead_letters - p->at_flush.dead_letters};
     snprintf(pos, sizeof pos, "%lld", (long long)p->next);
@@ -310,6 +310,24 @@ static void commit_queued(struct worker *w)
     if (w->n_commits && cqe_kafka_source_commit(w->src, w->commits, w->n_commits, &err))
         fprintf(stderr, "run: %s\n", err.msg);
     w->n_commits = 0;
+}
+
+/* Commits every held partition's stored position again: a commit that failed (broker
+ * down, coordinator moving) would otherwise leave the group's lag wrong until the next
+ * flush, which never comes once the partition is idle. */
+static void recommit(struct worker *w)
+{
+    for (int i = 0; i < w->n_parts; i++) {
+        struct part *p = &w->parts[i];
+        bool queued = false;
+        if (!p->active || p->flushed < 0)
+            continue;
+        for (size_t k = 0; k < w->n_commits && !queued; k++)
+            queued = w->commits[k].topic == p->topic && w->commits[k].partition == p->partition;
+        if (!queued)
+            w->commits[w->n_commits++] = (struct cqe_kafka_pos){p->topic, p->partition, p->flushed};
+    }
+    commit_queued(w);
 }
 
 /* After a flush Redis refused: forget the partition's pending state, reload what Redis
@@ -363,16 +381,16 @@ static void flush_due(struct worker *w, bool force)
             part_reset(w, p, &err);
         } else {
             if (!p->failing)
-                fprintf(stderr, "run: %s [%d]: flush failed, pausing consumption and retrying: %s\n", p->topic,
-                        (int)p->partition, err.msg);
+                fprintf(stderr, "run: %s [%d]: flush failed, pausing consumption and retrying: %s\n",
+                        p->topic, (int)p->partition, err.msg);
             p->failing = failing = true;
         }
     }
     commit_queued(w);
-    if (failing != w->paused) {
+    /* paused while any flush fails (again after each rebalance, which resumes) */
+    if (failing || w->paused)
         cqe_kafka_source_pause(w->src, failing);
-        w->paused = failing;
-    }
+    w->paused = failing;
 }
 
 /* ---- source hooks ---- */
@@ -383,10 +401,11 @@ static int hook_assign(void *arg, const char *topic, int32_t partition, int64_t 
     struct part *p = part_of(w, topic, partition);
     if (!p) {
         w->fatal = CQE_ECONFIG;
-        cqe_err_set(&w->fatal_err, CQE_ECONFIG,
-                    "%s [%d] was assigned but the topic had fewer partitions at start: the Redis state is split "
-                    "into %d partitions; restart the workers",
-                    topic, (int)partition, w->n_parts);
+        cqe_err_set(
+            &w->fatal_err, CQE_ECONFIG,
+            "%s [%d] was assigned but the topic had fewer partitions at start: the Redis state is split "
+            "into %d partitions; restart the workers",
+            topic, (int)partition, w->n_parts);
         stop_flag = 1;
         return cqe_err_set(err, CQE_ECONFIG, "%s", w->fatal_err.msg);
     }
@@ -407,8 +426,9 @@ static void hook_revoke(void *arg, const char *topic, int32_t partition, bool lo
         struct cqe_err err = {0};
         int rc = flush_part(w, p, &err);
         if (rc)
-            fprintf(stderr, "run: %s [%d]: flush before giving the partition up failed (%s); the next owner "
-                            "re-reads from the last flushed offset\n",
+            fprintf(stderr,
+                    "run: %s [%d]: flush before giving the partition up failed (%s); the next owner "
+                    "re-reads from the last flushed offset\n",
                     topic, (int)partition, err.msg);
         commit_queued(w);
     }
@@ -417,17 +437,26 @@ static void hook_revoke(void *arg, const char *topic, int32_t partition, bool lo
 
 /* ---- consuming ---- */
 
+static void dl_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    /* the consumer reports broker connection failures already */
+    if (level <= 4 && strcmp(fac, "FAIL") && strcmp(fac, "ERROR"))
+        fprintf(stderr, "kafka (dead letters): %s: %s\n", fac, buf);
+}
+
 static void dl_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     struct worker *w = opaque;
     if (m->err && w->dl_failed++ < 5)
-        fprintf(stderr, "run: publishing a dead letter to %s failed: %s\n", w->dl_topic, rd_kafka_err2str(m->err));
+        fprintf(stderr, "run: publishing a dead letter to %s failed: %s\n", w->dl_topic,
+                rd_kafka_err2str(m->err));
 }
 
 /* Publishes the record of a message the pipeline just dead-lettered. */
-static int publish_dead_letter(struct worker *w, const struct cqe_origin *o, int hint, const char *hint_detail,
-                               const char *buf, size_t n, struct cqe_err *err)
+static int publish_dead_letter(struct worker *w, const struct cqe_origin *o, int hint,
+                               const char *hint_detail, const char *buf, size_t n, struct cqe_err *err)
 {
     struct cqe_event ev;
     struct cqe_err derr = {0};
@@ -441,6 +470,8 @@ static int publish_dead_letter(struct worker *w, const struct cqe_origin *o, int
         cqe_event_clear(&ev);
         reason = derr.code;
         detail = derr.msg;
+        if (reason <= CQE_R_NONE || reason >= CQE_R__COUNT)
+            return 0; /* not a decoding refusal after all: nothing to publish */
     }
     int rc = cqe_dead_letter_record(o, reason, detail, buf, n, wall_ms(), w->cfg->utc_offset_min, &rec, err);
     if (rc)
@@ -466,10 +497,12 @@ static int publish_dead_letter(struct worker *w, const struct cqe_origin *o, int
 static void report_loss(struct part *p, int64_t from, int64_t to, struct worker *w)
 {
     w->lost += to - from;
-    fprintf(stderr,
-            "run: DATA LOSS: %s [%d]: offsets %lld to %lld (%lld messages) are no longer in Kafka (retention) "
-            "and were never applied; consumption goes on at %lld\n",
-            p->topic, (int)p->partition, (long long)from, (long long)to - 1, (long long)(to - from), (long long)to);
+    fprintf(
+        stderr,
+        "run: DATA LOSS: %s [%d]: offsets %lld to %lld (%lld messages) are no longer in Kafka (retention) "
+        "and were never applied; consumption goes on at %lld\n",
+        p->topic, (int)p->partition, (long long)from, (long long)to - 1, (long long)(to - from),
+        (long long)to);
 }
 
 static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe_err *err)
@@ -550,10 +583,10 @@ static void progress(struct worker *w, int64_t *last_ms, int64_t *last_msgs)
     fprintf(stderr,
             "run: %lld events (%.0f/s), lag %lld, %d partition(s), %lld applied, %lld duplicates, "
             "%lld dead letters, %lld flushes, %.1f redis cmds/1k events%s%s\n",
-            (long long)w->msgs, secs > 0 ? (double)(w->msgs - *last_msgs) / secs : 0.0, (long long)t.lag, t.held,
-            (long long)t.applied, (long long)t.duplicates, (long long)t.dead_letters, (long long)w->flushes,
-            w->msgs ? 1000.0 * (double)cmds / (double)w->msgs : 0.0, w->paused ? ", PAUSED (Redis)" : "",
-            w->lost ? ", DATA LOST" : "");
+            (long long)w->msgs, secs > 0 ? (double)(w->msgs - *last_msgs) / secs : 0.0, (long long)t.lag,
+            t.held, (long long)t.applied, (long long)t.duplicates, (long long)t.dead_letters,
+            (long long)w->flushes, w->msgs ? 1000.0 * (double)cmds / (double)w->msgs : 0.0,
+            w->paused ? ", PAUSED (Redis)" : "", w->lost ? ", DATA LOST" : "");
     *last_ms = now;
     *last_msgs = w->msgs;
 }
@@ -583,9 +616,9 @@ static int parse_fault(struct worker *w, struct cqe_err *err)
     } else if (!strcmp(point, "mid_pipeline")) {
         cqe_redis_set_fault(w->r, CQE_FAULT_MID_PIPELINE, n);
     } else {
-        return cqe_err_set(err, CQE_EINVAL,
-                           "CQE_FAULT=%s: use after_exec_before_commit, before_exec, after_exec or mid_pipeline",
-                           point);
+        return cqe_err_set(
+            err, CQE_EINVAL,
+            "CQE_FAULT=%s: use after_exec_before_commit, before_exec, after_exec or mid_pipeline", point);
     }
     return 0;
 }
@@ -605,12 +638,27 @@ static int parse_count(const char *opt, const char *s, long long lo, int64_t *ou
 
 static int open_dead_letter_topic(struct worker *w, const char *bootstrap, struct cqe_err *err)
 {
-    static const char *const consumer_only[] = {
-        "group.id", "group.instance.id", "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
-        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store", "auto.offset.reset",
-        "queued.min.messages", "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.min.bytes",
-        "fetch.max.bytes", "fetch.message.max.bytes", "partition.assignment.strategy", "isolation.level",
-        "enable.partition.eof", "check.crcs", "fetch.error.backoff.ms", NULL};
+    static const char *const consumer_only[] = {"group.id",
+                                                "group.instance.id",
+                                                "session.timeout.ms",
+                                                "heartbeat.interval.ms",
+                                                "max.poll.interval.ms",
+                                                "enable.auto.commit",
+                                                "auto.commit.interval.ms",
+                                                "enable.auto.offset.store",
+                                                "auto.offset.reset",
+                                                "queued.min.messages",
+                                                "queued.max.messages.kbytes",
+                                                "fetch.wait.max.ms",
+                                                "fetch.min.bytes",
+                                                "fetch.max.bytes",
+                                                "fetch.message.max.bytes",
+                                                "partition.assignment.strategy",
+                                                "isolation.level",
+                                                "enable.partition.eof",
+                                                "check.crcs",
+                                                "fetch.error.backoff.ms",
+                                                NULL};
     char errstr[512];
     int rc;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -625,6 +673,7 @@ static int open_dead_letter_topic(struct worker *w, const char *bootstrap, struc
         goto fail;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_dr_msg_cb(conf, dl_cb);
+    rd_kafka_conf_set_log_cb(conf, dl_log_cb);
     if (!(w->dlp = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
         rc = cqe_err_set(err, CQE_ECONFIG, "cannot create the dead-letter producer: %s", errstr);
         goto fail;
@@ -639,14 +688,19 @@ fail:
 
 int cqe_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},       {"state", required_argument, 0, 's'},
-        {"bootstrap", required_argument, 0, 'b'},    {"group", required_argument, 0, 'g'},
-        {"topic", required_argument, 0, 't'},        {"dead-letters", required_argument, 0, 'd'},
-        {"no-dead-letter-topic", no_argument, 0, 'D'}, {"flush-every", required_argument, 0, 'f'},
-        {"flush-ms", required_argument, 0, 'F'},     {"progress", required_argument, 0, 'P'},
-        {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"state", required_argument, 0, 's'},
+                                         {"bootstrap", required_argument, 0, 'b'},
+                                         {"group", required_argument, 0, 'g'},
+                                         {"topic", required_argument, 0, 't'},
+                                         {"dead-letters", required_argument, 0, 'd'},
+                                         {"no-dead-letter-topic", no_argument, 0, 'D'},
+                                         {"flush-every", required_argument, 0, 'f'},
+                                         {"flush-ms", required_argument, 0, 'F'},
+                                         {"progress", required_argument, 0, 'P'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *config_path = NULL, *state_url = NULL, *bootstrap = NULL, *group = NULL, *dlq_path = NULL;
     const char *cli_topics[MAX_TOPICS];
     size_t n_cli_topics = 0;
@@ -742,9 +796,14 @@ int cqe_cmd_run(int argc, char **argv)
     if (dl_topic && open_dead_letter_topic(&w, bootstrap, &err))
         goto fail;
 
-    struct cqe_kafka_source_conf sc = {
-        .kafka = cfg.kafka, .bootstrap = bootstrap, .group = group, .topics = w.topics, .n_topics = w.n_topics,
-        .ops = {hook_assign, hook_revoke, &w}, .stop = &stop_flag, .quiet = w.quiet};
+    struct cqe_kafka_source_conf sc = {.kafka = cfg.kafka,
+                                       .bootstrap = bootstrap,
+                                       .group = group,
+                                       .topics = w.topics,
+                                       .n_topics = w.n_topics,
+                                       .ops = {hook_assign, hook_revoke, &w},
+                                       .stop = &stop_flag,
+                                       .quiet = w.quiet};
     if (cqe_kafka_source_open(&sc, &w.src, &err))
         goto fail;
     for (size_t i = 0; i < w.n_topics; i++) {
@@ -762,12 +821,13 @@ int cqe_cmd_run(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < w.n_topics; i++)
         for (int k = 0; k < w.counts[i]; k++)
-            w.parts[w.bases[i] + k] = (struct part){.topic = w.topics[i], .partition = k, .index = w.bases[i] + k};
+            w.parts[w.bases[i] + k] =
+                (struct part){.topic = w.topics[i], .partition = k, .index = w.bases[i] + k};
     if (!w.quiet)
-        fprintf(stderr, "run: consuming %s%s (%d partitions) as group member; state in Redis (%s)\n", w.topics[0],
-                w.n_topics > 1 ? " and more" : "", w.n_parts, CQE_REDIS_NS);
+        fprintf(stderr, "run: consuming %s%s (%d partitions) as group member; state in Redis (%s)\n",
+                w.topics[0], w.n_topics > 1 ? " and more" : "", w.n_parts, CQE_REDIS_NS);
 
-    int64_t t0 = mono_ms(), last_ms = t0, last_msgs = 0;
+    int64_t t0 = mono_ms(), last_ms = t0, last_msgs = 0, last_commit_ms = t0;
     while (!stop_flag && !w.fatal) {
         int n = cqe_kafka_source_poll(w.src, batch, BATCH_MAX, POLL_MS, &err);
         if (n < 0) {
@@ -792,6 +852,10 @@ int cqe_cmd_run(int argc, char **argv)
         }
         cqe_kafka_source_release(batch, (size_t)n);
         flush_due(&w, false);
+        if (mono_ms() - last_commit_ms >= 2000) {
+            recommit(&w);
+            last_commit_ms = mono_ms();
+        }
         if (!w.quiet && mono_ms() - last_ms >= progress_s * 1000)
             progress(&w, &last_ms, &last_msgs);
     }
@@ -800,8 +864,9 @@ int cqe_cmd_run(int argc, char **argv)
         w.no_flush = true; /* Redis keeps the last consistent state; the next owner resumes there */
         goto fail;
     }
-    /* stopping: flush everything (retrying a while), then leave the group */
-    for (int round = 0; round < 30; round++) {
+    /* stopping: flush everything (three tries of up to 10 s: what stays unflushed is
+     * consumed again by the next owner), then leave the group */
+    for (int round = 0; round < 3; round++) {
         bool pending = false;
         flush_due(&w, true);
         for (int i = 0; i < w.n_parts; i++)
@@ -828,9 +893,9 @@ out:
                     "{\"kind\":\"run_summary\",\"events\":%lld,\"applied\":%lld,\"duplicates\":%lld,"
                     "\"dead_letters\":%lld,\"stale\":%lld,\"lost\":%lld,\"flushes\":%lld,\"resets\":%lld,"
                     "\"redis_commands\":%lld,\"commands_per_1000_events\":%.1f}\n",
-                    (long long)w.msgs, (long long)t.applied, (long long)t.duplicates, (long long)t.dead_letters,
-                    (long long)w.stale, (long long)w.lost, (long long)w.flushes, (long long)w.resets,
-                    (long long)cqe_redis_commands(w.r),
+                    (long long)w.msgs, (long long)t.applied, (long long)t.duplicates,
+                    (long long)t.dead_letters, (long long)w.stale, (long long)w.lost, (long long)w.flushes,
+                    (long long)w.resets, (long long)cqe_redis_commands(w.r),
                     w.msgs ? 1000.0 * (double)cqe_redis_commands(w.r) / (double)w.msgs : 0.0);
     }
     for (int i = 0; w.parts && i < w.n_parts; i++)

@@ -11,11 +11,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cqe_cmd_run, "the stream worker: consume Kafka, apply to Redis exactly once"},
     {"replay", cqe_cmd_replay, "replay NDJSON(.zst) event files; print counts and snapshots"},
     {"check-config", cqe_cmd_check_config, "validate a configuration file without running"},
     {"report", cqe_cmd_report, "write the evaluation report of a period (Markdown and JSON)"},
     {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
     {"snapshot", cqe_cmd_snapshot, "print the snapshots of the state in Redis (partitions merged)"},
+    {"produce", cqe_cmd_produce, "publish NDJSON(.zst) events to a Kafka topic, keyed, with flow control"},
+    {"mock-kafka", cqe_cmd_mock_kafka, "run librdkafka's mock cluster (real Kafka protocol on loopback)"},
     {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},
 };
 
