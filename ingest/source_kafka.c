@@ -78,14 +78,16 @@ static int read_secret_env(const char *name, const char *var, char *buf, size_t 
     return 0;
 }
 
-/* Renders one property value into buf, resolving secret references. */
-static int render_value(const char *name, json_t *v, char *buf, size_t cap, struct cqe_err *err)
+/* Renders one property value into buf, resolving secret references (*secret raised). */
+static int render_value(const char *name, json_t *v, char *buf, size_t cap, bool *secret, struct cqe_err *err)
 {
+    *secret = json_is_object(v);
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
         if (n > 8 && s[0] == '$' && s[1] == '{' && s[n - 1] == '}') {
             char ref[1024];
+            *secret = true;
             if (n - 3 >= sizeof ref)
                 return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the secret reference is too long", name);
             memcpy(ref, s + 2, n - 3);
@@ -155,23 +157,22 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
             skipped |= !strcmp(skip[i], name);
         if (skipped)
             continue;
-        if ((rc = render_value(name, v, buf, SECRET_MAX, err)) ||
-            (rc = cqe_kafka_conf_set(conf, name, buf, err)))
+        bool secret;
+        char errstr[512];
+        if ((rc = render_value(name, v, buf, SECRET_MAX, &secret, err)))
             goto out;
+        if (rd_kafka_conf_set(conf, name, buf, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            /* librdkafka may quote the value: not when it is a secret */
+            rc = secret
+                     ? cqe_err_set(err, CQE_ECONFIG, "kafka.%s: librdkafka refused the secret's value", name)
+                     : cqe_err_set(err, CQE_ECONFIG, "kafka.%s: refused by librdkafka: %s", name, errstr);
+            goto out;
+        }
     }
 out:
     explicit_bzero(buf, SECRET_MAX);
     free(buf);
     return rc;
-}
-
-int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t cap, struct cqe_err *err)
-{
-    json_t *v = json_is_object((json_t *)kafka) ? json_object_get((json_t *)kafka, name) : NULL;
-    if (!v)
-        return 0;
-    int rc = render_value(name, v, buf, cap, err);
-    return rc ? rc : 1;
 }
 
 /* ---- message scan: the key and id without a full parse ---- */
@@ -354,7 +355,9 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 {
     (void)rk;
     (void)offsets;
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    /* a rebalance voids in-flight commits; the owner commits again afterwards */
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET && e != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS &&
+        e != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION && e != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
         log_error(opaque, e, "committing offsets to Kafka (lag monitoring only) failed");
 }
 
@@ -459,6 +462,32 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
         {"group.id", "cloudqe"},
         {"client.id", "cloudqe-run"},
     };
+    /* the kafka object is shared with the producers: their properties are not the
+     * consumer's (librdkafka would warn about each) */
+    static const char *const producer_only[] = {"enable.idempotence",
+                                                "linger.ms",
+                                                "queue.buffering.max.ms",
+                                                "queue.buffering.max.messages",
+                                                "queue.buffering.max.kbytes",
+                                                "batch.num.messages",
+                                                "batch.size",
+                                                "compression.type",
+                                                "compression.codec",
+                                                "compression.level",
+                                                "acks",
+                                                "request.required.acks",
+                                                "message.timeout.ms",
+                                                "delivery.timeout.ms",
+                                                "retries",
+                                                "message.send.max.retries",
+                                                "max.in.flight",
+                                                "max.in.flight.requests.per.connection",
+                                                "partitioner",
+                                                "transactional.id",
+                                                "transaction.timeout.ms",
+                                                "sticky.partitioning.linger.ms",
+                                                "enable.gapless.guarantee",
+                                                NULL};
     char errstr[512];
     int rc = 0;
     rd_kafka_topic_partition_list_t *subs = NULL;
@@ -473,7 +502,7 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if ((rc = cqe_kafka_conf_set(conf, defaults[i][0], defaults[i][1], err)))
             goto out;
-    if ((rc = cqe_kafka_conf_apply(conf, c->kafka, NULL, err)))
+    if ((rc = cqe_kafka_conf_apply(conf, c->kafka, producer_only, err)))
         goto out;
     if (c->bootstrap && (rc = cqe_kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, err)))
         goto out;

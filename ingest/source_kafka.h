@@ -25,10 +25,6 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
 /* Sets one property (value borrowed). Returns 0 or CQE_ECONFIG naming the property. */
 int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err);
 
-/* Reads property `name` of the `kafka` object as a string into buf (secrets resolved).
- * Returns 1 when present, 0 when absent, or CQE_ECONFIG. */
-int cqe_kafka_conf_lookup(const void *kafka, const char *name, char *buf, size_t cap, struct cqe_err *err);
-
 /* Number of partitions of topic from the cluster metadata, asked through any client
  * handle rk (borrowed); retries until timeout_ms. Returns the count (> 0), or
  * CQE_EUNAVAIL / CQE_ENOTFOUND with err set. */
@@ -40,11 +36,11 @@ struct cqe_kafka_span {
     size_t n;
 };
 
-#define CQE_SCAN_KEY 1 /* *key was found */
-#define CQE_SCAN_ID 2  /* *id was found */
-#define CQE_SCAN_ESCAPED                                                                                     \
-    4 /* a member name or the id holds escapes, or the object is malformed:                                  \
-         the spans are raw bytes, not decoded strings */
+/* cqe_kafka_scan results: *key found; *id found; a member name or the id holds escapes,
+ * or the object is malformed (the spans are then raw bytes, not decoded strings). */
+#define CQE_SCAN_KEY 1
+#define CQE_SCAN_ID 2
+#define CQE_SCAN_ESCAPED 4
 
 /* Scans the top-level members of a JSON object message without parsing it: *key is the
  * partition key events.md suggests (the entity id of the type, the resource of a metric,

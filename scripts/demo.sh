@@ -119,7 +119,7 @@ consumed() { # the next offsets stored in Redis, summed over the partitions
     done
     echo "$sum"
 }
-while kill -0 "$PPID_" 2>/dev/null && [ "$(consumed)" -lt $((LINES * 4 / 10)) ]; do
+while kill -0 "$PPID_" 2>/dev/null && [ "$(consumed)" -lt $((LINES * 4 / 10)) ] 2>/dev/null; do
     sleep 0.3
 done
 if kill -0 "$PPID_" 2>/dev/null && kill -0 "$W2" 2>/dev/null; then

@@ -69,8 +69,8 @@ static void usage(FILE *f)
                "  --topic T            input topic; repeatable (default: topics.input)\n"
                "  --dead-letters PATH  also write dead letters to a file (NDJSON, .zst when named so)\n"
                "  --no-dead-letter-topic  do not publish dead letters to topics.dead_letters\n"
-               "  --flush-every N      flush a partition after N messages (default 5000)\n"
-               "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 200)\n"
+               "  --flush-every N      flush a partition after N messages (default 20000)\n"
+               "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 1000)\n"
                "  --progress S         progress line every S seconds on stderr (default 5)\n"
                "  --quiet              no progress lines\n"
                "Stops on SIGTERM or SIGINT: flushes every partition and leaves the group.\n"
@@ -270,8 +270,11 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
     int rc;
     if (!p->active || !p->since)
         return 0;
-    if ((rc = dead_letters_durable(w, err)))
+    if ((rc = dead_letters_durable(w, err))) { /* nothing more may be acknowledged */
+        w->fatal = rc;
+        w->fatal_err = *err;
         return rc;
+    }
     if (p->n_ids && !(ptrs = malloc(p->n_ids * sizeof *ptrs)))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     for (size_t k = 0, o = 0; k < p->n_ids; o += p->lens[k], k++)
@@ -371,11 +374,10 @@ static void flush_due(struct worker *w, bool force)
             p->failing = false;
             continue;
         }
-        if (rc == CQE_ENOMEM) {
+        if (w->fatal) {
+            break;
+        } else if (rc == CQE_ENOMEM) {
             w->fatal = rc;
-            w->fatal_err = err;
-        } else if (rc == CQE_EIO && strstr(err.msg, "dead letter")) {
-            w->fatal = rc; /* the dead-letter output refused: nothing more may be acknowledged */
             w->fatal_err = err;
         } else if (rc == CQE_EIO) {
             part_reset(w, p, &err);
@@ -384,6 +386,7 @@ static void flush_due(struct worker *w, bool force)
                 fprintf(stderr, "run: %s [%d]: flush failed, pausing consumption and retrying: %s\n",
                         p->topic, (int)p->partition, err.msg);
             p->failing = failing = true;
+            break; /* Redis is out: the other partitions would wait for it too */
         }
     }
     commit_queued(w);
@@ -708,8 +711,10 @@ int cqe_cmd_run(int argc, char **argv)
     int64_t progress_s = 5;
     struct worker w;
     memset(&w, 0, sizeof w);
-    w.flush_every = 5000;
-    w.flush_ms = 200;
+    /* measured: 20,000 / 1 s runs ~30 % faster than 5,000 / 200 ms (fewer, larger
+     * transactions: ~180 instead of ~700 Redis commands per 1,000 events) */
+    w.flush_every = 20000;
+    w.flush_ms = 1000;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -851,7 +856,10 @@ int cqe_cmd_run(int argc, char **argv)
             }
         }
         cqe_kafka_source_release(batch, (size_t)n);
-        flush_due(&w, false);
+        int64_t pending = 0;
+        for (int i = 0; i < w.n_parts; i++)
+            pending += w.parts[i].active ? w.parts[i].since : 0;
+        flush_due(&w, pending >= cfg.max_pending_events); /* max_pending_events: flush all */
         if (mono_ms() - last_commit_ms >= 2000) {
             recommit(&w);
             last_commit_ms = mono_ms();
@@ -873,6 +881,12 @@ int cqe_cmd_run(int argc, char **argv)
             pending |= w.parts[i].active && w.parts[i].since > 0;
         if (!pending || w.fatal)
             break;
+        if (round == 2) {
+            fprintf(stderr, "run: Redis did not take the last flushes; the next owner of those partitions "
+                            "re-reads them from the stored offsets\n");
+            w.no_flush = true; /* leave the group without waiting on Redis again */
+            break;
+        }
         sleep_ms(1000);
     }
     status = w.fatal ? 1 : 0;

@@ -11,6 +11,7 @@ The input is `gen --seed 3 --days 2` with a smaller fleet (--vms 200 --hosts 10,
 lines) so that the five scenarios fit in about three minutes under the sanitizers;
 CQE_KAFKA_FULL=1 uses the full default fleet (~1.2M lines). A test whose server cannot
 start fails. Every process a test starts is stopped when it ends."""
+import atexit
 import json
 import os
 import random
@@ -191,6 +192,7 @@ def generated_input():
     if _input:
         return _input
     d = tempfile.mkdtemp(prefix="cqe-kafka-input-")
+    atexit.register(shutil.rmtree, d, True)
     events, cfg = os.path.join(d, "events.ndjson"), os.path.join(d, "gen-config.json")
     subprocess.run([binary(), "gen", *GEN_ARGS, "--out", events, "--config-out", cfg], check=True,
                    capture_output=True, timeout=STEP_TIMEOUT_S)
@@ -269,6 +271,8 @@ class Scenario:
         path = os.path.join(self.dir, f"worker-{self.n_workers}.log")
         log = open(path, "ab")
         p = subprocess.Popen([binary(), "run", "--config", self.config, "--state", self.redis.url(),
+                              # small flushes: many transactions to crash between
+                              "--flush-every", "5000", "--flush-ms", "200",
                               "--progress", "1", "--dead-letters", os.path.join(self.dir, f"dl-{self.n_workers}.ndjson")],
                              stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
         log.close()
