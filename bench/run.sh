@@ -28,3 +28,5 @@ echo "== memory: a generated week, 100,000 resources sampled hourly, 10,000 serv
     >/dev/null 2>"$OUT/week.replay.log" || true
 grep -h '"kind":"replay_summary"' "$OUT/week.replay.log" | cut -c1-200
 tail -n 1 "$OUT/week.replay.log"
+echo "== end to end: Kafka (mock) -> cloudqe run -> Redis"
+bash bench/bench_kafka.sh
