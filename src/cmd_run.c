@@ -20,6 +20,7 @@
 #include "dead_letter.h"
 #include "pipeline.h"
 #include "source_kafka.h"
+#include "id_batch.h"
 #include "state_redis.h"
 
 #define MAX_TOPICS 16
@@ -94,10 +95,7 @@ struct part {
     int64_t since;    /* messages consumed since the last flush */
     int64_t first_ms; /* when the oldest unflushed message was consumed */
     struct cqe_pipeline_counts at_flush;
-    char *ids; /* ids applied since the last flush, packed */
-    size_t ids_n, ids_cap;
-    size_t *lens;
-    size_t n_ids, lens_cap;
+    struct cqe_id_batch ids; /* ids applied since the last flush */
     bool failing; /* the last flush failed: consumption is paused */
 };
 
@@ -136,32 +134,6 @@ static struct part *part_of(struct worker *w, const char *topic, int32_t partiti
     return NULL;
 }
 
-static int remember_id(struct part *p, const char *id, size_t n)
-{
-    if (p->ids_n + n > p->ids_cap) {
-        size_t cap = p->ids_cap ? p->ids_cap : 8192;
-        while (cap < p->ids_n + n)
-            cap *= 2;
-        char *b = realloc(p->ids, cap);
-        if (!b)
-            return CQE_ENOMEM;
-        p->ids = b;
-        p->ids_cap = cap;
-    }
-    if (p->n_ids == p->lens_cap) {
-        size_t cap = p->lens_cap ? p->lens_cap * 2 : 512;
-        size_t *l = realloc(p->lens, cap * sizeof *l);
-        if (!l)
-            return CQE_ENOMEM;
-        p->lens = l;
-        p->lens_cap = cap;
-    }
-    memcpy(p->ids + p->ids_n, id, n);
-    p->ids_n += n;
-    p->lens[p->n_ids++] = n;
-    return 0;
-}
-
 /* The id the pipeline just remembered for an applied message: the raw bytes when the
  * scan is unambiguous, else Jansson's reading (as the decoder's). */
 static int remember_applied(struct part *p, const char *buf, size_t n)
@@ -169,10 +141,10 @@ static int remember_applied(struct part *p, const char *buf, size_t n)
     struct cqe_kafka_span key, id;
     int f = cqe_kafka_scan(buf, n, &key, &id);
     if ((f & CQE_SCAN_ID) && !(f & CQE_SCAN_ESCAPED))
-        return remember_id(p, id.p, id.n);
+        return cqe_id_batch_add(&p->ids, id.p, id.n);
     json_t *root = json_loadb(buf, n, 0, NULL);
     json_t *v = json_object_get(root, "id");
-    int rc = json_is_string(v) ? remember_id(p, json_string_value(v), json_string_length(v)) : 0;
+    int rc = json_is_string(v) ? cqe_id_batch_add(&p->ids, json_string_value(v), json_string_length(v)) : 0;
     json_decref(root);
     return rc;
 }
@@ -187,8 +159,7 @@ static void part_drop(struct worker *w, struct part *p)
         cqe_pipeline_fini(&p->pl);
     }
     cqe_store_free(p->delta);
-    free(p->ids);
-    free(p->lens);
+    cqe_id_batch_free(&p->ids);
     const char *topic = p->topic;
     int32_t partition = p->partition;
     int index = p->index;
@@ -275,16 +246,14 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
         w->fatal_err = *err;
         return rc;
     }
-    if (p->n_ids && !(ptrs = malloc(p->n_ids * sizeof *ptrs)))
+    if (cqe_id_batch_ptrs(&p->ids, &ptrs))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    for (size_t k = 0, o = 0; k < p->n_ids; o += p->lens[k], k++)
-        ptrs[k] = p->ids + o;
     struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
                                  p->pl.counts.applied - p->at_flush.applied,
                                  p->pl.counts.duplicates - p->at_flush.duplicates,
                                  p->pl.counts.dead_letters - p->at_flush.dead_letters};
     snprintf(pos, sizeof pos, "%lld", (long long)p->next);
-    rc = cqe_redis_flush_partition(w->r, CQE_REDIS_NS, p->index, p->delta, pos, ptrs, p->lens, p->n_ids,
+    rc = cqe_redis_flush_partition(w->r, CQE_REDIS_NS, p->index, p->delta, pos, ptrs, p->ids.lens, p->ids.n,
                                    w->cfg->dedup_window, &c, err);
     free(ptrs);
     if (rc)
@@ -293,7 +262,7 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
     p->at_flush = p->pl.counts;
     p->flushed = p->next;
     p->since = 0;
-    p->ids_n = p->n_ids = 0;
+    cqe_id_batch_clear(&p->ids);
     w->flushes++;
     if (w->fault_commit && ++w->execs > w->fault_after)
         _exit(77); /* test fault point: state and offset in Redis, Kafka commit not sent */

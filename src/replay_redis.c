@@ -3,6 +3,8 @@
  * (the global number of its last consumed line) every CQE_REPLAY_FLUSH_EVERY lines. */
 #include "replay_redis.h"
 
+#include "id_batch.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +27,7 @@ struct part {
     int64_t last;  /* last line consumed, not yet flushed when > pos */
     int64_t since; /* lines consumed since the last flush */
     struct cqe_pipeline_counts at_flush;
-    /* ids applied since the last flush, packed */
-    char *ids;
-    size_t ids_n, ids_cap;
-    size_t *lens;
-    size_t count, lens_cap;
+    struct cqe_id_batch ids; /* ids applied since the last flush */
 };
 
 struct run {
@@ -70,32 +68,6 @@ static struct cqe_str partition_key(const struct cqe_event *ev)
     return k.p ? k : ev->id;
 }
 
-static int remember_id(struct part *p, const char *id, size_t n)
-{
-    if (p->ids_n + n > p->ids_cap) {
-        size_t cap = p->ids_cap ? p->ids_cap : 4096;
-        while (cap < p->ids_n + n)
-            cap *= 2;
-        char *b = realloc(p->ids, cap);
-        if (!b)
-            return CQE_ENOMEM;
-        p->ids = b;
-        p->ids_cap = cap;
-    }
-    if (p->count == p->lens_cap) {
-        size_t cap = p->lens_cap ? p->lens_cap * 2 : 256;
-        size_t *l = realloc(p->lens, cap * sizeof *l);
-        if (!l)
-            return CQE_ENOMEM;
-        p->lens = l;
-        p->lens_cap = cap;
-    }
-    memcpy(p->ids + p->ids_n, id, n);
-    p->ids_n += n;
-    p->lens[p->count++] = n;
-    return 0;
-}
-
 static int flush_part(struct run *run, int i, struct cqe_err *err)
 {
     struct part *p = &run->parts[i];
@@ -107,16 +79,14 @@ static int flush_part(struct run *run, int i, struct cqe_err *err)
     /* dead letters of the lines this flush covers reach the file first */
     if ((rc = cqe_dead_letters_flush(run->dlq, err)))
         return rc;
-    if (p->count && !(ptrs = malloc(p->count * sizeof *ptrs)))
+    if (cqe_id_batch_ptrs(&p->ids, &ptrs))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    for (size_t k = 0, o = 0; k < p->count; o += p->lens[k], k++)
-        ptrs[k] = p->ids + o;
     struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
                                  p->pl.counts.applied - p->at_flush.applied,
                                  p->pl.counts.duplicates - p->at_flush.duplicates,
                                  p->pl.counts.dead_letters - p->at_flush.dead_letters};
     snprintf(pos, sizeof pos, "%lld", (long long)p->last);
-    rc = cqe_redis_flush_partition(run->r, CQE_REDIS_NS, i, p->delta, pos, ptrs, p->lens, p->count,
+    rc = cqe_redis_flush_partition(run->r, CQE_REDIS_NS, i, p->delta, pos, ptrs, p->ids.lens, p->ids.n,
                                    run->cfg->dedup_window, &c, err);
     free(ptrs);
     if (rc)
@@ -125,8 +95,7 @@ static int flush_part(struct run *run, int i, struct cqe_err *err)
     p->at_flush = p->pl.counts;
     p->pos = p->last;
     p->since = 0;
-    p->ids_n = 0;
-    p->count = 0;
+    cqe_id_batch_clear(&p->ids);
     run->flushes++;
     return 0;
 }
@@ -170,7 +139,7 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
     }
     if (rc)
         goto out;
-    if (p->pl.counts.applied != applied && decoded && remember_id(p, ev.id.p, ev.id.n)) {
+    if (p->pl.counts.applied != applied && decoded && cqe_id_batch_add(&p->ids, ev.id.p, ev.id.n)) {
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
         goto out;
     }
@@ -334,8 +303,7 @@ out:
         if (p->pl_ready)
             cqe_pipeline_fini(&p->pl);
         cqe_store_free(p->delta);
-        free(p->ids);
-        free(p->lens);
+        cqe_id_batch_free(&p->ids);
     }
     free(run.parts);
     if (run.dlq) {
