@@ -448,6 +448,55 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     }
 }
 
+/* Properties only a producer takes (skipped for consumers: librdkafka would warn). */
+const char *const cqe_kafka_producer_only[] = {"enable.idempotence",
+                                            "linger.ms",
+                                            "queue.buffering.max.ms",
+                                            "queue.buffering.max.messages",
+                                            "queue.buffering.max.kbytes",
+                                            "batch.num.messages",
+                                            "batch.size",
+                                            "compression.type",
+                                            "compression.codec",
+                                            "compression.level",
+                                            "acks",
+                                            "request.required.acks",
+                                            "message.timeout.ms",
+                                            "delivery.timeout.ms",
+                                            "retries",
+                                            "message.send.max.retries",
+                                            "max.in.flight",
+                                            "max.in.flight.requests.per.connection",
+                                            "partitioner",
+                                            "transactional.id",
+                                            "transaction.timeout.ms",
+                                            "sticky.partitioning.linger.ms",
+                                            "enable.gapless.guarantee",
+                                            NULL};
+
+/* Properties only a consumer takes (skipped for producers). */
+const char *const cqe_kafka_consumer_only[] = {"group.id",
+                                            "group.instance.id",
+                                            "session.timeout.ms",
+                                            "heartbeat.interval.ms",
+                                            "max.poll.interval.ms",
+                                            "enable.auto.commit",
+                                            "auto.commit.interval.ms",
+                                            "enable.auto.offset.store",
+                                            "auto.offset.reset",
+                                            "queued.min.messages",
+                                            "queued.max.messages.kbytes",
+                                            "fetch.wait.max.ms",
+                                            "fetch.min.bytes",
+                                            "fetch.max.bytes",
+                                            "fetch.message.max.bytes",
+                                            "partition.assignment.strategy",
+                                            "isolation.level",
+                                            "enable.partition.eof",
+                                            "check.crcs",
+                                            "fetch.error.backoff.ms",
+                                            NULL};
+
 /* ---- the source ---- */
 
 int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafka_source **out,
@@ -462,32 +511,6 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
         {"group.id", "cloudqe"},
         {"client.id", "cloudqe-run"},
     };
-    /* the kafka object is shared with the producers: their properties are not the
-     * consumer's (librdkafka would warn about each) */
-    static const char *const producer_only[] = {"enable.idempotence",
-                                                "linger.ms",
-                                                "queue.buffering.max.ms",
-                                                "queue.buffering.max.messages",
-                                                "queue.buffering.max.kbytes",
-                                                "batch.num.messages",
-                                                "batch.size",
-                                                "compression.type",
-                                                "compression.codec",
-                                                "compression.level",
-                                                "acks",
-                                                "request.required.acks",
-                                                "message.timeout.ms",
-                                                "delivery.timeout.ms",
-                                                "retries",
-                                                "message.send.max.retries",
-                                                "max.in.flight",
-                                                "max.in.flight.requests.per.connection",
-                                                "partitioner",
-                                                "transactional.id",
-                                                "transaction.timeout.ms",
-                                                "sticky.partitioning.linger.ms",
-                                                "enable.gapless.guarantee",
-                                                NULL};
     char errstr[512];
     int rc = 0;
     rd_kafka_topic_partition_list_t *subs = NULL;
@@ -502,7 +525,8 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if ((rc = cqe_kafka_conf_set(conf, defaults[i][0], defaults[i][1], err)))
             goto out;
-    if ((rc = cqe_kafka_conf_apply(conf, c->kafka, producer_only, err)))
+    /* the kafka object is shared with the producers: skip what only they take */
+    if ((rc = cqe_kafka_conf_apply(conf, c->kafka, cqe_kafka_producer_only, err)))
         goto out;
     if (c->bootstrap && (rc = cqe_kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, err)))
         goto out;

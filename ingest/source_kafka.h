@@ -19,6 +19,10 @@
  * from the environment or the file (one trailing newline dropped); messages name the
  * property, never its value. Properties in skip (NULL-terminated, may be NULL) are left
  * out, e.g. consumer-only ones for a producer. Returns 0 or CQE_ECONFIG. */
+/* NULL-terminated property names that belong to one client kind only, for `skip`. */
+extern const char *const cqe_kafka_producer_only[];
+extern const char *const cqe_kafka_consumer_only[];
+
 int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *const *skip,
                          struct cqe_err *err);
 

@@ -3,6 +3,8 @@
  * loading SCANs every partition and merges it into a memory store. hiredis 0.14. */
 #include "state_redis.h"
 
+#include "id_batch.h"
+
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <math.h>
@@ -1193,47 +1195,14 @@ struct meta {
     char prefix[600];
 };
 
-/* Ids read from the dedup list, packed; remembered only once every chunk arrived, so
- * a retried attempt never remembers an id twice. */
-struct idbuf {
-    char *bytes;
-    size_t n, cap;
-    size_t *lens;
-    size_t count, lcap;
-};
-
-static int idbuf_add(struct idbuf *b, const char *s, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->n + n)
-            cap *= 2;
-        char *p = realloc(b->bytes, cap);
-        if (!p)
-            return CQE_ENOMEM;
-        b->bytes = p;
-        b->cap = cap;
-    }
-    if (b->count == b->lcap) {
-        size_t cap = b->lcap ? b->lcap * 2 : 4096;
-        size_t *l = realloc(b->lens, cap * sizeof *l);
-        if (!l)
-            return CQE_ENOMEM;
-        b->lens = l;
-        b->lcap = cap;
-    }
-    memcpy(b->bytes + b->n, s, n);
-    b->n += n;
-    b->lens[b->count++] = n;
-    return 0;
-}
-
 static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     struct meta *m = arg;
     char key[620];
     redisReply *rep = NULL;
-    struct idbuf ids = {0};
+    /* remembered only once every chunk arrived, so a retried attempt never
+     * remembers an id twice */
+    struct cqe_id_batch ids = {0};
     int rc;
     free(*m->position);
     *m->position = NULL;
@@ -1260,7 +1229,7 @@ static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
             rc = reply_error(r, rep, "LRANGE", err);
         for (size_t i = 0; !rc && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
             const redisReply *e = rep->element[i];
-            if (e->type == REDIS_REPLY_STRING && idbuf_add(&ids, e->str, e->len))
+            if (e->type == REDIS_REPLY_STRING && cqe_id_batch_add(&ids, e->str, e->len))
                 rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
             got++;
         }
@@ -1270,14 +1239,13 @@ static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
         if (got < DEDUP_CHUNK)
             break;
     }
-    for (size_t i = 0, o = 0; i < ids.count; o += ids.lens[i], i++)
+    for (size_t i = 0, o = 0; i < ids.n; o += ids.lens[i], i++)
         if (cqe_dedup_remember(m->dedup, ids.bytes + o, ids.lens[i])) {
             rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
             break;
         }
 out:
-    free(ids.bytes);
-    free(ids.lens);
+    cqe_id_batch_free(&ids);
     return rc;
 }
 

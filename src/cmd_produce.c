@@ -222,48 +222,6 @@ int cqe_cmd_produce(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     /* consumer-only properties of the shared kafka object, left out of the producer */
-    static const char *const consumer_only[] = {"group.id",
-                                                "group.instance.id",
-                                                "session.timeout.ms",
-                                                "heartbeat.interval.ms",
-                                                "max.poll.interval.ms",
-                                                "enable.auto.commit",
-                                                "auto.commit.interval.ms",
-                                                "enable.auto.offset.store",
-                                                "auto.offset.reset",
-                                                "queued.min.messages",
-                                                "queued.max.messages.kbytes",
-                                                "fetch.wait.max.ms",
-                                                "fetch.min.bytes",
-                                                "fetch.max.bytes",
-                                                "fetch.message.max.bytes",
-                                                "partition.assignment.strategy",
-                                                "isolation.level",
-                                                "enable.partition.eof",
-                                                "check.crcs",
-                                                "fetch.error.backoff.ms",
-                                                NULL};
-    static const char *const producer_only[] = {"enable.idempotence",
-                                                "linger.ms",
-                                                "queue.buffering.max.ms",
-                                                "queue.buffering.max.messages",
-                                                "queue.buffering.max.kbytes",
-                                                "batch.num.messages",
-                                                "batch.size",
-                                                "compression.type",
-                                                "compression.codec",
-                                                "acks",
-                                                "request.required.acks",
-                                                "message.timeout.ms",
-                                                "delivery.timeout.ms",
-                                                "retries",
-                                                "message.send.max.retries",
-                                                "max.in.flight",
-                                                "max.in.flight.requests.per.connection",
-                                                "partitioner",
-                                                "transactional.id",
-                                                "sticky.partitioning.linger.ms",
-                                                NULL};
     static const char *const defaults[][2] = {
         {"enable.idempotence", "true"},    {"linger.ms", "10"},
         {"batch.num.messages", "10000"},   {"compression.type", "lz4"},
@@ -338,7 +296,7 @@ int cqe_cmd_produce(int argc, char **argv)
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (cqe_kafka_conf_set(conf, defaults[i][0], defaults[i][1], &err))
             goto fail;
-    if (cqe_kafka_conf_apply(conf, cfg.kafka, consumer_only, &err) ||
+    if (cqe_kafka_conf_apply(conf, cfg.kafka, cqe_kafka_consumer_only, &err) ||
         (bootstrap && cqe_kafka_conf_set(conf, "bootstrap.servers", bootstrap, &err)))
         goto fail;
     char bs[8];
@@ -365,7 +323,7 @@ int cqe_cmd_produce(int argc, char **argv)
         rd_kafka_conf_t *fresh = rd_kafka_conf_new();
         rd_kafka_conf_destroy(cconf);
         cconf = fresh;
-        if (cqe_kafka_conf_apply(cconf, cfg.kafka, producer_only, &err) ||
+        if (cqe_kafka_conf_apply(cconf, cfg.kafka, cqe_kafka_producer_only, &err) ||
             (bootstrap && cqe_kafka_conf_set(cconf, "bootstrap.servers", bootstrap, &err)) ||
             cqe_kafka_conf_set(cconf, "group.id", group, &err) ||
             cqe_kafka_conf_set(cconf, "enable.auto.commit", "false", &err) ||

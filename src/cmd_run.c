@@ -610,27 +610,6 @@ static int parse_count(const char *opt, const char *s, long long lo, int64_t *ou
 
 static int open_dead_letter_topic(struct worker *w, const char *bootstrap, struct cqe_err *err)
 {
-    static const char *const consumer_only[] = {"group.id",
-                                                "group.instance.id",
-                                                "session.timeout.ms",
-                                                "heartbeat.interval.ms",
-                                                "max.poll.interval.ms",
-                                                "enable.auto.commit",
-                                                "auto.commit.interval.ms",
-                                                "enable.auto.offset.store",
-                                                "auto.offset.reset",
-                                                "queued.min.messages",
-                                                "queued.max.messages.kbytes",
-                                                "fetch.wait.max.ms",
-                                                "fetch.min.bytes",
-                                                "fetch.max.bytes",
-                                                "fetch.message.max.bytes",
-                                                "partition.assignment.strategy",
-                                                "isolation.level",
-                                                "enable.partition.eof",
-                                                "check.crcs",
-                                                "fetch.error.backoff.ms",
-                                                NULL};
     char errstr[512];
     int rc;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -638,7 +617,7 @@ static int open_dead_letter_topic(struct worker *w, const char *bootstrap, struc
         (rc = cqe_kafka_conf_set(conf, "compression.type", "zstd", err)) ||
         (rc = cqe_kafka_conf_set(conf, "linger.ms", "5", err)) ||
         (rc = cqe_kafka_conf_set(conf, "client.id", "cloudqe-run-dead-letters", err)) ||
-        (rc = cqe_kafka_conf_apply(conf, w->cfg->kafka, consumer_only, err)) ||
+        (rc = cqe_kafka_conf_apply(conf, w->cfg->kafka, cqe_kafka_consumer_only, err)) ||
         (bootstrap && (rc = cqe_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err))) ||
         /* dead letters are never given up on: the flush waits for them */
         (rc = cqe_kafka_conf_set(conf, "message.timeout.ms", "0", err)))
