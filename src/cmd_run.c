@@ -20,7 +20,7 @@
 #include "dead_letter.h"
 #include "pipeline.h"
 #include "source_kafka.h"
-#include "id_batch.h"
+#include "partition_flush.h"
 #include "state_redis.h"
 
 #define MAX_TOPICS 16
@@ -236,8 +236,6 @@ static int dead_letters_durable(struct worker *w, struct cqe_err *err)
  * new ids and counts; queues the Kafka commit. Returns 0 or the flush's rc. */
 static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
 {
-    const char **ptrs = NULL;
-    char pos[24];
     int rc;
     if (!p->active || !p->since)
         return 0;
@@ -246,23 +244,11 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
         w->fatal_err = *err;
         return rc;
     }
-    if (cqe_id_batch_ptrs(&p->ids, &ptrs))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
-                                 p->pl.counts.applied - p->at_flush.applied,
-                                 p->pl.counts.duplicates - p->at_flush.duplicates,
-                                 p->pl.counts.dead_letters - p->at_flush.dead_letters};
-    snprintf(pos, sizeof pos, "%lld", (long long)p->next);
-    rc = cqe_redis_flush_partition(w->r, CQE_REDIS_NS, p->index, p->delta, pos, ptrs, p->ids.lens, p->ids.n,
-                                   w->cfg->dedup_window, &c, err);
-    free(ptrs);
-    if (rc)
+    if ((rc = cqe_partition_flush(w->r, p->index, p->delta, &p->ids, &p->pl.counts, &p->at_flush, p->next,
+                                  w->cfg->dedup_window, err)))
         return rc;
-    cqe_store_clear(p->delta);
-    p->at_flush = p->pl.counts;
     p->flushed = p->next;
     p->since = 0;
-    cqe_id_batch_clear(&p->ids);
     w->flushes++;
     if (w->fault_commit && ++w->execs > w->fault_after)
         _exit(77); /* test fault point: state and offset in Redis, Kafka commit not sent */

@@ -3,7 +3,7 @@
  * (the global number of its last consumed line) every CQE_REPLAY_FLUSH_EVERY lines. */
 #include "replay_redis.h"
 
-#include "id_batch.h"
+#include "partition_flush.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -71,31 +71,17 @@ static struct cqe_str partition_key(const struct cqe_event *ev)
 static int flush_part(struct run *run, int i, struct cqe_err *err)
 {
     struct part *p = &run->parts[i];
-    const char **ptrs = NULL;
-    char pos[24];
     int rc;
     if (!p->since)
         return 0;
     /* dead letters of the lines this flush covers reach the file first */
     if ((rc = cqe_dead_letters_flush(run->dlq, err)))
         return rc;
-    if (cqe_id_batch_ptrs(&p->ids, &ptrs))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    struct cqe_redis_counts c = {p->pl.counts.read - p->at_flush.read,
-                                 p->pl.counts.applied - p->at_flush.applied,
-                                 p->pl.counts.duplicates - p->at_flush.duplicates,
-                                 p->pl.counts.dead_letters - p->at_flush.dead_letters};
-    snprintf(pos, sizeof pos, "%lld", (long long)p->last);
-    rc = cqe_redis_flush_partition(run->r, CQE_REDIS_NS, i, p->delta, pos, ptrs, p->ids.lens, p->ids.n,
-                                   run->cfg->dedup_window, &c, err);
-    free(ptrs);
-    if (rc)
+    if ((rc = cqe_partition_flush(run->r, i, p->delta, &p->ids, &p->pl.counts, &p->at_flush, p->last,
+                                  run->cfg->dedup_window, err)))
         return rc;
-    cqe_store_clear(p->delta);
-    p->at_flush = p->pl.counts;
     p->pos = p->last;
     p->since = 0;
-    cqe_id_batch_clear(&p->ids);
     run->flushes++;
     return 0;
 }
