@@ -8,12 +8,27 @@ WARN    += -Werror
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCLUDES   := -Isrc -Iingest -Iprocessors -Isinks
-BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(INCLUDES) $(PKG_CFLAGS)
+# Layers, lowest first. A file sees the headers of its own layer and of the layers below
+# it, never above, so an upward include does not compile (ARCHITECTURE.md, "Modules").
+# The tools (generator, mock broker) sit on top, each beside the others.
+LAYERS  := core ingest processors/state processors/families processors/evaluate \
+           sinks/state sinks pipeline cmd
+TOOLS   := tools/gen tools/mock_kafka
+INC_ACC :=
+define layer_inc
+INC_$(1) := $$(INC_ACC) -I$(1)
+INC_ACC := $$(INC_$(1))
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_inc,$(l))))
+$(foreach t,$(TOOLS),$(eval INC_$(t) := $(INC_ACC) -I$(t)))
+INCLUDES := $(addprefix -I,$(LAYERS) $(TOOLS))
+$(foreach d,tests/unit tests/fuzz bench,$(eval INC_$(d) := $(INCLUDES)))
+inc_of = $(INC_$(patsubst %/,%,$(dir $(1))))
+BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(PKG_CFLAGS)
 OPT     ?= -O2 -g
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c ingest/*.c processors/*.c sinks/*.c))
+LIB_SRC  := $(filter-out cmd/main.c,$(foreach d,$(LAYERS) $(TOOLS),$(wildcard $(d)/*.c)))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 # build variants: build/rel (optimised) and build/san (ASan + UBSan)
@@ -21,7 +36,7 @@ REL := build/rel
 SAN := build/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all build san demo test check bench fuzz clean help setup format
+.PHONY: all build san demo test check bench fuzz clean help setup format print-inc
 
 all: build
 build: $(REL)/cloudqe
@@ -30,11 +45,11 @@ san: $(SAN)/cloudqe $(SAN)/unit_tests
 define variant
 $(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASE_CFLAGS) $(2) -MMD -MP -c $$< -o $$@
+	$$(CC) $$(BASE_CFLAGS) $$(call inc_of,$$<) $(2) -MMD -MP -c $$< -o $$@
 $(1)/libcqe.a: $$(patsubst %.c,$(1)/%.o,$$(LIB_SRC))
 	@rm -f $$@
 	ar rcs $$@ $$^
-$(1)/cloudqe: $(1)/src/main.o $(1)/libcqe.a
+$(1)/cloudqe: $(1)/cmd/main.o $(1)/libcqe.a
 	$$(CC) $(2) -o $$@ $$^ $$(LIBS)
 $(1)/unit_tests: $$(patsubst %.c,$(1)/%.o,$$(UNIT_SRC)) $(1)/libcqe.a
 	$$(CC) $(2) -o $$@ $$^ $$(LIBS)
@@ -59,22 +74,33 @@ test: setup
 
 check: test
 	@command -v cppcheck >/dev/null && cppcheck --quiet --error-exitcode=1 --std=c11 \
-	  $(INCLUDES) --suppress=missingIncludeSystem src ingest processors sinks || true
+	  $(INCLUDES) --suppress=missingIncludeSystem $(LAYERS) $(TOOLS) || true
 
 bench: setup
 	@$(MAKE) --no-print-directory build
 	@bash bench/run.sh
 
+# libFuzzer: every tests/fuzz/fuzz_<name>.c is a target, run FUZZ_SECONDS each (default
+# 120) from its seeds in tests/fuzz/seeds_<name>/ (when present) into build/fuzz/<name>/.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: setup
 	@mkdir -p build/fuzz
-	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES) \
-	  $(PKG_CFLAGS) tests/fuzz/fuzz_decode.c $(LIB_SRC) -o build/fuzz/fuzz_decode $(LIBS)
-	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_decode -artifact_prefix=build/fuzz/ -max_total_time=$${FUZZ_SECONDS:-300} -max_len=4096 \
-	  build/fuzz/corpus tests/fuzz/seeds
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t"; \
+	  clang -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(INCLUDES) $(PKG_CFLAGS) tests/fuzz/fuzz_$$t.c $(LIB_SRC) -o build/fuzz/fuzz_$$t $(LIBS); \
+	  mkdir -p build/fuzz/$$t; \
+	  seeds=; [ -d tests/fuzz/seeds_$$t ] && seeds=tests/fuzz/seeds_$$t; \
+	  build/fuzz/fuzz_$$t -artifact_prefix=build/fuzz/$$t- -max_total_time=$${FUZZ_SECONDS:-120} \
+	    -max_len=$${FUZZ_MAX_LEN:-4096} build/fuzz/$$t $$seeds; \
+	done
 
 format:
-	clang-format -i $$(find src ingest processors sinks tests -name '*.[ch]')
+	clang-format -i $$(find $(LAYERS) $(TOOLS) tests bench -name '*.[ch]')
+
+# The -I flags a directory's files are compiled with (all layers without DIR).
+print-inc:
+	@echo $(if $(DIR),$(INC_$(DIR)),$(INCLUDES))
 
 clean:
 	rm -rf build
@@ -85,5 +111,5 @@ help:
 	@echo "make test       install what is missing, build (also with ASan+UBSan), run every test"
 	@echo "make check      tests under sanitizers plus cppcheck"
 	@echo "make bench      throughput benchmarks (pinned core)"
-	@echo "make fuzz       libFuzzer on the decoder (FUZZ_SECONDS, default 300)"
+	@echo "make fuzz       libFuzzer on every tests/fuzz/fuzz_*.c (FUZZ_SECONDS each, default 120)"
 	@echo "make clean      remove build/"

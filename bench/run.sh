@@ -7,7 +7,7 @@ BIN=build/rel/cloudqe
 OUT=${BENCH_DIR:-build/bench}
 mkdir -p "$OUT"
 PKG="$(pkg-config --cflags --libs rdkafka jansson libzstd hiredis)"
-cc -std=c11 -D_DEFAULT_SOURCE -O2 -g -Isrc -Iingest -Iprocessors -Isinks bench/bench_decode.c \
+cc -std=c11 -D_DEFAULT_SOURCE -O2 -g $(make -s --no-print-directory print-inc) bench/bench_decode.c \
     build/rel/libcqe.a $PKG -lm -lpthread -o "$OUT/bench_decode"
 CPU=${BENCH_CPU:-1}
 echo "== decode / processors, one core (taskset -c $CPU)"

@@ -564,25 +564,24 @@ static const struct field asset_fields[] = {
 };
 
 struct type_spec {
-    const char *name;
     const struct field *fields;
     size_t n_fields;
 };
 
-#define TYPE(t, nm, f) [t] = {nm, f, sizeof f / sizeof f[0]}
+#define TYPE(t, f) [t] = {f, sizeof f / sizeof f[0]}
 static const struct type_spec types[CQE_T__COUNT] = {
-    TYPE(CQE_T_INCIDENT, "incident", incident_fields),
-    TYPE(CQE_T_PROBE, "probe", probe_fields),
-    TYPE(CQE_T_METRIC, "metric", metric_fields),
-    TYPE(CQE_T_MAINTENANCE, "maintenance", maintenance_fields),
-    TYPE(CQE_T_TICKET, "ticket", ticket_fields),
-    TYPE(CQE_T_BACKUP, "backup", backup_fields),
-    TYPE(CQE_T_DRILL, "drill", drill_fields),
-    TYPE(CQE_T_VULN, "vuln", vuln_fields),
-    TYPE(CQE_T_MIGRATION, "migration", migration_fields),
-    TYPE(CQE_T_AUDIT, "audit", audit_fields),
-    TYPE(CQE_T_SURVEY, "survey", survey_fields),
-    TYPE(CQE_T_ASSET, "asset", asset_fields),
+    TYPE(CQE_T_INCIDENT, incident_fields),
+    TYPE(CQE_T_PROBE, probe_fields),
+    TYPE(CQE_T_METRIC, metric_fields),
+    TYPE(CQE_T_MAINTENANCE, maintenance_fields),
+    TYPE(CQE_T_TICKET, ticket_fields),
+    TYPE(CQE_T_BACKUP, backup_fields),
+    TYPE(CQE_T_DRILL, drill_fields),
+    TYPE(CQE_T_VULN, vuln_fields),
+    TYPE(CQE_T_MIGRATION, migration_fields),
+    TYPE(CQE_T_AUDIT, audit_fields),
+    TYPE(CQE_T_SURVEY, survey_fields),
+    TYPE(CQE_T_ASSET, asset_fields),
 };
 
 /* ---- field decoding -------------------------------------------------------------- */
@@ -827,12 +826,14 @@ static int get_type(struct dec *d, const json_t *root)
                     describe(v, got, sizeof got));
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
-    for (int t = 0; t < CQE_T__COUNT; t++)
-        if (strlen(types[t].name) == n && !memcmp(types[t].name, s, n)) {
+    for (int t = 0; t < CQE_T__COUNT; t++) {
+        const char *name = cqe_type_name((enum cqe_type)t);
+        if (strlen(name) == n && !memcmp(name, s, n)) {
             d->ev->type = (enum cqe_type)t;
-            d->type = types[t].name;
+            d->type = name;
             return 0;
         }
+    }
     return fail(d->err, CQE_R_UNKNOWN_TYPE,
                 "field \"type\": %s is not an event type; use one of incident, probe, metric, "
                 "maintenance, ticket, backup, drill, vuln, migration, audit, survey, asset",

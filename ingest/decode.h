@@ -1,5 +1,5 @@
 /* The event decoder: raw message bytes to a struct cqe_event, enforcing every rule of
- * the event contract (../shared/spec/events.md) and naming the dead-letter reason. */
+ * the event contract (docs/spec/events.md) and naming the dead-letter reason. */
 #ifndef CQE_DECODE_H
 #define CQE_DECODE_H
 

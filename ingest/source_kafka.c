@@ -2,6 +2,9 @@
  * from files or the environment, subscription, batched consumption and the rebalance
  * protocol (eager or cooperative) calling the owner's assign/revoke hooks. */
 #include "source_kafka.h"
+#include "clock.h"
+#include "event.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -11,7 +14,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#define SECRET_MAX 4096
 #define ERR_KINDS 8
 
 struct cqe_kafka_source {
@@ -29,53 +31,16 @@ struct cqe_kafka_source {
     char fatal_msg[512];
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
 /* ---- configuration ---- */
 
-static int read_secret_file(const char *name, const char *path, char *buf, size_t cap, struct cqe_err *err)
+/* Reads the secret of property `name` from file `path` or variable `var` into buf. */
+static int read_secret(const char *name, const char *path, const char *var, char *buf, size_t cap,
+                       struct cqe_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: cannot read the secret file %s: %s", name, path,
-                           strerror(errno));
-    size_t n = fread(buf, 1, cap, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n == cap)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the secret file %s is unreadable or over %zu bytes",
-                           name, path, cap - 1);
-    if (n && buf[n - 1] == '\n')
-        n--;
-    if (n && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    if (strlen(buf) != n)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the secret file %s holds a NUL byte", name, path);
-    return 0;
-}
-
-static int read_secret_env(const char *name, const char *var, char *buf, size_t cap, struct cqe_err *err)
-{
-    const char *v = getenv(var);
-    if (!v)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the environment variable %s is not set", name, var);
-    if (strlen(v) >= cap)
-        return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: the environment variable %s is too long", name, var);
-    memcpy(buf, v, strlen(v) + 1);
-    return 0;
+    char what[300];
+    size_t n;
+    snprintf(what, sizeof what, "kafka.%s", name);
+    return cqe_secret_read(what, path, var, buf, cap, &n, err);
 }
 
 /* Renders one property value into buf, resolving secret references (*secret raised). */
@@ -93,9 +58,9 @@ static int render_value(const char *name, json_t *v, char *buf, size_t cap, bool
             memcpy(ref, s + 2, n - 3);
             ref[n - 3] = '\0';
             if (!strncmp(ref, "env:", 4))
-                return read_secret_env(name, ref + 4, buf, cap, err);
+                return read_secret(name, NULL, ref + 4, buf, cap, err);
             if (!strncmp(ref, "file:", 5))
-                return read_secret_file(name, ref + 5, buf, cap, err);
+                return read_secret(name, ref + 5, NULL, buf, cap, err);
             return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: use ${env:NAME} or ${file:/path} for a secret",
                                name);
         }
@@ -119,9 +84,9 @@ static int render_value(const char *name, json_t *v, char *buf, size_t cap, bool
     if (json_is_object(v) && json_object_size(v) == 1) {
         json_t *e = json_object_get(v, "env"), *f = json_object_get(v, "file");
         if (json_is_string(e))
-            return read_secret_env(name, json_string_value(e), buf, cap, err);
+            return read_secret(name, NULL, json_string_value(e), buf, cap, err);
         if (json_is_string(f))
-            return read_secret_file(name, json_string_value(f), buf, cap, err);
+            return read_secret(name, json_string_value(f), NULL, buf, cap, err);
     }
     return cqe_err_set(
         err, CQE_ECONFIG,
@@ -148,7 +113,7 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
         return 0;
     if (!json_is_object(obj))
         return cqe_err_set(err, CQE_ECONFIG, "kafka: must be an object of librdkafka properties");
-    if (!(buf = malloc(SECRET_MAX)))
+    if (!(buf = malloc(CQE_SECRET_MAX + 1)))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     json_object_foreach(obj, name, v)
     {
@@ -159,7 +124,7 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
             continue;
         bool secret;
         char errstr[512];
-        if ((rc = render_value(name, v, buf, SECRET_MAX, &secret, err)))
+        if ((rc = render_value(name, v, buf, CQE_SECRET_MAX + 1, &secret, err)))
             goto out;
         if (rd_kafka_conf_set(conf, name, buf, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
             /* librdkafka may quote the value: not when it is a secret */
@@ -170,24 +135,21 @@ int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *c
         }
     }
 out:
-    explicit_bzero(buf, SECRET_MAX);
+    cqe_secret_wipe(buf, CQE_SECRET_MAX + 1);
     free(buf);
     return rc;
 }
 
 /* ---- message scan: the key and id without a full parse ---- */
 
-static const char *const scan_fields[] = {"type",     "id",    "incident", "window",    "ticket",
-                                          "job",      "drill", "vuln",     "migration", "op",
-                                          "response", "asset", "resource", "service"};
-#define N_SCAN (sizeof scan_fields / sizeof scan_fields[0])
-
-/* event type -> the member that keys it (events.md, Keys on Kafka) */
-static const char *const key_of_type[][2] = {
-    {"incident", "incident"}, {"maintenance", "window"}, {"ticket", "ticket"},       {"backup", "job"},
-    {"drill", "drill"},       {"vuln", "vuln"},          {"migration", "migration"}, {"audit", "op"},
-    {"survey", "response"},   {"asset", "asset"},        {"metric", "resource"},     {"probe", "service"},
+/* Members the scan keeps: "type", "id", then the key member of each type (by enum). */
+static const char *const scan_fields[] = {
+    "type", "id",
+#define CQE_SCAN_KEY_MEMBER(e, wire, key) key,
+    CQE_TYPE_LIST(CQE_SCAN_KEY_MEMBER)
+#undef CQE_SCAN_KEY_MEMBER
 };
+#define N_SCAN (sizeof scan_fields / sizeof scan_fields[0])
 
 static const char *skip_ws(const char *p, const char *e)
 {
@@ -290,14 +252,14 @@ int cqe_kafka_scan(const char *msg, size_t n, struct cqe_kafka_span *key, struct
             out |= CQE_SCAN_ESCAPED;
     }
     if (f[0].p) {
-        for (size_t t = 0; t < sizeof key_of_type / sizeof key_of_type[0]; t++) {
-            if (strlen(key_of_type[t][0]) != f[0].n || memcmp(key_of_type[t][0], f[0].p, f[0].n))
+        for (int t = 0; t < CQE_T__COUNT; t++) {
+            const char *name = cqe_type_name((enum cqe_type)t);
+            if (strlen(name) != f[0].n || memcmp(name, f[0].p, f[0].n))
                 continue;
-            for (size_t i = 2; i < N_SCAN; i++)
-                if (!strcmp(scan_fields[i], key_of_type[t][1]) && f[i].p && f[i].n) {
-                    *key = f[i];
-                    return out | CQE_SCAN_KEY;
-                }
+            if (f[2 + t].p && f[2 + t].n) {
+                *key = f[2 + t];
+                return out | CQE_SCAN_KEY;
+            }
         }
     }
     if (f[1].p && f[1].n) {
@@ -320,7 +282,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 /* Logs a consumer error at most once per 10 s per code. */
 static void log_error(struct cqe_kafka_source *s, int code, const char *what)
 {
-    int64_t now = mono_ms();
+    int64_t now = cqe_mono_ms();
     size_t slot = 0;
     for (size_t i = 0; i < ERR_KINDS; i++) {
         if (s->logged[i].at_ms && s->logged[i].code == code) {
@@ -378,7 +340,7 @@ static void do_assign(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
                 fprintf(stderr, "kafka: cannot load the state of %s [%d], retrying: %s\n", p->topic,
                         (int)p->partition, err.msg);
             logged = true;
-            sleep_ms(backoff);
+            cqe_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         }
         if (rc) {
@@ -688,7 +650,7 @@ rd_kafka_t *cqe_kafka_source_handle(struct cqe_kafka_source *s)
 
 int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, struct cqe_err *err)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = cqe_mono_ms() + timeout_ms;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
     int n = 0;
@@ -697,7 +659,7 @@ int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, stru
                            rd_kafka_err2str(rd_kafka_last_error()));
     for (;;) {
         const struct rd_kafka_metadata *md = NULL;
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - cqe_mono_ms();
         e = rd_kafka_metadata(rk, 0, rkt, &md, (int)(left > 2000 ? 2000 : left > 100 ? left : 100));
         if (!e && md && md->topic_cnt == 1) {
             e = md->topics[0].err;
@@ -705,9 +667,9 @@ int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, stru
         }
         if (md)
             rd_kafka_metadata_destroy(md);
-        if ((!e && n > 0) || mono_ms() >= deadline)
+        if ((!e && n > 0) || cqe_mono_ms() >= deadline)
             break;
-        sleep_ms(200);
+        cqe_sleep_ms(200);
     }
     rd_kafka_topic_destroy(rkt);
     if (!e && n > 0)

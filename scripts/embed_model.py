@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes processors/model_default.c from schemas/default-model.json, so the binary
+"""Writes processors/evaluate/model_default.c from schemas/default-model.json, so the binary
 carries the default model. tests/t_model.py checks the two stay equal."""
 import json
 import os
@@ -16,7 +16,7 @@ for line in text.splitlines():
     lines.append('    "%s\\n"' % esc)
 lines[-1] += ";"
 out = "\n".join(lines) + "\n"
-path = os.path.join(root, "processors/model_default.c")
+path = os.path.join(root, "processors/evaluate/model_default.c")
 if len(sys.argv) > 1 and sys.argv[1] == "--check":
     sys.exit(0 if open(path, encoding="utf-8").read() == out else 1)
 open(path, "w", encoding="utf-8").write(out)

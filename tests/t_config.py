@@ -158,7 +158,12 @@ CASES = [
                                     "password_file": "/run/secrets/redis"}}, None),
     ("redis password refused", {"redis": {"url": "redis://h:6379", "password": "hunter2"}},
      "$.redis.password"),
-    ("redis url without port", {"redis": {"url": "redis://h"}}, "$.redis.url"),
+    # one parser for redis.url and --state (core/redis_url.c): the port defaults to 6379
+    ("redis url without port", {"redis": {"url": "redis://h"}}, None),
+    ("redis url without port, db", {"redis": {"url": "redis://h/0"}}, None),
+    ("redis url user", {"redis": {"url": "redis://cloudqe@h:6379/1"}}, None),
+    ("redis url empty user", {"redis": {"url": "redis://@h:6379"}}, "$.redis.url"),
+    ("redis url no host", {"redis": {"url": "redis://:6379"}}, "$.redis.url"),
     ("redis url port 0", {"redis": {"url": "redis://h:0"}}, "$.redis.url"),
     ("redis url port 65536", {"redis": {"url": "redis://h:65536"}}, "$.redis.url"),
     ("redis url port leading 0", {"redis": {"url": "redis://h:06379"}}, "$.redis.url"),

@@ -137,7 +137,7 @@ def run_decoder(entries):
     finally:
         os.unlink(path)
     assert proc.returncode == 0, (
-        "cloudqe decode failed (exit %d): %s\n(is `decode` registered in src/main.c?)"
+        "cloudqe decode failed (exit %d): %s\n(is `decode` registered in cmd/main.c?)"
         % (proc.returncode, proc.stderr.decode(errors="replace")[-2000:]))
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert len(out) == len(entries), "decode printed %d verdicts for %d lines" % (

@@ -24,7 +24,7 @@ def replay(model_path, extra=()):
 
 def test_embedded_default_matches_file():
     r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts/embed_model.py"), "--check"])
-    assert r.returncode == 0, "processors/model_default.c is stale: run scripts/embed_model.py"
+    assert r.returncode == 0, "processors/evaluate/model_default.c is stale: run scripts/embed_model.py"
 
 
 def test_default_model_is_model_md():

@@ -1,4 +1,4 @@
-/* Unit tests of src/config.c: every default, overrides over defaults, refusals that
+/* Unit tests of core/config.c: every default, overrides over defaults, refusals that
  * name the JSON path, the service index and the 5x8 working-day rule (Readings 11). */
 #include <stdlib.h>
 #include <string.h>

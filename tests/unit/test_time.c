@@ -1,4 +1,4 @@
-/* Unit tests of src/timeutil.c against dates computed by hand. */
+/* Unit tests of core/timeutil.c against dates computed by hand. */
 #include <string.h>
 
 #include "timeutil.h"

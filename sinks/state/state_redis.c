@@ -2,6 +2,9 @@
  * one WATCH-guarded MULTI/EXEC with its position, so a retried flush is applied once;
  * loading SCANs every partition and merges it into a memory store. hiredis 0.14. */
 #include "state_redis.h"
+#include "clock.h"
+#include "redis_url.h"
+#include "secret.h"
 
 #include "id_batch.h"
 
@@ -24,7 +27,6 @@
 #define BATCH_ITEMS 1000 /* members per SADD / ZADD, ids per RPUSH, cells per EVALSHA */
 #define LOAD_KEYS 512    /* keys read per pipelined round trip when loading */
 #define DEDUP_CHUNK 10000
-#define SECRET_MAX 4096
 
 /* An attempt that failed in a way worth retrying (connection lost, server loading,
  * busy or full); negative codes are final. */
@@ -244,20 +246,6 @@ struct cqe_redis {
     struct args a;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
 static void wipe(char *p)
 {
     if (!p)
@@ -335,114 +323,38 @@ static void fault_point(struct cqe_redis *r, enum cqe_redis_fault here)
 
 /* ---------------------------------------------------------------- URL and secrets */
 
-static int parse_url(struct cqe_redis *r, const char *url, int conf_db, struct cqe_err *err)
+/* Fills host, port, db and user from the url and the configuration; db and user given in
+ * both places must agree. */
+static int take_url(struct cqe_redis *r, const struct cqe_redis_conf *rc, struct cqe_err *err)
 {
-    static const char scheme[] = "redis://";
-    const char *p = url, *end;
-    int url_db = -1;
-    if (!url || strncmp(url, scheme, sizeof scheme - 1))
-        return cqe_err_set(err, CQE_ECONFIG, "redis url %s: use redis://HOST:PORT/DB", url ? url : "(none)");
-    p += sizeof scheme - 1;
-    const char *slash = strchr(p, '/');
-    const char *auth_end = NULL;
-    for (const char *q = p; *q && (!slash || q < slash); q++)
-        if (*q == '@')
-            auth_end = q;
-    if (auth_end) {
-        if (memchr(p, ':', (size_t)(auth_end - p)))
-            return cqe_err_set(err, CQE_ECONFIG,
-                               "redis url: a password in the URL is refused (it would show in "
-                               "the process list); use redis.password_file or redis.password_env");
-        if (auth_end > p && !(r->user = dup_n(p, (size_t)(auth_end - p))))
-            return CQE_ENOMEM;
-        p = auth_end + 1;
-    }
-    const char *host = p, *host_end;
-    if (*p == '[') { /* [IPv6] */
-        host = p + 1;
-        if (!(host_end = strchr(host, ']')))
-            return cqe_err_set(err, CQE_ECONFIG, "redis url %s: unclosed '['", url);
-        p = host_end + 1;
-    } else {
-        host_end = p;
-        while (*host_end && *host_end != ':' && *host_end != '/')
-            host_end++;
-        p = host_end;
-    }
-    if (host_end == host)
-        return cqe_err_set(err, CQE_ECONFIG, "redis url %s: no host", url);
-    r->port = 6379;
-    if (*p == ':') {
-        long v = strtol(p + 1, (char **)&end, 10);
-        if (end == p + 1 || v < 1 || v > 65535 || (*end && *end != '/'))
-            return cqe_err_set(err, CQE_ECONFIG, "redis url %s: bad port", url);
-        r->port = (int)v;
-        p = end;
-    }
-    if (*p == '/' && p[1]) {
-        long v = strtol(p + 1, (char **)&end, 10);
-        if (end == p + 1 || *end || v < 0 || v > 999999999)
-            return cqe_err_set(err, CQE_ECONFIG, "redis url %s: the path is the database index", url);
-        url_db = (int)v;
-    } else if (*p && strcmp(p, "/")) {
-        return cqe_err_set(err, CQE_ECONFIG, "redis url %s: unexpected '%s'", url, p);
-    }
-    if (conf_db >= 0 && url_db >= 0 && conf_db != url_db)
-        return cqe_err_set(err, CQE_ECONFIG, "redis: redis.db %d and the url's database %d differ", conf_db,
-                           url_db);
-    r->db = conf_db >= 0 ? conf_db : url_db >= 0 ? url_db : 0;
-    if (!(r->host = dup_n(host, (size_t)(host_end - host))))
-        return CQE_ENOMEM;
+    struct cqe_redis_url u;
+    int ret = cqe_redis_url_parse(rc->url, &u, err);
+    if (ret)
+        return ret;
+    if (rc->db >= 0 && u.db >= 0 && rc->db != u.db)
+        return cqe_err_set(err, CQE_ECONFIG, "redis: redis.db %d and the url's database %d differ", rc->db,
+                           u.db);
+    r->db = rc->db >= 0 ? rc->db : u.db >= 0 ? u.db : 0;
+    r->port = u.port;
+    const char *user = rc->user ? rc->user : u.user[0] ? u.user : NULL;
+    if (!(r->host = dup_n(u.host, strlen(u.host))) || (user && !(r->user = dup_n(user, strlen(user)))))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     return 0;
 }
 
 /* Reads the password from the file or the environment; the text never reaches a log. */
-static int read_secret(struct cqe_redis *r, const struct cqe_redis_conf *rc, struct cqe_err *err)
+static int take_secret(struct cqe_redis *r, const struct cqe_redis_conf *rc, struct cqe_err *err)
 {
-    char buf[SECRET_MAX + 1];
-    size_t n = 0;
-    int rc_ = 0;
-    if (rc->password_file) {
-        FILE *f = fopen(rc->password_file, "rb");
-        if (!f)
-            return cqe_err_set(err, CQE_ECONFIG, "redis.password_file %s: %s", rc->password_file,
-                               strerror(errno));
-        n = fread(buf, 1, SECRET_MAX + 1, f);
-        int bad = ferror(f);
-        fclose(f);
-        if (bad || n > SECRET_MAX) {
-            rc_ = cqe_err_set(err, CQE_ECONFIG, "redis.password_file %s: %s", rc->password_file,
-                              bad ? "read error" : "longer than 4096 bytes");
-            goto out;
-        }
-    } else if (rc->password_env) {
-        const char *v = getenv(rc->password_env);
-        if (!v)
-            return cqe_err_set(err, CQE_ECONFIG, "redis.password_env: environment variable %s is not set",
-                               rc->password_env);
-        n = strlen(v);
-        if (n > SECRET_MAX)
-            return cqe_err_set(err, CQE_ECONFIG, "redis.password_env %s: longer than 4096 bytes",
-                               rc->password_env);
-        memcpy(buf, v, n);
-    } else {
+    char buf[CQE_SECRET_MAX + 1];
+    size_t n;
+    if (!rc->password_file && !rc->password_env)
         return 0;
-    }
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    if (!n || memchr(buf, 0, n)) {
-        rc_ = cqe_err_set(err, CQE_ECONFIG, "redis password from %s %s is empty or holds a NUL byte",
-                          rc->password_file ? "file" : "variable",
-                          rc->password_file ? rc->password_file : rc->password_env);
-        goto out;
-    }
-    if (!(r->password = dup_n(buf, n)))
-        rc_ = CQE_ENOMEM;
-out:
-    buf[SECRET_MAX] = 0;
-    for (size_t i = 0; i < SECRET_MAX; i++)
-        ((volatile char *)buf)[i] = 0;
-    return rc_;
+    int ret = cqe_secret_read(rc->password_file ? "redis.password_file" : "redis.password_env",
+                              rc->password_file, rc->password_env, buf, sizeof buf, &n, err);
+    if (!ret && !(r->password = dup_n(buf, n)))
+        ret = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    cqe_secret_wipe(buf, sizeof buf);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- talking */
@@ -499,13 +411,22 @@ static int get_reply(struct cqe_redis *r, redisReply **out, bool first, struct c
     return 0;
 }
 
-/* Classifies an error reply: RETRY when the server is loading, busy or full, else
- * CQE_EIO. what names the command. */
+/* True for the replies that refuse who we are or what we may do: final, never retried
+ * (docs/state.md, "Errors"). */
+static bool denied_error(const char *msg)
+{
+    return !strncmp(msg, "WRONGPASS", 9) || !strncmp(msg, "NOPERM", 6) || !strncmp(msg, "NOAUTH", 6);
+}
+
+/* Classifies an error reply: RETRY when the server is loading, busy or full,
+ * CQE_EDENIED for refused credentials or permissions, else CQE_EIO. what names the
+ * command. */
 static int reply_error(struct cqe_redis *r, const redisReply *rep, const char *what, struct cqe_err *err)
 {
-    cqe_err_set(err, CQE_EIO, "redis %s:%d refused %s: %.*s", r->host, r->port, what,
+    int code = denied_error(rep->str) ? CQE_EDENIED : CQE_EIO;
+    cqe_err_set(err, code, "redis %s:%d refused %s: %.*s", r->host, r->port, what,
                 (int)(rep->len < 300 ? rep->len : 300), rep->str);
-    return retryable_error(rep->str) ? RETRY : CQE_EIO;
+    return retryable_error(rep->str) ? RETRY : code;
 }
 
 /* Sends the built command and reads its reply (one round trip). */
@@ -595,7 +516,7 @@ typedef int (*attempt_fn)(struct cqe_redis *r, void *arg, struct cqe_err *err);
  * RETRY up to the retry limit. Logs one line per outage. */
 static int with_retry(struct cqe_redis *r, attempt_fn attempt, void *arg, struct cqe_err *err)
 {
-    int64_t t0 = mono_ms(), delay = BACKOFF_FIRST_MS;
+    int64_t t0 = cqe_mono_ms(), delay = BACKOFF_FIRST_MS;
     bool logged = false;
     struct cqe_err e = {0};
     for (;;) {
@@ -611,10 +532,10 @@ static int with_retry(struct cqe_redis *r, attempt_fn attempt, void *arg, struct
             fprintf(stderr, "cloudqe: %s; retrying with backoff\n", e.msg);
             logged = true;
         }
-        if (r->retry_max_ms && mono_ms() - t0 >= r->retry_max_ms)
-            return cqe_err_set(err, CQE_EUNAVAIL, "gave up after %lld ms: %s", (long long)(mono_ms() - t0),
+        if (r->retry_max_ms && cqe_mono_ms() - t0 >= r->retry_max_ms)
+            return cqe_err_set(err, CQE_EUNAVAIL, "gave up after %lld ms: %s", (long long)(cqe_mono_ms() - t0),
                                e.msg);
-        sleep_ms(delay);
+        cqe_sleep_ms(delay);
         delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
     }
 }
@@ -628,16 +549,7 @@ int cqe_redis_connect(const struct cqe_redis_conf *rc, struct cqe_redis **out, s
     if (!r)
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     r->retry_max_ms = RETRY_DEFAULT_MS;
-    if ((ret = parse_url(r, rc->url, rc->db, &e)))
-        goto fail;
-    if (rc->user) {
-        free(r->user);
-        if (!(r->user = dup_n(rc->user, strlen(rc->user)))) {
-            ret = CQE_ENOMEM;
-            goto fail;
-        }
-    }
-    if ((ret = read_secret(r, rc, &e)))
+    if ((ret = take_url(r, rc, &e)) || (ret = take_secret(r, rc, &e)))
         goto fail;
     if ((ret = session_open(r, &e)) == RETRY)
         ret = e.code = CQE_EUNAVAIL;
@@ -1122,9 +1034,11 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
         return RETRY;
     }
     if (rep->type == REDIS_REPLY_ERROR) { /* EXECABORT: nothing applied */
-        cqe_err_set(err, CQE_EIO, "redis %s:%d refused the transaction of partition %d: %s", r->host, r->port,
-                    f->partition, first_err[0] ? first_err : rep->str);
-        rc = retryable_error(first_err[0] ? first_err : rep->str) ? RETRY : CQE_EIO;
+        const char *why = first_err[0] ? first_err : rep->str;
+        int code = denied_error(why) ? CQE_EDENIED : CQE_EIO;
+        cqe_err_set(err, code, "redis %s:%d refused the transaction of partition %d: %s", r->host, r->port,
+                    f->partition, why);
+        rc = retryable_error(why) ? RETRY : code;
         freeReplyObject(rep);
         return rc;
     }

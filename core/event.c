@@ -13,8 +13,15 @@ static const char *const reason_names[] = {
 };
 
 static const char *const type_names[CQE_T__COUNT] = {
-    "incident", "probe",     "metric", "maintenance", "ticket", "backup",
-    "drill",    "vuln",      "migration", "audit",    "survey", "asset",
+#define CQE_TYPE_NAME(e, wire, key) [e] = wire,
+    CQE_TYPE_LIST(CQE_TYPE_NAME)
+#undef CQE_TYPE_NAME
+};
+
+static const char *const key_members[CQE_T__COUNT] = {
+#define CQE_TYPE_KEY(e, wire, key) [e] = key,
+    CQE_TYPE_LIST(CQE_TYPE_KEY)
+#undef CQE_TYPE_KEY
 };
 
 const char *cqe_reason_name(enum cqe_reason r)
@@ -29,6 +36,13 @@ const char *cqe_type_name(enum cqe_type t)
     if ((unsigned)t >= (unsigned)CQE_T__COUNT)
         return "unknown";
     return type_names[t];
+}
+
+const char *cqe_type_key_member(enum cqe_type t)
+{
+    if ((unsigned)t >= (unsigned)CQE_T__COUNT)
+        return "unknown";
+    return key_members[t];
 }
 
 void cqe_event_clear(struct cqe_event *ev)

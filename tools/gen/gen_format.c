@@ -1,5 +1,5 @@
 /* NDJSON output of `cloudqe gen`: formats a generated event as one line of the event
- * contract (../shared/spec/events.md) with hand-written number and time formatting
+ * contract (docs/spec/events.md) with hand-written number and time formatting
  * (no printf on the hot path), and turns valid lines into malformed ones. */
 #include <string.h>
 
@@ -468,21 +468,10 @@ static char *put_id(const struct cqe_gen_world *w, const struct cqe_gen_ev *ev, 
     }
 }
 
+/* The member naming the entity (the Kafka key) of types with one of their own. */
 static const char *entity_key(int type)
 {
-    switch (type) {
-    case CQE_T_INCIDENT: return "incident";
-    case CQE_T_MAINTENANCE: return "window";
-    case CQE_T_TICKET: return "ticket";
-    case CQE_T_BACKUP: return "job";
-    case CQE_T_DRILL: return "drill";
-    case CQE_T_VULN: return "vuln";
-    case CQE_T_MIGRATION: return "migration";
-    case CQE_T_AUDIT: return "op";
-    case CQE_T_SURVEY: return "response";
-    case CQE_T_ASSET: return "asset";
-    default: return NULL;
-    }
+    return type == CQE_T_METRIC || type == CQE_T_PROBE ? NULL : cqe_type_key_member((enum cqe_type)type);
 }
 
 static int has_action(int type)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "clock.h"
 #include "config.h"
 #include "line_reader.h"
 #include "source_kafka.h"
@@ -25,13 +26,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void usage(FILE *f)
@@ -110,7 +104,7 @@ static int refresh_committed(struct producer *P, struct cqe_err *err)
         }
     }
     rd_kafka_topic_partition_list_destroy(l);
-    P->committed_at_ms = mono_ms();
+    P->committed_at_ms = cqe_mono_ms();
     return rc;
 }
 
@@ -123,11 +117,11 @@ static void pace(struct producer *P, int32_t p)
     while (!stop_flag && P->base_hi[p] + P->enqueued[p] - P->committed[p] >= P->max_ahead) {
         struct cqe_err err = {0};
         if (!since)
-            since = mono_ms();
+            since = cqe_mono_ms();
         rd_kafka_poll(P->rk, 50);
-        if (mono_ms() - P->committed_at_ms >= 100 && refresh_committed(P, &err))
+        if (cqe_mono_ms() - P->committed_at_ms >= 100 && refresh_committed(P, &err))
             fprintf(stderr, "produce: %s\n", err.msg);
-        if (!P->quiet && !P->waited_logged && mono_ms() - since > 15000) {
+        if (!P->quiet && !P->waited_logged && cqe_mono_ms() - since > 15000) {
             fprintf(stderr, "produce: waiting for the group to consume partition %d (lead %lld)\n", (int)p,
                     (long long)(P->base_hi[p] + P->enqueued[p] - P->committed[p]));
             P->waited_logged = true;
@@ -363,22 +357,22 @@ int cqe_cmd_produce(int argc, char **argv)
     if (P.rkc && refresh_committed(&P, &err))
         goto fail;
 
-    int64_t t0 = mono_ms();
+    int64_t t0 = cqe_mono_ms();
     for (int i = optind; i < argc && !stop_flag; i++)
         if (produce_file(&P, argv[i], &err))
             goto fail;
     /* deliver everything in flight (retried by librdkafka until message.timeout.ms) */
-    int64_t last_note = mono_ms();
+    int64_t last_note = cqe_mono_ms();
     while (rd_kafka_outq_len(P.rk) > 0) {
         rd_kafka_flush(P.rk, 500);
-        if (stop_flag && mono_ms() - last_note > 10000)
+        if (stop_flag && cqe_mono_ms() - last_note > 10000)
             break;
-        if (!P.quiet && mono_ms() - last_note > 10000) {
+        if (!P.quiet && cqe_mono_ms() - last_note > 10000) {
             fprintf(stderr, "produce: %d message(s) still in flight\n", rd_kafka_outq_len(P.rk));
-            last_note = mono_ms();
+            last_note = cqe_mono_ms();
         }
     }
-    double secs = (double)(mono_ms() - t0) / 1000.0;
+    double secs = (double)(cqe_mono_ms() - t0) / 1000.0;
     if (!P.quiet)
         fprintf(stderr,
                 "produce: %lld lines, %lld delivered to %s (%d partitions), %lld failed, %lld refused, "
@@ -387,17 +381,17 @@ int cqe_cmd_produce(int argc, char **argv)
                 (long long)P.refused, (long long)P.keyless, secs,
                 secs > 0 ? (double)P.delivered / secs : 0.0);
     if (wait && !stop_flag) {
-        int64_t deadline = wait_timeout ? mono_ms() + wait_timeout * 1000 : 0, lag = -1, note = 0;
+        int64_t deadline = wait_timeout ? cqe_mono_ms() + wait_timeout * 1000 : 0, lag = -1, note = 0;
         for (;;) {
             if (group_lag(&P, &lag, &err))
                 fprintf(stderr, "produce: %s\n", err.msg);
             else if (lag == 0)
                 break;
-            if (!P.quiet && mono_ms() - note >= 5000 && lag >= 0) {
+            if (!P.quiet && cqe_mono_ms() - note >= 5000 && lag >= 0) {
                 fprintf(stderr, "produce: waiting for group %s: lag %lld\n", group, (long long)lag);
-                note = mono_ms();
+                note = cqe_mono_ms();
             }
-            if (stop_flag || (deadline && mono_ms() > deadline))
+            if (stop_flag || (deadline && cqe_mono_ms() > deadline))
                 break;
             rd_kafka_poll(P.rk, 300);
         }

@@ -13,7 +13,8 @@
     X(CQE_EIO, -3, "input/output error")                                                 \
     X(CQE_ECONFIG, -4, "invalid configuration")                                          \
     X(CQE_ENOTFOUND, -5, "not found")                                                    \
-    X(CQE_EUNAVAIL, -6, "service unavailable")
+    X(CQE_EUNAVAIL, -6, "service unavailable")                                           \
+    X(CQE_EDENIED, -7, "credentials or permission refused")
 
 enum cqe_rc {
 #define CQE_RC_ENUM(name, value, text) name = value,

@@ -25,7 +25,7 @@ static void usage(FILE *f)
                "  --state URL          the Redis state written by `replay --state` (default: the\n"
                "                       configuration's redis.url); user, password and db come from\n"
                "                       the configuration (password from a file or the environment)\n"
-               "  --config FILE        configuration (../shared/spec/config.md)\n"
+               "  --config FILE        configuration (docs/spec/config.md)\n"
                "  --model FILE         indicator model; default: the built-in model of model.md\n"
                "  --target X           only the snapshots of target X (a provider or platform)\n"
                "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"

@@ -1,5 +1,5 @@
 /* The decoded event: one typed struct per input message, the contract of
- * ../shared/spec/events.md. Decoded once by ingest/decode.c; processors borrow it. */
+ * docs/spec/events.md. Decoded once by ingest/decode.c; processors borrow it. */
 #ifndef CQE_EVENT_H
 #define CQE_EVENT_H
 
@@ -28,24 +28,34 @@ enum cqe_reason {
 
 const char *cqe_reason_name(enum cqe_reason r);
 
+/* The event types: enum, name on the wire, and the member whose value keys the
+ * message on Kafka (events.md, "Keys on Kafka"). The one list every table derives from. */
+#define CQE_TYPE_LIST(X)                                                                 \
+    X(CQE_T_INCIDENT, "incident", "incident")                                            \
+    X(CQE_T_PROBE, "probe", "service")                                                   \
+    X(CQE_T_METRIC, "metric", "resource")                                                \
+    X(CQE_T_MAINTENANCE, "maintenance", "window")                                        \
+    X(CQE_T_TICKET, "ticket", "ticket")                                                  \
+    X(CQE_T_BACKUP, "backup", "job")                                                     \
+    X(CQE_T_DRILL, "drill", "drill")                                                     \
+    X(CQE_T_VULN, "vuln", "vuln")                                                        \
+    X(CQE_T_MIGRATION, "migration", "migration")                                         \
+    X(CQE_T_AUDIT, "audit", "op")                                                        \
+    X(CQE_T_SURVEY, "survey", "response")                                                \
+    X(CQE_T_ASSET, "asset", "asset")
+
 enum cqe_type {
-    CQE_T_INCIDENT,
-    CQE_T_PROBE,
-    CQE_T_METRIC,
-    CQE_T_MAINTENANCE,
-    CQE_T_TICKET,
-    CQE_T_BACKUP,
-    CQE_T_DRILL,
-    CQE_T_VULN,
-    CQE_T_MIGRATION,
-    CQE_T_AUDIT,
-    CQE_T_SURVEY,
-    CQE_T_ASSET,
+#define CQE_TYPE_ENUM(e, wire, key) e,
+    CQE_TYPE_LIST(CQE_TYPE_ENUM)
+#undef CQE_TYPE_ENUM
     CQE_T__COUNT
 };
 
-/* Type names as on the wire ("incident", ...). */
+/* Type names as on the wire ("incident", ...); "unknown" out of range. */
 const char *cqe_type_name(enum cqe_type t);
+
+/* The member that keys a message of type t on Kafka ("incident", "service", ...). */
+const char *cqe_type_key_member(enum cqe_type t);
 
 /* The `action` of every type that has one; one enum so processors switch on it. */
 enum cqe_action {

@@ -12,7 +12,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe check-config [--help] FILE\n"
-               "  Validates a configuration file (../shared/spec/config.md, docs/config.md)\n"
+               "  Validates a configuration file (docs/spec/config.md, docs/config.md)\n"
                "  and exits 0 printing \"FILE: ok (...)\", or 1 printing the file, the JSON\n"
                "  path and the rule broken. Nothing is connected to; secrets are not read.\n");
 }

@@ -1,7 +1,8 @@
-/* Loading and validating the configuration file (../shared/spec/config.md for the
+/* Loading and validating the configuration file (docs/spec/config.md for the
  * evaluation keys, docs/config.md for cloudqe's own): defaults, every key's type and
  * range with the JSON path of the offender, the service index and the 5x8 calendar. */
 #include "config.h"
+#include "redis_url.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -700,64 +701,15 @@ static int load_levels(struct loader *L, json_t *v, void *base, const struct key
 
 /* ---- cloudqe's own keys ------------------------------------------------------------ */
 
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return n > 0;
-}
-
-/* "redis://host:port[/db]": host a name or [IPv6], port 1-65535, db 0-999999999, no
- * leading zeros. Returns the db (or -1 when the url names none), -2 when malformed. */
-static long parse_redis_url(const char *s)
-{
-    static const char scheme[] = "redis://";
-    if (strncmp(s, scheme, sizeof scheme - 1))
-        return -2;
-    const char *p = s + sizeof scheme - 1, *h = p;
-    if (*p == '[') {
-        for (p++; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') ||
-                  *p == ':' || *p == '.';
-             p++)
-            ;
-        if (p == h + 1 || *p != ']')
-            return -2;
-        p++;
-    } else {
-        for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-               *p == '.' || *p == '-' || *p == '_';
-             p++)
-            ;
-        if (p == h)
-            return -2;
-    }
-    if (*p++ != ':')
-        return -2;
-    const char *port = p;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    size_t np = (size_t)(p - port);
-    if (!all_digits(port, np) || np > 5 || port[0] == '0' || strtol(port, NULL, 10) > 65535)
-        return -2;
-    if (!*p)
-        return -1;
-    if (*p++ != '/')
-        return -2;
-    size_t nd = strlen(p);
-    if (!all_digits(p, nd) || nd > 9 || (nd > 1 && p[0] == '0'))
-        return -2;
-    return strtol(p, NULL, 10);
-}
-
 static int load_redis_url(struct loader *L, json_t *v, void *base, const struct key_spec *ks)
 {
     const char *s = json_string_value(v);
-    if (s && strchr(s, '@'))
-        return fail(L, "credentials in the url are refused: secrets come from password_file or "
-                       "password_env, never the config or command line; use redis://host:port[/db]");
-    if (!s || parse_redis_url(s) < -1)
-        return fail(L, "must be \"redis://host:port[/db]\" (port 1-65535, db 0-999999999)");
+    struct cqe_redis_url u;
+    struct cqe_err e = {0};
+    if (!s)
+        return fail(L, "must be a string \"redis://[USER@]HOST[:PORT][/DB]\"; got %s", type_name(v));
+    if (cqe_redis_url_parse(s, &u, &e))
+        return fail(L, "%s", e.msg);
     return set_str(L, (char **)((char *)base + ks->off), s);
 }
 
@@ -807,7 +759,10 @@ static int load_redis(struct loader *L, json_t *v, void *base, const struct key_
         return rc;
     if (r->password_file && r->password_env)
         return fail(L, "give password_file or password_env, not both");
-    long url_db = r->url ? parse_redis_url(r->url) : -1;
+    struct cqe_redis_url u = {.db = -1};
+    if (r->url && cqe_redis_url_parse(r->url, &u, NULL))
+        return fail(L, "bad url");
+    long url_db = u.db;
     if (url_db >= 0 && r->db >= 0 && url_db != r->db) {
         size_t mark = path_push_key(L, "db");
         rc = fail(L, "%d conflicts with database %ld of $.redis.url; give it once", r->db, url_db);

@@ -1,4 +1,4 @@
-/* The configuration file (../shared/spec/config.md): evaluation keys with their
+/* The configuration file (docs/spec/config.md): evaluation keys with their
  * defaults, plus cloudqe's own deployment keys. Loaded once, read-only after. */
 #ifndef CQE_CONFIG_H
 #define CQE_CONFIG_H

@@ -1,4 +1,4 @@
-/* `cloudqe gen --config-out`: the configuration JSON (../shared/spec/config.md) that
+/* `cloudqe gen --config-out`: the configuration JSON (docs/spec/config.md) that
  * matches a generated province — its service catalog, minus the few services left
  * out on purpose, and the public holidays and 调休 workdays of the years it covers. */
 #include <stdio.h>

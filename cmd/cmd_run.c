@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "clock.h"
 #include "config.h"
 #include "decode.h"
 #include "dead_letter.h"
@@ -38,25 +39,11 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR && !stop_flag)
-        ;
 }
 
 static void usage(FILE *f)
@@ -204,7 +191,7 @@ static int part_load(struct worker *w, struct part *p, struct cqe_err *err)
         }
     }
     p->active = true;
-    p->first_ms = mono_ms();
+    p->first_ms = cqe_mono_ms();
     return 0;
 }
 
@@ -214,16 +201,16 @@ static int dead_letters_durable(struct worker *w, struct cqe_err *err)
     int rc = cqe_dead_letters_flush(w->dlq, err);
     if (rc || !w->dlp)
         return rc;
-    int64_t since = mono_ms();
+    int64_t since = cqe_mono_ms();
     bool logged = false;
     while (rd_kafka_outq_len(w->dlp) > 0) {
         rd_kafka_flush(w->dlp, 200);
-        if (!logged && mono_ms() - since > 10000) {
+        if (!logged && cqe_mono_ms() - since > 10000) {
             fprintf(stderr, "run: waiting for Kafka to take %d dead letter(s) to %s\n",
                     rd_kafka_outq_len(w->dlp), w->dl_topic);
             logged = true;
         }
-        if (stop_flag && mono_ms() - since > 30000)
+        if (stop_flag && cqe_mono_ms() - since > 30000)
             return cqe_err_set(err, CQE_EUNAVAIL, "dead letters not acknowledged by Kafka");
     }
     if (w->dl_failed)
@@ -301,7 +288,7 @@ static void part_reset(struct worker *w, struct part *p, const struct cqe_err *w
         if (stop_flag)
             return;
         fprintf(stderr, "run: %s [%d]: reload failed, retrying: %s\n", p->topic, (int)p->partition, err.msg);
-        sleep_ms(backoff);
+        cqe_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     struct cqe_kafka_pos pos = {p->topic, p->partition, p->next >= 0 ? p->next : RD_KAFKA_OFFSET_BEGINNING};
@@ -313,7 +300,7 @@ static void part_reset(struct worker *w, struct part *p, const struct cqe_err *w
  * and tries again on the next round. */
 static void flush_due(struct worker *w, bool force)
 {
-    int64_t now = mono_ms();
+    int64_t now = cqe_mono_ms();
     bool failing = false;
     for (int i = 0; i < w->n_parts && !w->fatal; i++) {
         struct part *p = &w->parts[i];
@@ -495,7 +482,7 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
         (rc = publish_dead_letter(w, &o, hint, detail, buf, n, err)))
         return rc;
     if (!p->since)
-        p->first_ms = mono_ms();
+        p->first_ms = cqe_mono_ms();
     p->next = m->offset + 1;
     p->since++;
     w->msgs++;
@@ -534,7 +521,7 @@ static void totals(struct worker *w, struct totals *t)
 static void progress(struct worker *w, int64_t *last_ms, int64_t *last_msgs)
 {
     struct totals t;
-    int64_t now = mono_ms();
+    int64_t now = cqe_mono_ms();
     totals(w, &t);
     double secs = (double)(now - *last_ms) / 1000.0;
     int64_t cmds = cqe_redis_commands(w->r);
@@ -724,7 +711,7 @@ int cqe_cmd_run(int argc, char **argv)
             goto fail;
         if (!tries)
             fprintf(stderr, "run: waiting for Redis: %s\n", err.msg);
-        sleep_ms(backoff);
+        cqe_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     /* a flush gives control back after 10 s of outage, so the group is still served */
@@ -766,7 +753,7 @@ int cqe_cmd_run(int argc, char **argv)
         fprintf(stderr, "run: consuming %s%s (%d partitions) as group member; state in Redis (%s)\n",
                 w.topics[0], w.n_topics > 1 ? " and more" : "", w.n_parts, CQE_REDIS_NS);
 
-    int64_t t0 = mono_ms(), last_ms = t0, last_msgs = 0, last_commit_ms = t0;
+    int64_t t0 = cqe_mono_ms(), last_ms = t0, last_msgs = 0, last_commit_ms = t0;
     while (!stop_flag && !w.fatal) {
         int n = cqe_kafka_source_poll(w.src, batch, BATCH_MAX, POLL_MS, &err);
         if (n < 0) {
@@ -794,11 +781,11 @@ int cqe_cmd_run(int argc, char **argv)
         for (int i = 0; i < w.n_parts; i++)
             pending += w.parts[i].active ? w.parts[i].since : 0;
         flush_due(&w, pending >= cfg.max_pending_events); /* max_pending_events: flush all */
-        if (mono_ms() - last_commit_ms >= 2000) {
+        if (cqe_mono_ms() - last_commit_ms >= 2000) {
             recommit(&w);
-            last_commit_ms = mono_ms();
+            last_commit_ms = cqe_mono_ms();
         }
-        if (!w.quiet && mono_ms() - last_ms >= progress_s * 1000)
+        if (!w.quiet && cqe_mono_ms() - last_ms >= progress_s * 1000)
             progress(&w, &last_ms, &last_msgs);
     }
     if (w.fatal) {
@@ -821,7 +808,7 @@ int cqe_cmd_run(int argc, char **argv)
             w.no_flush = true; /* leave the group without waiting on Redis again */
             break;
         }
-        sleep_ms(1000);
+        cqe_sleep_ms(1000);
     }
     status = w.fatal ? 1 : 0;
     if (w.fatal)

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
-            "  --config FILE        configuration (../shared/spec/config.md); default: every default\n"
+            "  --config FILE        configuration (docs/spec/config.md); default: every default\n"
             "  --model FILE         indicator model; default: the built-in model of model.md\n"
             "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
             "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"

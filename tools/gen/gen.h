@@ -1,4 +1,4 @@
-/* Internal interface of `cloudqe gen` (src/gen_*.c): the synthetic province, its
+/* Internal interface of `cloudqe gen` (tools/gen/gen_*.c): the synthetic province, its
  * seeded random source, the pending-event heap, the planner of sparse events and the
  * NDJSON formatter. Nothing outside the generator includes this header. */
 #ifndef CQE_GEN_H
