@@ -1,0 +1,108 @@
+/* The Redis key layout of docs/state.md, the one place key names are built and parsed:
+ * the namespace, the "{p<partition>}" hash tag, the suffix of every state key, the
+ * partition's meta keys, and the hash fields and register records stored under them. */
+#ifndef CQE_REDIS_KEYS_H
+#define CQE_REDIS_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "redis_args.h"
+#include "state_redis.h"
+#include "store.h"
+
+/* Longest namespace accepted (bytes). */
+#define CQE_RKEY_NS_MAX 256
+
+/* How the cells of a state key "<ns>:{p<n>}:<store key>:<suffix>" are kept; every
+ * state key has a suffix, so a store key holding ':' still parses (last ':'). */
+enum cqe_rkey_kind {
+    CQE_RKEY_SUM,   /* "sum": hash, the low part of int128 sums */
+    CQE_RKEY_SUMHI, /* "sumhi": hash, the high part (only when not 0) */
+    CQE_RKEY_MAX,   /* "max": sorted set, scores */
+    CQE_RKEY_MIN,   /* "min": sorted set, scores */
+    CQE_RKEY_SET,   /* "set": set */
+    CQE_RKEY_RMIN,  /* "rmin": hash of register records */
+    CQE_RKEY_RMAX,  /* "rmax": hash of register records */
+    CQE_RKEY_VEC    /* "vec": hash of vector entries (cqe_rkey_vec_field) */
+};
+
+/* A partition's meta keys: "<ns>:{p<n>}:pos" (string), ":dedup" (list), ":count" (hash). */
+enum cqe_rkey_meta { CQE_RKEY_POS, CQE_RKEY_DEDUP, CQE_RKEY_COUNT };
+
+/* "<ns>:{p<partition>}:", the start of every key of a partition (one Cluster slot). */
+struct cqe_rkey_prefix {
+    char s[CQE_RKEY_NS_MAX + 24];
+    size_t len;
+};
+
+/* Checks a namespace: non-empty, at most CQE_RKEY_NS_MAX bytes, without '{' or '}'.
+ * Returns 0 or CQE_EINVAL. */
+int cqe_rkey_check_ns(const char *ns, struct cqe_err *err);
+
+/* Fills *p for ns (checked as above) and partition (>= 0). Returns 0 or CQE_EINVAL. */
+int cqe_rkey_prefix(struct cqe_rkey_prefix *p, const char *ns, int partition, struct cqe_err *err);
+
+/* The suffix of kind k ("sum", "max", ...), and the kind a cell op is kept in (the high
+ * part of a sum is CQE_RKEY_SUMHI, chosen by the writer). */
+const char *cqe_rkey_suffix(enum cqe_rkey_kind k);
+enum cqe_rkey_kind cqe_rkey_kind_of(enum cqe_cell_op op);
+
+/* Appends one argument to a: the state key of store key (key, n) kept as kind k. */
+void cqe_rkey_state(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, const char *key, size_t n,
+                    enum cqe_rkey_kind k);
+
+/* Appends one argument: the meta key m of the partition of p. */
+void cqe_rkey_meta(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, enum cqe_rkey_meta m);
+
+/* Appends one argument: "<ns>:partitions", the namespace's partition count. */
+void cqe_rkey_partitions(struct cqe_rargs *a, const char *ns);
+
+/* Appends one argument: the SCAN pattern of every partition's keys, "<ns>:{p*}:*" with
+ * glob characters of ns escaped. ns must have passed cqe_rkey_check_ns. */
+void cqe_rkey_scan_pattern(struct cqe_rargs *a, const char *ns);
+
+/* A Redis key taken apart (pointers into the parsed bytes). */
+struct cqe_rkey_parsed {
+    int partition;    /* INT32_MAX when the digits say more */
+    const char *skey; /* the store key */
+    size_t skey_len;
+    const char *sfx; /* the suffix */
+    size_t sfx_len;
+    int kind; /* enum cqe_rkey_kind, or -1 for an unknown suffix */
+};
+
+/* Parses the n bytes at k as a key of namespace ns. Returns 1 for a state key (*out
+ * filled; kind -1 when its suffix is unknown), 0 for anything else: a meta key or a key
+ * of another shape. */
+int cqe_rkey_parse(const char *ns, const char *k, size_t n, struct cqe_rkey_parsed *out);
+
+/* Appends one argument: the hash field of entry idx of a len-long vector cell of store
+ * field f: "<len>|<idx>|<f>". */
+void cqe_rkey_vec_field(struct cqe_rargs *a, uint32_t len, uint32_t idx, const char *f, size_t fn);
+
+/* Parses a vector hash field. Returns 0 (*f points into s), or -1 when malformed or
+ * idx is not below len (1 <= len <= UINT32_MAX). */
+int cqe_rkey_vec_field_parse(const char *s, size_t n, uint32_t *len, uint32_t *idx, const char **f,
+                             size_t *fn);
+
+/* Appends one argument: a register record "<ts>|<id length>:<id><val>", the value the
+ * register script (reg_register.lua) compares by (ts, id). */
+void cqe_rkey_reg_value(struct cqe_rargs *a, int64_t ts, const char *id, size_t idn, const char *val,
+                        size_t valn);
+
+/* Parses a register record. Returns 0 (*id, *val point into v) or -1 when malformed. */
+int cqe_rkey_reg_value_parse(const char *v, size_t n, int64_t *ts, const char **id, size_t *idn,
+                             const char **val, size_t *valn);
+
+/* The hash fields of a partition's count key, in the order of struct cqe_redis_counts:
+ * "read", "applied", "duplicates", "dead_letters". */
+#define CQE_RKEY_COUNTS 4
+const char *cqe_rkey_count_field(int i);
+int64_t cqe_rkey_count_get(const struct cqe_redis_counts *c, int i);
+
+/* Adds v to the counter named by the fn bytes at f; an unknown field is ignored. */
+void cqe_rkey_count_add(struct cqe_redis_counts *c, const char *f, size_t fn, int64_t v);
+
+#endif
