@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 import time
 
+import jsonschema
+
 import t_kafka as K
 
 PARTITIONS = 4
@@ -240,6 +242,11 @@ def test_1_oversized_dead_letters_never_stop_the_worker():
             raise RunFaultError(f"worker exited {rc}:\n{log[-3000:]}")
         rig.check_equal_to_replay()
         records = [json.loads(m) for m in read_topic(rig.mock.bootstrap, "cloudqe.dead_letters", PARTITIONS)]
+        with open(os.path.join(K.ROOT, "schemas", "dead_letter.schema.json"), encoding="utf-8") as f:
+            schema = jsonschema.Draft202012Validator(json.load(f))
+        bad = [e.message for r in records for e in schema.iter_errors(r)]
+        if bad:
+            raise RunFaultError("published dead letters break dead_letter.schema.json: " + "; ".join(bad[:3]))
         by_size = {r.get("raw_bytes"): r for r in records if r.get("raw_truncated")}
         # 0x01 is written \u0001 (6 bytes): the most whole characters within RAW_MAX
         r = by_size.get(len(ones))
