@@ -1,11 +1,15 @@
 /* Dead-letter records cut to a size for the Kafka topic: the value as written stays
- * within raw_max, whole characters only, with the whole length and SHA-256 alongside. */
+ * within raw_max, whole characters only, with the whole length and SHA-256 alongside;
+ * and a partition that fails to apply a message does not count it. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dead_letter.h"
+#include "decode.h"
 #include "event.h"
+#include "partition.h"
+#include "apply.h"
 #include "unit.h"
 
 /* Serialises rec's member key alone as JSON, returns its length without the quotes. */
@@ -112,4 +116,32 @@ CQE_TEST(dead_letter_sha256_of_the_whole)
     CHECK(rec && !json_object_get(rec, "raw_sha256"));
     json_decref(rec);
     free(raw);
+}
+
+/* The partitioned replay's read of a decoded event is undone when applying it fails:
+ * a probe whose per-minute vector cell already exists with another length (CQE_EINVAL)
+ * leaves the partition's counts as they were, so the line can be fed again. */
+CQE_TEST(partition_feed_event_failure_not_counted)
+{
+    static const char line[] =
+        "{\"v\":1,\"id\":\"p-s2-1\",\"type\":\"probe\",\"ts\":\"2026-03-15T12:00:10+08:00\","
+        "\"provider\":\"p1\",\"service\":\"s2\",\"ok\":false}";
+    struct cqe_config cfg;
+    struct cqe_partition p;
+    struct cqe_event ev;
+    struct cqe_err err;
+    cqe_config_defaults(&cfg);
+    memset(&p, 0, sizeof p);
+    memset(&ev, 0, sizeof ev);
+    p.delta = cqe_store_new();
+    p.stores[0] = p.delta;
+    CHECK(p.delta && cqe_pipeline_init(&p.pl, &cfg, NULL, p.stores, 1) == 0);
+    p.ready = true;
+    CHECK(cqe_decode(line, sizeof line - 1, cfg.max_message_bytes, &ev, &err) == 0);
+    CHECK(cqe_store_vec_add(p.delta, "P|s2|2026-03-15", 15, "", 0, CQE_PROBE_VEC_LEN + 1, 0, 1) == 0);
+    CHECK(cqe_partition_feed_event(&p, &ev, &err) == CQE_EINVAL);
+    CHECK(p.pl.counts.read == 0 && p.pl.counts.applied == 0 && p.since == 0 && p.ids.n == 0);
+    cqe_event_clear(&ev);
+    cqe_partition_close(&p);
+    cqe_config_fini(&cfg);
 }
