@@ -66,6 +66,7 @@ void cqe_config_defaults(struct cqe_config *cfg)
     cfg->resolve_after_s = 300;
     cfg->no_data_after_s = 600;
     cfg->max_pending_events = 1000000;
+    cfg->dead_letter_raw_max = 65536;
 }
 
 void cqe_config_fini(struct cqe_config *cfg)
@@ -896,6 +897,7 @@ static const struct key_spec top_keys[] = {
     {"resolve_after_s", load_i64, CFG_OFF(resolve_after_s), INT_RANGE(1, MAX_SECONDS), false, false},
     {"no_data_after_s", load_i64, CFG_OFF(no_data_after_s), INT_RANGE(1, MAX_SECONDS), false, false},
     {"max_pending_events", load_i64, CFG_OFF(max_pending_events), INT_RANGE(1, MAX_SAFE_INT), false, false},
+    {"dead_letter_raw_max", load_i64, CFG_OFF(dead_letter_raw_max), INT_RANGE(1024, MAX_SAFE_INT), false, false},
 };
 
 /* ---- entry points ------------------------------------------------------------------ */

@@ -69,6 +69,7 @@ struct cqe_config {
     int64_t resolve_after_s;     /* 300 */
     int64_t no_data_after_s;     /* 600 */
     int64_t max_pending_events;  /* 1000000 */
+    int64_t dead_letter_raw_max; /* 65536: bytes of raw / raw_b64 in a published dead letter */
 };
 
 /* Fills cfg with every default. cfg is owned by the caller; release with

@@ -3,8 +3,6 @@
  * (the global number of its last consumed line) every CQE_REPLAY_FLUSH_EVERY lines. */
 #include "replay_redis.h"
 
-#include "partition_flush.h"
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,29 +10,20 @@
 #include <time.h>
 
 #include "decode.h"
+#include "fault.h"
 #include "line_reader.h"
-#include "pipeline.h"
+#include "partition.h"
 #include "state_redis.h"
 
 #define MAX_PARTITIONS 1024
 
-struct part {
-    struct cqe_store *delta; /* owned: updates since the last flush */
-    struct cqe_store *stores[1];
-    struct cqe_pipeline pl;
-    bool pl_ready;
-    int64_t pos;   /* lines <= pos are in Redis */
-    int64_t last;  /* last line consumed, not yet flushed when > pos */
-    int64_t since; /* lines consumed since the last flush */
-    struct cqe_pipeline_counts at_flush;
-    struct cqe_id_batch ids; /* ids applied since the last flush */
-};
-
+/* A partition's position is the global number of the last line it consumed: lines up
+ * to `stored` are in Redis (none: -1, below every line number). */
 struct run {
     const struct cqe_config *cfg;
     struct cqe_redis *r;
     struct cqe_dead_letters *dlq;
-    struct part *parts;
+    struct cqe_partition *parts;
     int n;
     int64_t flush_every;
     int64_t consumed, skipped, flushes;
@@ -70,18 +59,14 @@ static struct cqe_str partition_key(const struct cqe_event *ev)
 
 static int flush_part(struct run *run, int i, struct cqe_err *err)
 {
-    struct part *p = &run->parts[i];
+    struct cqe_partition *p = &run->parts[i];
     int rc;
     if (!p->since)
         return 0;
     /* dead letters of the lines this flush covers reach the file first */
-    if ((rc = cqe_dead_letters_flush(run->dlq, err)))
+    if ((rc = cqe_dead_letters_flush(run->dlq, err)) ||
+        (rc = cqe_partition_flush(p, run->r, run->cfg->dedup_window, err)))
         return rc;
-    if ((rc = cqe_partition_flush(run->r, i, p->delta, &p->ids, &p->pl.counts, &p->at_flush, p->last,
-                                  run->cfg->dedup_window, err)))
-        return rc;
-    p->pos = p->last;
-    p->since = 0;
     run->flushes++;
     return 0;
 }
@@ -110,27 +95,19 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
     } else if (derr.code == CQE_ENOMEM) {
         return cqe_err_set(err, CQE_ENOMEM, "out of memory decoding line %lld", (long long)g);
     } /* undecodable lines go to partition 0, whose pipeline dead-letters them */
-    struct part *p = &run->parts[i];
-    if (g <= p->pos) {
+    struct cqe_partition *p = &run->parts[i];
+    if (g <= p->stored) {
         run->skipped++;
         goto out;
     }
     struct cqe_origin o = {.file = path, .line = line->line_no};
-    int64_t applied = p->pl.counts.applied;
-    if (decoded) { /* decoded once, to route it */
-        p->pl.counts.read++;
-        rc = cqe_pipeline_feed_event(&p->pl, &ev, err);
-    } else {
-        rc = cqe_pipeline_feed(&p->pl, line->p, line->n, &o, hint, detail, wall_ms(), err);
-    }
+    if (decoded) /* decoded once, to route it */
+        rc = cqe_partition_feed_event(p, &ev, err);
+    else
+        rc = cqe_partition_feed(p, line->p, line->n, &o, hint, detail, wall_ms(), err);
     if (rc)
         goto out;
-    if (p->pl.counts.applied != applied && decoded && cqe_id_batch_add(&p->ids, ev.id.p, ev.id.n)) {
-        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
-        goto out;
-    }
-    p->last = g;
-    p->since++;
+    p->pos = g;
     run->consumed++;
     if (p->since >= run->flush_every)
         rc = flush_part(run, i, err);
@@ -162,32 +139,6 @@ static int read_file(struct run *run, const char *path, int64_t *offset, int64_t
     return rc < 0 ? rc : 0;
 }
 
-static int parse_fault(struct cqe_redis *r, struct cqe_err *err)
-{
-    const char *point = getenv("CQE_FAULT"), *after = getenv("CQE_FAULT_AFTER");
-    enum cqe_redis_fault f;
-    if (!point || !*point)
-        return 0;
-    if (!strcmp(point, "before_exec"))
-        f = CQE_FAULT_BEFORE_EXEC;
-    else if (!strcmp(point, "after_exec"))
-        f = CQE_FAULT_AFTER_EXEC;
-    else if (!strcmp(point, "mid_pipeline"))
-        f = CQE_FAULT_MID_PIPELINE;
-    else
-        return cqe_err_set(err, CQE_EINVAL, "CQE_FAULT=%s: use before_exec, after_exec or mid_pipeline",
-                           point);
-    long long n = 0;
-    if (after && *after) {
-        char *end;
-        n = strtoll(after, &end, 10);
-        if (*end || n < 0)
-            return cqe_err_set(err, CQE_EINVAL, "CQE_FAULT_AFTER=%s: a flush count", after);
-    }
-    cqe_redis_set_fault(r, f, n);
-    return 0;
-}
-
 /* Test and tuning knobs from the environment: the fault point, and CQE_FLUSH_EVERY. */
 static int parse_env(struct run *run, struct cqe_err *err)
 {
@@ -200,7 +151,7 @@ static int parse_env(struct run *run, struct cqe_err *err)
             return cqe_err_set(err, CQE_EINVAL, "CQE_FLUSH_EVERY=%s: a number of lines", every);
         run->flush_every = v;
     }
-    return parse_fault(run->r, err);
+    return cqe_fault_from_env(run->r, NULL, err);
 }
 
 static void summary(const struct run *run)
@@ -246,33 +197,11 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
 
     int64_t min_pos = INT64_MAX;
     for (int i = 0; i < partitions; i++) {
-        struct part *p = &run.parts[i];
-        char *pos = NULL;
-        if (!(p->delta = cqe_store_new())) {
-            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        struct cqe_partition *p = &run.parts[i];
+        if ((rc = cqe_partition_open(p, i, cfg, run.dlq, run.r, err)))
             goto out;
-        }
-        p->stores[0] = p->delta;
-        if ((rc = cqe_pipeline_init(&p->pl, cfg, run.dlq, p->stores, 1))) {
-            cqe_err_set(err, rc, "out of memory");
-            goto out;
-        }
-        p->pl_ready = true;
-        if ((rc = cqe_redis_load_partition_meta(run.r, CQE_REDIS_NS, i, &pos, p->pl.dedup, err)))
-            goto out;
-        if (pos) {
-            char *end;
-            p->pos = strtoll(pos, &end, 10);
-            if (*end || p->pos < 0)
-                rc = cqe_err_set(err, CQE_EIO, "redis: partition %d position '%s' is not a line number", i,
-                                 pos);
-            free(pos);
-            if (rc)
-                goto out;
-        }
-        p->last = p->pos;
-        if (p->pos < min_pos)
-            min_pos = p->pos;
+        if (p->stored < min_pos)
+            min_pos = p->stored;
     }
 
     int64_t offset = 0;
@@ -284,13 +213,8 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
             goto out;
     summary(&run);
 out:
-    for (int i = 0; i < partitions; i++) {
-        struct part *p = &run.parts[i];
-        if (p->pl_ready)
-            cqe_pipeline_fini(&p->pl);
-        cqe_store_free(p->delta);
-        cqe_id_batch_free(&p->ids);
-    }
+    for (int i = 0; run.parts && i < partitions; i++)
+        cqe_partition_close(&run.parts[i]);
     free(run.parts);
     if (run.dlq) {
         struct cqe_err e2;

@@ -2,7 +2,7 @@
 # Installs the Debian packages cloudqe builds and tests with, when missing.
 # As root it runs apt-get; otherwise it prints the exact apt-get line and stops.
 set -euo pipefail
-PACKAGES="gcc make pkg-config librdkafka-dev libjansson-dev libzstd-dev zstd libhiredis-dev
+PACKAGES="gcc make pkg-config librdkafka-dev libjansson-dev libzstd-dev zstd libhiredis-dev libssl-dev
 redis-server redis-tools python3 python3-jsonschema clang libclang-rt-dev time"
 missing=""
 for p in $PACKAGES; do

@@ -1,5 +1,6 @@
 /* Dead letters (outputs.md, "kind":"dead_letter"): one NDJSON record per refused input
- * message, with its reason, origin and exact raw bytes, plus per-reason counters. */
+ * message, with its reason, origin and exact raw bytes (cut to a size for topics, with
+ * their length and SHA-256), plus per-reason counters. */
 #ifndef CQE_DEAD_LETTER_H
 #define CQE_DEAD_LETTER_H
 
@@ -32,19 +33,22 @@ int cqe_dead_letters_open(const char *path, int utc_offset_min, struct cqe_dead_
  * outputs other than files (the Kafka topic). reason is an enum cqe_reason other than
  * CQE_R_NONE; detail (NULL = "") is human text, ill-formed UTF-8 in it becomes U+FFFD;
  * raw/n are the exact message bytes, written as "raw" when they are valid UTF-8 without
- * NUL, else base64 in "raw_b64". All arguments are borrowed. Returns 0, CQE_EINVAL
- * (bad reason, o NULL, raw NULL with n > 0) or CQE_ENOMEM. Thread-safe. */
-int cqe_dead_letter_record(const struct cqe_origin *o, int reason, const char *detail,
-                           const void *raw, size_t n, int64_t received_at_ms,
-                           int utc_offset_min, json_t **out, struct cqe_err *err);
+ * NUL, else base64 in "raw_b64". raw_max > 0 bounds that value as written (escapes and
+ * base64 included): a longer one keeps its longest whole-character prefix that fits and
+ * the record gains "raw_truncated": true, "raw_bytes" (n) and "raw_sha256" (of all n
+ * bytes). All arguments are borrowed. Returns 0, CQE_EINVAL (bad reason, o NULL, raw NULL
+ * with n > 0) or CQE_ENOMEM. Thread-safe. */
+int cqe_dead_letter_record(const struct cqe_origin *o, int reason, const char *detail, const void *raw,
+                           size_t n, size_t raw_max, int64_t received_at_ms, int utc_offset_min, json_t **out,
+                           struct cqe_err *err);
 
 /* Counts the message under reason and, unless count-only, appends its record (see
  * cqe_dead_letter_record) as one line. Buffered: cqe_dead_letters_flush before
  * acknowledging the input. Returns 0, CQE_EINVAL, CQE_ENOMEM or CQE_EIO; a message is
  * counted only when its record was accepted. */
 int cqe_dead_letters_write(struct cqe_dead_letters *d, const struct cqe_origin *o, int reason,
-                           const char *detail, const void *raw, size_t n,
-                           int64_t received_at_ms, struct cqe_err *err);
+                           const char *detail, const void *raw, size_t n, int64_t received_at_ms,
+                           struct cqe_err *err);
 
 /* Pushes buffered records to the file (no fsync). Returns 0 or CQE_EIO. */
 int cqe_dead_letters_flush(struct cqe_dead_letters *d, struct cqe_err *err);
