@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "dead_letter.h"
 #include "pipeline.h"
+#include "json_scan.h"
 #include "source_kafka.h"
 #include "partition_flush.h"
 #include "state_redis.h"
@@ -125,8 +126,8 @@ static struct part *part_of(struct worker *w, const char *topic, int32_t partiti
  * scan is unambiguous, else Jansson's reading (as the decoder's). */
 static int remember_applied(struct part *p, const char *buf, size_t n)
 {
-    struct cqe_kafka_span key, id;
-    int f = cqe_kafka_scan(buf, n, &key, &id);
+    struct cqe_str key, id;
+    int f = cqe_json_scan_key_id(buf, n, &key, &id);
     if ((f & CQE_SCAN_ID) && !(f & CQE_SCAN_ESCAPED))
         return cqe_id_batch_add(&p->ids, id.p, id.n);
     json_t *root = json_loadb(buf, n, 0, NULL);

@@ -1,0 +1,27 @@
+/* librdkafka properties from a configuration's `kafka` object: values rendered as text,
+ * secrets (${env:NAME}, ${file:/path}) read through core/secret.c and never echoed, and
+ * the properties that belong to one client kind only. */
+#ifndef CQE_KAFKA_CONF_H
+#define CQE_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "err.h"
+
+/* NULL-terminated property names that belong to one client kind only, for `skip`. */
+extern const char *const cqe_kafka_producer_only[];
+extern const char *const cqe_kafka_consumer_only[];
+
+/* Applies a configuration's `kafka` object (a json_t * object of librdkafka properties,
+ * borrowed; NULL = none) to conf. Values are strings, numbers or booleans. A secret is
+ * written "${env:NAME}" or "${file:/path}" (or {"env": NAME} / {"file": PATH}) and read
+ * from the environment or the file (one trailing newline dropped); messages name the
+ * property, never its value. Properties in skip (NULL-terminated, may be NULL) are left
+ * out, e.g. consumer-only ones for a producer. Returns 0 or CQE_ECONFIG. */
+int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *const *skip,
+                         struct cqe_err *err);
+
+/* Sets one property (value borrowed). Returns 0 or CQE_ECONFIG naming the property. */
+int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err);
+
+#endif
