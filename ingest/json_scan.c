@@ -27,7 +27,8 @@ static const char *string_end(const char *p, const char *e, bool *esc)
     for (p++; p < e; p++) {
         if (*p == '\\') {
             *esc = true;
-            p++;
+            if (++p == e) /* a backslash ending the input escapes nothing */
+                break;
         } else if (*p == '"') {
             return p + 1;
         }
@@ -89,6 +90,8 @@ int cqe_json_scan_key_id(const char *msg, size_t n, struct cqe_str *key, struct 
         if (p >= e || *p != ':')
             return CQE_SCAN_ESCAPED;
         p = skip_ws(p + 1, e);
+        if (p >= e) /* the input ends before the member's value */
+            return CQE_SCAN_ESCAPED;
         const char *ve = *p == '"' ? string_end(p, e, &vesc) : value_end(p, e);
         if (!ve)
             return CQE_SCAN_ESCAPED;
