@@ -1,6 +1,7 @@
 /* `cloudqe check-config FILE`: loads a configuration file exactly as `run` and `replay`
- * do and says "ok" with a summary, or the first rule broken (file, JSON path, rule),
- * without connecting to anything. */
+ * do, builds the librdkafka configuration of its `kafka` object, and says "ok" with a
+ * summary, or the first rule broken (file, JSON path, rule), without connecting to
+ * anything or reading a secret. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -8,13 +9,15 @@
 
 #include "commands.h"
 #include "config.h"
+#include "kafka_conf.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe check-config [--help] FILE\n"
                "  Validates a configuration file (docs/spec/config.md, docs/config.md)\n"
                "  and exits 0 printing \"FILE: ok (...)\", or 1 printing the file, the JSON\n"
-               "  path and the rule broken. Nothing is connected to; secrets are not read.\n");
+               "  path and the rule broken; librdkafka checks the kafka properties.\n"
+               "  Nothing is connected to; secrets are not read.\n");
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -48,6 +51,11 @@ int cqe_cmd_check_config(int argc, char **argv)
     cqe_config_defaults(&cfg);
     if (cqe_config_load(&cfg, path, &err)) {
         fprintf(stderr, "%s\n", err.msg);
+        goto out;
+    }
+    /* librdkafka's own verdict on the kafka object, as `run` and `produce` will meet it */
+    if (cqe_kafka_conf_check(cfg.kafka, &err)) {
+        fprintf(stderr, "%s: %s\n", path, err.msg);
         goto out;
     }
     int off = cfg.utc_offset_min < 0 ? -cfg.utc_offset_min : cfg.utc_offset_min;

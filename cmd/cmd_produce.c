@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "line_reader.h"
+#include "json_scan.h"
 #include "source_kafka.h"
 
 #define MAX_LINE ((size_t)16 << 20)
@@ -131,9 +132,9 @@ static void pace(struct producer *P, int32_t p)
 
 static int produce_line(struct producer *P, const char *p, size_t n, const char *path, int64_t line_no)
 {
-    struct cqe_kafka_span key = {0}, id;
+    struct cqe_str key = {0}, id;
     int32_t part;
-    if (cqe_kafka_scan(p, n, &key, &id) & CQE_SCAN_KEY) {
+    if (cqe_json_scan_key_id(p, n, &key, &id) & CQE_SCAN_KEY) {
         part = rd_kafka_msg_partitioner_murmur2(P->rkt, key.p, key.n, P->n_parts, NULL, NULL);
     } else {
         P->keyless++;

@@ -108,8 +108,7 @@ static int refill(struct cqe_line_reader *r, struct cqe_err *err)
             ZSTD_outBuffer ob = {r->zbuf, r->zcap, 0};
             size_t ret = ZSTD_decompressStream(r->dctx, &ob, &ib);
             if (ZSTD_isError(ret))
-                return cqe_err_set(err, CQE_EIO,
-                                   "%s: corrupt zstd stream at compressed byte %llu: %s",
+                return cqe_err_set(err, CQE_EIO, "%s: corrupt zstd stream at compressed byte %llu: %s",
                                    r->path, (unsigned long long)(r->in_base + ib.pos),
                                    ZSTD_getErrorName(ret));
             bool progress = ib.pos > r->in_pos || ob.pos > 0;
@@ -126,9 +125,8 @@ static int refill(struct cqe_line_reader *r, struct cqe_err *err)
                 if (progress)
                     continue;
                 /* zstd always progresses with input and output room; never spin */
-                return cqe_err_set(err, CQE_EIO,
-                                   "%s: zstd decoder stalled at compressed byte %llu",
-                                   r->path, (unsigned long long)(r->in_base + r->in_pos));
+                return cqe_err_set(err, CQE_EIO, "%s: zstd decoder stalled at compressed byte %llu", r->path,
+                                   (unsigned long long)(r->in_base + r->in_pos));
             }
         } else if (!r->dctx && r->in_pos < r->in_len) {
             r->data = r->in;
@@ -182,9 +180,7 @@ static bool finish_pending(struct cqe_line_reader *r, bool truncated, struct cqe
     line->n = n;
     line->total = total;
     line->line_no = r->line_no;
-    line->status = truncated ? CQE_LINE_TRUNCATED
-                   : total > r->max_line ? CQE_LINE_TOO_LARGE
-                                         : CQE_LINE_OK;
+    line->status = truncated ? CQE_LINE_TRUNCATED : total > r->max_line ? CQE_LINE_TOO_LARGE : CQE_LINE_OK;
     r->llen = 0;
     r->ltotal = 0;
     r->pending = false;
@@ -204,6 +200,11 @@ static int next_line(struct cqe_line_reader *r, struct cqe_line *line)
             if (rc == 0) {
                 r->done = true;
                 bool truncated = r->dctx && r->frame_open;
+                if (truncated) /* reported by the call after the partial line */
+                    r->failed = cqe_err_set(&r->fail, CQE_EIO,
+                                            "%s: truncated: the zstd stream ends inside a frame after %lld "
+                                            "complete lines; the file was cut short (copy it again)",
+                                            r->path, (long long)r->line_no);
                 if (truncated || r->pending)
                     return finish_pending(r, truncated, line) ? 1 : 0;
                 return 0;
@@ -295,8 +296,7 @@ static int sniff(struct cqe_line_reader *r, struct cqe_err *err)
         zstd = m == ZSTD_MAGICNUMBER || (m & SKIPPABLE_MASK) == SKIPPABLE_MAGIC;
     }
     if (!zstd && r->in_len > 0 && has_zst_suffix(r->path))
-        return cqe_err_set(err, CQE_EIO,
-                           "%s: not a zstd stream (no zstd magic number at byte 0)", r->path);
+        return cqe_err_set(err, CQE_EIO, "%s: not a zstd stream (no zstd magic number at byte 0)", r->path);
     if (!zstd)
         return 0;
     r->zcap = ZSTD_DStreamOutSize();
@@ -305,8 +305,7 @@ static int sniff(struct cqe_line_reader *r, struct cqe_err *err)
     return 0;
 }
 
-int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_reader **out,
-                         struct cqe_err *err)
+int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_reader **out, struct cqe_err *err)
 {
     int rc = 0;
     struct cqe_line_reader *r = NULL;
@@ -318,13 +317,11 @@ int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_read
     if (max_line == 0)
         max_line = CQE_LINE_MAX_DEFAULT;
     if (max_line > SIZE_MAX / 2) {
-        rc = cqe_err_set(err, CQE_EINVAL, "%s: max line length %zu is too large", path,
-                         max_line);
+        rc = cqe_err_set(err, CQE_EINVAL, "%s: max line length %zu is too large", path, max_line);
         goto out;
     }
     r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path)) || !(r->in = malloc(READ_BUF)) ||
-        !(r->lbuf = malloc(max_line + 2))) {
+    if (!r || !(r->path = strdup(path)) || !(r->in = malloc(READ_BUF)) || !(r->lbuf = malloc(max_line + 2))) {
         rc = cqe_err_set(err, CQE_ENOMEM, "%s: out of memory opening input", path);
         goto out;
     }
@@ -337,8 +334,7 @@ int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_read
         r->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (r->fd < 0) {
             char tmp[128];
-            rc = cqe_err_set(err, CQE_EIO, "%s: cannot open: %s", path,
-                             sys_text(errno, tmp, sizeof tmp));
+            rc = cqe_err_set(err, CQE_EIO, "%s: cannot open: %s", path, sys_text(errno, tmp, sizeof tmp));
             goto out;
         }
         r->own_fd = true;

@@ -17,13 +17,14 @@ enum cqe_line_status {
      * length; the rest was skipped without being buffered */
     CQE_LINE_TOO_LARGE,
     /* the zstd input ended inside a frame: p/n hold the partial final bytes after the
-     * last newline (possibly none); always the last line returned */
+     * last newline (possibly none); always the last line returned, and the next call
+     * fails with CQE_EIO naming the file and the complete lines read */
     CQE_LINE_TRUNCATED
 };
 
 struct cqe_line {
-    const char *p;  /* borrowed from the reader, valid until the next call; p[n] == '\0' */
-    size_t n;       /* without the "\n" and a "\r" before it */
+    const char *p;   /* borrowed from the reader, valid until the next call; p[n] == '\0' */
+    size_t n;        /* without the "\n" and a "\r" before it */
     int64_t line_no; /* 1-based physical line number in the decompressed input */
     enum cqe_line_status status;
     uint64_t total; /* full length of the line (== n unless TOO_LARGE / TRUNCATED cut it) */
@@ -41,9 +42,9 @@ int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_read
 
 /* Reads the next non-blank line into *line (blank lines, only spaces, tabs, CR, VT or
  * FF, are skipped but counted in line_no; a final line without "\n" is a normal line).
- * Returns 1 with a line, 0 at the end of input, or CQE_EIO on a read error or a corrupt
- * zstd stream (err names the file, and for zstd the compressed byte offset); errors
- * are sticky. */
+ * Returns 1 with a line, 0 at the end of input, or CQE_EIO on a read error, a corrupt
+ * zstd stream (err names the file, and for zstd the compressed byte offset) or, after
+ * the CQE_LINE_TRUNCATED line, a truncated one; errors are sticky. */
 int cqe_line_reader_next(struct cqe_line_reader *r, struct cqe_line *line, struct cqe_err *err);
 
 /* The path given to open (borrowed, valid until close). */

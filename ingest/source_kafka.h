@@ -12,45 +12,12 @@
 #include <stdint.h>
 
 #include "err.h"
-
-/* Applies a configuration's `kafka` object (a json_t * object of librdkafka properties,
- * borrowed; NULL = none) to conf. Values are strings, numbers or booleans. A secret is
- * written "${env:NAME}" or "${file:/path}" (or {"env": NAME} / {"file": PATH}) and read
- * from the environment or the file (one trailing newline dropped); messages name the
- * property, never its value. Properties in skip (NULL-terminated, may be NULL) are left
- * out, e.g. consumer-only ones for a producer. Returns 0 or CQE_ECONFIG. */
-/* NULL-terminated property names that belong to one client kind only, for `skip`. */
-extern const char *const cqe_kafka_producer_only[];
-extern const char *const cqe_kafka_consumer_only[];
-
-int cqe_kafka_conf_apply(rd_kafka_conf_t *conf, const void *kafka, const char *const *skip,
-                         struct cqe_err *err);
-
-/* Sets one property (value borrowed). Returns 0 or CQE_ECONFIG naming the property. */
-int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err);
+#include "kafka_conf.h"
 
 /* Number of partitions of topic from the cluster metadata, asked through any client
  * handle rk (borrowed); retries until timeout_ms. Returns the count (> 0), or
  * CQE_EUNAVAIL / CQE_ENOTFOUND with err set. */
 int cqe_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, struct cqe_err *err);
-
-/* A span of raw bytes inside a message (borrowed). */
-struct cqe_kafka_span {
-    const char *p;
-    size_t n;
-};
-
-/* cqe_kafka_scan results: *key found; *id found; a member name or the id holds escapes,
- * or the object is malformed (the spans are then raw bytes, not decoded strings). */
-#define CQE_SCAN_KEY 1
-#define CQE_SCAN_ID 2
-#define CQE_SCAN_ESCAPED 4
-
-/* Scans the top-level members of a JSON object message without parsing it: *key is the
- * partition key events.md suggests (the entity id of the type, the resource of a metric,
- * the service of a probe, else the id), *id the id, both raw bytes between the quotes
- * (the last occurrence of a repeated member, as Jansson keeps). Returns CQE_SCAN_* bits. */
-int cqe_kafka_scan(const char *msg, size_t n, struct cqe_kafka_span *key, struct cqe_kafka_span *id);
 
 /* Owner callbacks, called on the thread that polls the source (inside
  * cqe_kafka_source_poll and cqe_kafka_source_close). */

@@ -65,3 +65,11 @@ bool cqe_utf8_valid(const char *p, size_t n)
 {
     return cqe_utf8_valid_prefix(p, n) == n;
 }
+
+size_t cqe_utf8_chars(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return chars;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json_scan.h"
 #include "source_kafka.h"
 
 void cqe_partition_close(struct cqe_partition *p)
@@ -64,8 +65,8 @@ out:
  * scan is unambiguous, else Jansson's reading (as the decoder's). */
 static int remember_raw_id(struct cqe_partition *p, const char *buf, size_t n)
 {
-    struct cqe_kafka_span key, id;
-    int f = cqe_kafka_scan(buf, n, &key, &id);
+    struct cqe_str key, id;
+    int f = cqe_json_scan_key_id(buf, n, &key, &id);
     if ((f & CQE_SCAN_ID) && !(f & CQE_SCAN_ESCAPED))
         return cqe_id_batch_add(&p->ids, id.p, id.n);
     json_t *root = json_loadb(buf, n, 0, NULL);

@@ -415,7 +415,9 @@ def test_random_mutations_agree():
         text = text_of(doc)
         errors = list(val.iter_errors(json.loads(text)))
         rc, out, err, _ = check_config(text)
-        if rc not in (0, 1) or (not errors) != (rc == 0):
+        # librdkafka judges the kafka properties, beyond any schema: there C may refuse more
+        c_only = where[0] == "kafka" and not errors and rc == 1
+        if rc not in (0, 1) or ((not errors) != (rc == 0) and not c_only):
             problems.append("%s: schema says %s, C says (exit %d) %s" % (
                 json_path(where), errors[0].message[:100] if errors else "valid", rc,
                 (out + err).strip()[:200]))

@@ -1,7 +1,7 @@
 """Bad input through `cloudqe replay`, end to end: every kind of refused line becomes a
 dead letter with the right reason, origin line and raw bytes; nothing stops the replay;
-applied + duplicates + dead letters = lines read; a truncated .zst file still yields the
-lines before the cut."""
+applied + duplicates + dead letters = lines read; a truncated .zst file stops the replay
+with an error naming the file and the lines read before the cut."""
 import base64
 import json
 import os
@@ -84,19 +84,27 @@ def test_every_bad_line_is_a_dead_letter_with_its_reason():
         assert [x["service"] for x in svc] == ["s1"]
 
 
-def test_truncated_zst_keeps_the_lines_before_the_cut():
+def test_truncated_zst_fails_naming_the_file_and_the_lines_read():
     with tempfile.TemporaryDirectory() as d:
         plain = os.path.join(d, "in.ndjson")
         with open(plain, "w") as f:
             for i in range(20000):
                 f.write(GOOD % i + "\n")
         subprocess.run(["zstd", "-q", "-f", plain, "-o", plain + ".zst"], check=True)
+        whole = run(["--period", "2026-03", plain + ".zst"])
+        assert whole.returncode == 0, whole.stderr.decode()[-2000:]
+        assert summary(whole.stderr)["applied"] == 20000
         data = open(plain + ".zst", "rb").read()
         cut = os.path.join(d, "cut.ndjson.zst")
         open(cut, "wb").write(data[: len(data) // 2])
-        r = run(["--period", "2026-03", cut])
-        assert r.returncode == 0, r.stderr.decode()[-2000:]
-        s = summary(r.stderr)
-        assert 0 < s["applied"] < 20000, s
-        assert s["applied"] + s["duplicates"] + s["dead_letters"] == s["lines"], s
-        assert s["dead_letters"] <= 1, s  # at most the partial last line
+        # the complete lines before the cut, as zstd itself decompresses them
+        z = subprocess.run(["zstd", "-q", "-d", "-c", cut], capture_output=True)
+        assert z.returncode != 0 and 0 < z.stdout.count(b"\n") < 20000
+        complete = z.stdout.count(b"\n")
+        for args in (["--period", "2026-03", cut], ["--period", "2026-03", plain, cut]):
+            r = run(args)
+            err = r.stderr.decode()
+            assert r.returncode == 1, (r.returncode, err[-2000:])
+            assert r.stdout == b"", r.stdout[:200]
+            assert "%s: truncated: the zstd stream ends inside a frame after %d complete lines" % (
+                cut, complete) in err, err[-2000:]

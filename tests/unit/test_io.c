@@ -48,8 +48,8 @@ static long file_size(const char *path)
 
 /* Reads every line of path into a newline-joined string (statuses as a prefix letter
  * when not OK: L too large, T truncated); returns the reader's final rc. */
-static int read_all(const char *path, size_t max_line, char *out, size_t cap, int64_t *nos,
-                    size_t max_nos, size_t *count)
+static int read_all(const char *path, size_t max_line, char *out, size_t cap, int64_t *nos, size_t max_nos,
+                    size_t *count)
 {
     struct cqe_line_reader *r = NULL;
     struct cqe_line line;
@@ -63,7 +63,7 @@ static int read_all(const char *path, size_t max_line, char *out, size_t cap, in
         (*count)++;
         const char *tag = line.status == CQE_LINE_TOO_LARGE   ? "L:"
                           : line.status == CQE_LINE_TRUNCATED ? "T:"
-                                                               : "";
+                                                              : "";
         int k = snprintf(out + o, cap - o, "%s%.*s|", tag, (int)line.n, line.p);
         if (k > 0 && (size_t)k < cap - o)
             o += (size_t)k;
@@ -124,8 +124,7 @@ CQE_TEST(io_writer_zstd_roundtrip)
     while (r && i < n_lines && (rc = cqe_line_reader_next(r, &ln, &err)) == 1) {
         i++;
         int k = snprintf(line, sizeof line, "{\"i\":%d}", i);
-        if (ln.n != (size_t)k || memcmp(ln.p, line, ln.n) != 0 || ln.line_no != i ||
-            ln.status != CQE_LINE_OK)
+        if (ln.n != (size_t)k || memcmp(ln.p, line, ln.n) != 0 || ln.line_no != i || ln.status != CQE_LINE_OK)
             ok = false;
     }
     CHECK(ok && i == n_lines);
@@ -260,7 +259,8 @@ CQE_TEST(io_reader_final_line_too_large)
 }
 
 /* A zstd file cut short: the complete lines come out, then one TRUNCATED line holding
- * the partial bytes, then the end; cut to the frame header only, TRUNCATED with 0 bytes. */
+ * the partial bytes, then a sticky CQE_EIO naming the file and the complete lines; cut to
+ * the frame header only, TRUNCATED with 0 bytes, then the error with 0 lines. */
 CQE_TEST(io_reader_zstd_truncated)
 {
     char path[64];
@@ -295,8 +295,13 @@ CQE_TEST(io_reader_zstd_truncated)
         }
         last_no = ln.line_no;
     }
-    CHECK(rc == 0 && truncated == 1 && ok_lines > 0 && ok_lines < 20000);
+    CHECK(rc == CQE_EIO && truncated == 1 && ok_lines > 0 && ok_lines < 20000);
     CHECK(last_no == ok_lines + 1);
+    char want[160];
+    snprintf(want, sizeof want, "%s: truncated: the zstd stream ends inside a frame after %d complete lines;",
+             path, ok_lines);
+    CHECK(strstr(err.msg, want) == err.msg);
+    CHECK(cqe_line_reader_next(r, &ln, &err) == CQE_EIO); /* sticky */
     cqe_line_reader_close(r);
 
     /* frame header only: no line, just the truncation */
@@ -304,7 +309,8 @@ CQE_TEST(io_reader_zstd_truncated)
     CHECK(cqe_line_reader_open(path, 0, &r, &err) == 0);
     CHECK(cqe_line_reader_next(r, &ln, &err) == 1);
     CHECK(ln.status == CQE_LINE_TRUNCATED && ln.n == 0 && ln.line_no == 1);
-    CHECK(cqe_line_reader_next(r, &ln, &err) == 0);
+    CHECK(cqe_line_reader_next(r, &ln, &err) == CQE_EIO);
+    CHECK(strstr(err.msg, "after 0 complete lines") != NULL);
     cqe_line_reader_close(r);
     unlink(path);
 }
@@ -382,7 +388,9 @@ CQE_TEST(io_utf8_valid)
     CHECK(!cqe_utf8_valid("\xFF", 1));
     CHECK(!cqe_utf8_valid("\x80", 1));
     CHECK(!cqe_utf8_valid("abcdefgh\xE8\x89", 10)); /* cut at the end */
-    CHECK(!cqe_utf8_valid("\xE8\x89" "a", 3));
+    CHECK(!cqe_utf8_valid("\xE8\x89"
+                          "a",
+                          3));
     CHECK(cqe_utf8_valid_prefix("abc\xC3\xA9\xFFzz", 8) == 5);
 }
 
@@ -453,14 +461,14 @@ CQE_TEST(io_dead_letters_records)
     struct cqe_origin ok = {.topic = "cloudqe.events", .partition = 3, .offset = 12345};
     /* 2026-03-18T02:00:00.250Z */
     int64_t t = INT64_C(1773799200250);
-    CHECK(cqe_dead_letters_write(d, &of, CQE_R_JSON_SYNTAX, "expected ',' at column 16", raw1,
-                                 strlen(raw1), t, &err) == 0);
+    CHECK(cqe_dead_letters_write(d, &of, CQE_R_JSON_SYNTAX, "expected ',' at column 16", raw1, strlen(raw1),
+                                 t, &err) == 0);
     const unsigned char bin[][4] = {{0xFF}, {0xFF, 0xFE}, {0x00, 'f', 'o', 'o'}, {'a', 0xC0, 0xAF}};
     const size_t bin_n[] = {1, 2, 4, 3};
     const char *bin_b64[] = {"/w==", "//4=", "AGZvbw==", "YcCv"};
     for (int i = 0; i < 4; i++)
-        CHECK(cqe_dead_letters_write(d, &ok, CQE_R_BAD_UTF8, "bad \xFF utf8", bin[i], bin_n[i],
-                                     t, &err) == 0);
+        CHECK(cqe_dead_letters_write(d, &ok, CQE_R_BAD_UTF8, "bad \xFF utf8", bin[i], bin_n[i], t, &err) ==
+              0);
     struct cqe_origin onot = {.partition = 0, .offset = 7}; /* topic unknown */
     CHECK(cqe_dead_letters_write(d, &onot, CQE_R_TOO_LARGE, NULL, "\xE8\x89\xAF", 3, t, &err) == 0);
     CHECK(cqe_dead_letters_write(d, NULL, CQE_R_TOO_LARGE, "x", "x", 1, t, &err) == CQE_EINVAL);
@@ -481,8 +489,8 @@ CQE_TEST(io_dead_letters_records)
     CHECK(json_integer_value(json_object_get(r0, "v")) == 1);
     CHECK(strcmp(json_string_value(json_object_get(r0, "reason")), "json_syntax") == 0);
     CHECK(strcmp(json_string_value(json_object_get(r0, "detail")), "expected ',' at column 16") == 0);
-    CHECK(strcmp(json_string_value(json_object_get(r0, "received_at")),
-                 "2026-03-18T10:00:00.250+08:00") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r0, "received_at")), "2026-03-18T10:00:00.250+08:00") ==
+          0);
     CHECK(strcmp(json_string_value(json_object_get(r0, "raw")), raw1) == 0);
     CHECK(json_object_get(r0, "raw_b64") == NULL);
     json_t *o0 = json_object_get(r0, "origin");
@@ -530,10 +538,8 @@ CQE_TEST(io_dead_letters_raw_exact)
     json_t *recs = load_lines(path, &count);
     json_t *r0 = json_array_get(recs, 0);
     json_t *jr = json_object_get(r0, "raw");
-    CHECK(count == 1 && jr && json_string_length(jr) == n &&
-          memcmp(json_string_value(jr), raw, n) == 0);
-    CHECK(strcmp(json_string_value(json_object_get(r0, "received_at")),
-                 "1970-01-01T00:00:00Z") == 0);
+    CHECK(count == 1 && jr && json_string_length(jr) == n && memcmp(json_string_value(jr), raw, n) == 0);
+    CHECK(strcmp(json_string_value(json_object_get(r0, "received_at")), "1970-01-01T00:00:00Z") == 0);
     json_decref(recs);
     unlink(path);
 
