@@ -22,7 +22,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call layer_inc,$(l))))
 $(foreach t,$(TOOLS),$(eval INC_$(t) := $(INC_ACC) -I$(t)))
 INCLUDES := $(addprefix -I,$(LAYERS) $(TOOLS))
-$(foreach d,tests/unit tests/fuzz bench,$(eval INC_$(d) := $(INCLUDES)))
+$(foreach d,tests/unit tests/fuzz tests/alloc bench,$(eval INC_$(d) := $(INCLUDES)))
 inc_of = $(INC_$(patsubst %/,%,$(dir $(1))))
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(PKG_CFLAGS)
 OPT     ?= -O2 -g
@@ -40,7 +40,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 all: build
 build: $(REL)/cloudqe
-san: $(SAN)/cloudqe $(SAN)/unit_tests
+san: $(SAN)/cloudqe $(SAN)/unit_tests $(SAN)/alloc_fail_tests
 
 define variant
 $(1)/%.o: %.c
@@ -56,6 +56,12 @@ $(1)/unit_tests: $$(patsubst %.c,$(1)/%.o,$$(UNIT_SRC)) $(1)/libcqe.a
 endef
 $(eval $(call variant,$(REL),$(OPT)))
 $(eval $(call variant,$(SAN),$(SAN_FLAGS)))
+
+# Allocation-failure tests: every allocation of ours (and Jansson's) goes through the
+# counting wrappers of tests/alloc/alloc_fail.c.
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free
+$(SAN)/alloc_fail_tests: $(SAN)/tests/alloc/alloc_fail.o $(SAN)/tests/unit/unit_main.o $(SAN)/libcqe.a
+	$(CC) $(SAN_FLAGS) $(ALLOC_WRAP) -o $@ $^ $(LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
