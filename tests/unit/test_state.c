@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "err.h"
 #include "intervals.h"
 #include "model.h"
 #include "state_key.h"
@@ -199,6 +200,37 @@ CQE_TEST(state_key_escaping)
     int64_t v = 0;
     CHECK(cqe_kparts_i64(&k, 4, &v) == 0 && v == -42);
     cqe_kb_free(&b);
+    cqe_kparts_free(&k);
+}
+
+CQE_TEST(state_key_numbers_are_checked)
+{
+    struct cqe_kparts k = {0};
+    const char rec[] = "12|-9223372036854775808|9223372036854775808|1x||2026-03|2026-13|0.5|abc";
+    CHECK(cqe_kparts_parse(&k, rec, sizeof rec - 1) == 0 && k.count == 9);
+    int64_t v = 7, m = 0;
+    double d = 0;
+    CHECK(cqe_kparts_i64(&k, 0, &v) == 0 && v == 12);
+    CHECK(cqe_kparts_i64(&k, 1, &v) == 0 && v == INT64_MIN);
+    CHECK(cqe_kparts_i64(&k, 2, &v) == CQE_EINVAL); /* overflows int64 */
+    CHECK(cqe_kparts_i64(&k, 3, &v) == CQE_EINVAL); /* not digits */
+    CHECK(cqe_kparts_i64(&k, 4, &v) == CQE_EINVAL); /* empty */
+    CHECK(cqe_kparts_i64(&k, 9, &v) == CQE_EINVAL); /* past the last component */
+    CHECK(cqe_kparts_i64(&k, -1, &v) == CQE_EINVAL);
+    CHECK(v == INT64_MIN); /* untouched by the refusals */
+    CHECK(cqe_kparts_month(&k, 5, &m) == 0 && m == 2026 * 12 + 2);
+    CHECK(cqe_kparts_month(&k, 6, &m) == CQE_EINVAL); /* month 13 */
+    CHECK(cqe_kparts_month(&k, 0, &m) == CQE_EINVAL);
+    CHECK(cqe_kparts_dbl(&k, 7, &d) == 0 && d == 0.5);
+    CHECK(cqe_kparts_dbl(&k, 8, &d) == CQE_EINVAL && cqe_kparts_dbl(&k, 20, &d) == CQE_EINVAL);
+    CHECK(!cqe_kparts_is(&k, 9, "") && cqe_kparts_is(&k, 8, "abc"));
+    /* a short record after a long one: the count, not stale parts, decides */
+    CHECK(cqe_kparts_parse(&k, "p1", 2) == 0 && k.count == 1);
+    CHECK(cqe_kparts_i64(&k, 1, &v) == CQE_EINVAL);
+    /* more than CQE_KPARTS_MAX components is refused, leaving no parts */
+    char many[2 * CQE_KPARTS_MAX + 2];
+    memset(many, '|', sizeof many);
+    CHECK(cqe_kparts_parse(&k, many, sizeof many) == CQE_EINVAL && k.count == 0);
     cqe_kparts_free(&k);
 }
 
