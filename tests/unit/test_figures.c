@@ -9,28 +9,36 @@
 #include "unit.h"
 #include "view.h"
 
+/* A hand-made view under the default configuration, evaluated over the first day of
+ * 1970 at as_of; the caller fills the view's arrays. */
+struct small {
+    struct cqe_config cfg;
+    struct cqe_view v;
+    struct cqe_period_eval pe;
+    struct cqe_target_figures f;
+};
+
+static void small_init(struct small *t, int64_t as_of)
+{
+    memset(t, 0, sizeof *t);
+    cqe_config_defaults(&t->cfg);
+    t->v.cfg = &t->cfg;
+    t->pe.view = &t->v;
+    t->pe.period.end_ms = 86400000;
+    t->pe.as_of = as_of;
+}
+
 CQE_TEST(fig_vulns_level_out_of_range_counts_nothing)
 {
-    struct cqe_config cfg;
-    cqe_config_defaults(&cfg);
-    struct cqe_view v;
-    memset(&v, 0, sizeof v);
-    v.cfg = &cfg;
+    struct small t;
+    small_init(&t, 86400000);
     /* level 9 is not a level: no deadline to judge it by, so it is left out */
     struct cqe_vuln vu[2] = {{0, 1000, 9, false, 0}, {0, 2000, CQE_VULN_CRITICAL, true, 3000}};
-    v.vulns = vu;
-    v.n_vulns = 2;
-    struct cqe_period_eval pe;
-    memset(&pe, 0, sizeof pe);
-    pe.view = &v;
-    pe.period.start_ms = 0;
-    pe.period.end_ms = 86400000;
-    pe.as_of = 86400000;
-    struct cqe_target_figures f;
-    memset(&f, 0, sizeof f);
-    cqe_fig_vulns(&pe, CQE_NONE, &f);
-    CHECK(f.leaf[CQE_LEAF_A4_2].has && f.leaf[CQE_LEAF_A4_2].v == 1.0);
-    cqe_config_fini(&cfg);
+    t.v.vulns = vu;
+    t.v.n_vulns = 2;
+    cqe_fig_vulns(&t.pe, CQE_NONE, &t.f);
+    CHECK(t.f.leaf[CQE_LEAF_A4_2].has && t.f.leaf[CQE_LEAF_A4_2].v == 1.0);
+    cqe_config_fini(&t.cfg);
 }
 
 #include "store.h"
@@ -77,26 +85,16 @@ CQE_TEST(fig_availability_of_one_down_minute)
  * t3 due after as_of and open (pending, not counted); one complaint in three. */
 CQE_TEST(fig_tickets_on_time_pending_late)
 {
-    struct cqe_config cfg;
-    cqe_config_defaults(&cfg);
-    struct cqe_view v;
-    memset(&v, 0, sizeof v);
-    v.cfg = &cfg;
+    struct small x;
+    small_init(&x, 10000);
     struct cqe_ticket t[3] = {{0, 1000, 5000, false, true, 4000},
                               {0, 2000, 6000, true, false, 0},
                               {0, 3000, 90000, false, false, 0}};
-    v.tickets = t;
-    v.n_tickets = 3;
-    struct cqe_period_eval pe;
-    memset(&pe, 0, sizeof pe);
-    pe.view = &v;
-    pe.period.end_ms = 86400000;
-    pe.as_of = 10000;
-    struct cqe_target_figures f;
-    memset(&f, 0, sizeof f);
-    cqe_fig_tickets(&pe, CQE_NONE, &f);
-    CHECK(f.leaf[CQE_LEAF_A2_3].has && f.leaf[CQE_LEAF_A2_3].v == 0.5);
-    CHECK(f.leaf[CQE_LEAF_C3].has && f.leaf[CQE_LEAF_C3].v == 100.0 / 3);
-    CHECK(!f.leaf[CQE_LEAF_C2].has); /* no follow-ups */
-    cqe_config_fini(&cfg);
+    x.v.tickets = t;
+    x.v.n_tickets = 3;
+    cqe_fig_tickets(&x.pe, CQE_NONE, &x.f);
+    CHECK(x.f.leaf[CQE_LEAF_A2_3].has && x.f.leaf[CQE_LEAF_A2_3].v == 0.5);
+    CHECK(x.f.leaf[CQE_LEAF_C3].has && x.f.leaf[CQE_LEAF_C3].v == 100.0 / 3);
+    CHECK(!x.f.leaf[CQE_LEAF_C2].has); /* no follow-ups */
+    cqe_config_fini(&x.cfg);
 }
