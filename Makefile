@@ -27,7 +27,7 @@ GEN     := build/gen
 REG_LUA_H := $(GEN)/sinks/state/reg_register_lua.h
 INC_sinks/state += -I$(GEN)/sinks/state
 INCLUDES := $(addprefix -I,$(LAYERS) $(TOOLS))
-$(foreach d,tests/unit tests/fuzz bench,$(eval INC_$(d) := $(INCLUDES)))
+$(foreach d,tests/unit tests/fuzz tests/alloc bench,$(eval INC_$(d) := $(INCLUDES)))
 inc_of = $(INC_$(patsubst %/,%,$(dir $(1))))
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(PKG_CFLAGS)
 OPT     ?= -O2 -g
@@ -45,7 +45,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 all: build
 build: $(REL)/cloudqe
-san: $(SAN)/cloudqe $(SAN)/unit_tests
+san: $(SAN)/cloudqe $(SAN)/unit_tests $(SAN)/alloc_fail_tests
 
 define variant
 $(1)/%.o: %.c
@@ -70,6 +70,12 @@ $(REG_LUA_H): sinks/state/reg_register.lua
 	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0x00};'; } > $@.tmp && mv $@.tmp $@
 $(REL)/sinks/state/reg_script.o $(SAN)/sinks/state/reg_script.o: $(REG_LUA_H)
+
+# Allocation-failure tests: every allocation of ours (and Jansson's) goes through the
+# counting wrappers of tests/alloc/alloc_fail.c.
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free
+$(SAN)/alloc_fail_tests: $(SAN)/tests/alloc/alloc_fail.o $(SAN)/tests/unit/unit_main.o $(SAN)/libcqe.a
+	$(CC) $(SAN_FLAGS) $(ALLOC_WRAP) -o $@ $^ $(LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

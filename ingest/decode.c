@@ -403,16 +403,16 @@ int cqe_decode(const char *buf, size_t len, int64_t max_message_bytes, struct cq
     }
     root = json_loadb(buf, len, 0, &jerr);
     if (!root) {
+        /* the pre-scan accepted the syntax (fuzz_decode holds it to Jansson's), and
+         * Jansson reports a failed allocation inside its lexer as a syntax error: so
+         * anything but a numeric overflow is memory running out, never a dead letter */
         enum json_error_code code = json_error_code(&jerr);
-        if (code == json_error_out_of_memory)
-            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory parsing an event");
-        else if (code == json_error_numeric_overflow)
+        if (code == json_error_numeric_overflow)
             rc = cqe_dec_fail(err, CQE_R_BAD_VALUE,
                               "at byte %d: %s; integers must fit in int64 and reals be finite doubles",
                               jerr.position, jerr.text);
         else
-            rc =
-                cqe_dec_fail(err, CQE_R_JSON_SYNTAX, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory parsing an event (Jansson: %s)", jerr.text);
         goto out;
     }
     ev->root = root;

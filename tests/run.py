@@ -34,12 +34,12 @@ def selected(name):
     return not wanted or any(w in name for w in wanted)
 
 
-def run_unit():
-    unit = os.environ.get("UNIT", os.path.join(ROOT, "build/san/unit_tests"))
-    if not selected("unit"):
+def run_unit(env="UNIT", default="build/san/unit_tests", prefix="unit"):
+    unit = os.environ.get(env, os.path.join(ROOT, default))
+    if not selected(prefix):
         return
     if not os.path.exists(unit):
-        record("unit (binary missing: %s)" % unit, False)
+        record("%s (binary missing: %s)" % (prefix, unit), False)
         return
     proc = subprocess.run([unit], cwd=ROOT, capture_output=True, text=True)
     seen = False
@@ -47,9 +47,10 @@ def run_unit():
         if line.startswith("ok ") or line.startswith("FAIL "):
             seen = True
             status, _, name = line.partition(" ")
-            record("unit." + name.strip(), status == "ok", "")
+            record(prefix + "." + name.strip(), status == "ok", "")
     if proc.returncode != 0 or not seen:
-        record("unit (exit %d)" % proc.returncode, False, proc.stdout[-4000:] + proc.stderr[-4000:])
+        record("%s (exit %d)" % (prefix, proc.returncode), False,
+               proc.stdout[-4000:] + proc.stderr[-4000:])
 
 
 def run_modules():
@@ -81,6 +82,7 @@ def run_modules():
 
 if __name__ == "__main__":
     run_unit()
+    run_unit("ALLOC", "build/san/alloc_fail_tests", "alloc")
     run_modules()
     if failures:
         print("failed: " + ", ".join(failures))

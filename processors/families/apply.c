@@ -1,14 +1,19 @@
-/* Dispatch of one event to its family's processor, plus the updates every event makes:
- * the provider and department registries and the largest ts applied. */
+/* Dispatch of one event to its family (family.h), the helpers every family applies
+ * with, and the registry of every event: providers, departments, the largest ts. */
 #include "apply.h"
 
 #include <string.h>
 
 #include "err.h"
+#include "family.h"
 #include "timeutil.h"
 
-void cqe_apply_init(struct cqe_apply_ctx *ctx, struct cqe_store *store,
-                    const struct cqe_config *cfg)
+#define KEY_REGISTRY "G"
+static const char key_prov[] = KEY_REGISTRY "|prov";
+static const char key_dept[] = KEY_REGISTRY "|dept";
+const char cqe_key_max_ts[] = KEY_REGISTRY "|ts";
+
+void cqe_apply_init(struct cqe_apply_ctx *ctx, struct cqe_store *store, const struct cqe_config *cfg)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->store = store;
@@ -29,36 +34,90 @@ int64_t cqe_apply_month(const struct cqe_apply_ctx *ctx, int64_t ts)
 
 int cqe_apply_sum(struct cqe_apply_ctx *ctx, const char *field, __int128 delta)
 {
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
     return cqe_store_add(ctx->store, ctx->key.p, ctx->key.n, field, strlen(field), delta);
+}
+
+int cqe_apply_max(struct cqe_apply_ctx *ctx, const char *field, double v)
+{
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
+    return cqe_store_max(ctx->store, ctx->key.p, ctx->key.n, field, strlen(field), v);
+}
+
+int cqe_apply_min(struct cqe_apply_ctx *ctx, const char *field, double v)
+{
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
+    return cqe_store_min(ctx->store, ctx->key.p, ctx->key.n, field, strlen(field), v);
 }
 
 int cqe_apply_set(struct cqe_apply_ctx *ctx, const char *member, size_t n)
 {
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
     return cqe_store_set_add(ctx->store, ctx->key.p, ctx->key.n, member, n);
 }
 
-typedef int (*apply_fn)(struct cqe_apply_ctx *, const struct cqe_event *);
+int cqe_apply_set_kb(struct cqe_apply_ctx *ctx, const struct cqe_kb *m)
+{
+    if (m->oom)
+        return CQE_ENOMEM;
+    return cqe_apply_set(ctx, m->p, m->n);
+}
 
-static const apply_fn by_type[CQE_T__COUNT] = {
-    [CQE_T_INCIDENT] = cqe_apply_incident, [CQE_T_PROBE] = cqe_apply_probe,
-    [CQE_T_METRIC] = cqe_apply_metric,     [CQE_T_MAINTENANCE] = cqe_apply_maintenance,
-    [CQE_T_TICKET] = cqe_apply_ticket,     [CQE_T_BACKUP] = cqe_apply_backup,
-    [CQE_T_DRILL] = cqe_apply_drill,       [CQE_T_VULN] = cqe_apply_vuln,
-    [CQE_T_MIGRATION] = cqe_apply_migration, [CQE_T_AUDIT] = cqe_apply_audit,
-    [CQE_T_SURVEY] = cqe_apply_survey,     [CQE_T_ASSET] = cqe_apply_asset,
-};
+int cqe_apply_reg(struct cqe_apply_ctx *ctx, enum cqe_cell_op op, const char *field,
+                  const struct cqe_event *ev)
+{
+    if (ctx->key.oom || ctx->rec.oom)
+        return CQE_ENOMEM;
+    return cqe_store_reg(ctx->store, op, ctx->key.p, ctx->key.n, field, strlen(field), ev->ts, ev->id.p,
+                         ev->id.n, ctx->rec.p, ctx->rec.n);
+}
 
 int cqe_apply_event(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 {
     struct cqe_store *s = ctx->store;
-    if (cqe_store_set_add(s, "G|prov", 6, ev->provider.p, ev->provider.n))
+    if (cqe_store_set_add(s, key_prov, sizeof key_prov - 1, ev->provider.p, ev->provider.n))
         return CQE_ENOMEM;
-    if (ev->dept.p && cqe_store_set_add(s, "G|dept", 6, ev->dept.p, ev->dept.n))
+    if (ev->dept.p && cqe_store_set_add(s, key_dept, sizeof key_dept - 1, ev->dept.p, ev->dept.n))
         return CQE_ENOMEM;
-    if (cqe_store_max(s, "G|ts", 4, "max", 3, (double)ev->ts))
+    if (cqe_store_max(s, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MAX_TS, strlen(CQE_FIELD_MAX_TS),
+                      (double)ev->ts))
         return CQE_ENOMEM;
-    int rc = by_type[ev->type](ctx, ev);
-    if (ctx->key.oom || ctx->field.oom || ctx->rec.oom)
+    int rc = cqe_family_of_type(ev->type)->apply(ctx, ev);
+    if (!rc && (ctx->key.oom || ctx->field.oom || ctx->rec.oom))
         return CQE_ENOMEM;
     return rc;
 }
+
+static bool is_key(const struct cqe_cell *c, const char *key)
+{
+    return c->key_len == strlen(key) && !memcmp(c->key, key, c->key_len);
+}
+
+/* G|prov and G|dept: set members are the names; G|ts: the largest ts applied. Other
+ * registry cells are left alone. */
+static int parse_registry(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    struct cqe_view *v = b->v;
+    (void)k;
+    if (is_key(c, key_prov) && c->op == CQE_OP_SET)
+        cqe_vb_intern(b, &v->providers, c->field, c->field_len);
+    else if (is_key(c, key_dept) && c->op == CQE_OP_SET)
+        cqe_vb_intern(b, &v->depts, c->field, c->field_len);
+    else if (is_key(c, cqe_key_max_ts) && c->op == CQE_OP_MAX)
+        cqe_vb_ts(b, c, c->d, &v->max_ts);
+    return b->rc;
+}
+
+static const char *const registry_prefixes[] = {KEY_REGISTRY, NULL};
+
+const struct cqe_family cqe_family_registry = {
+    .type = CQE_T__COUNT,
+    .name = "registry",
+    .prefixes = registry_prefixes,
+    .apply = NULL,
+    .parse = parse_registry,
+};

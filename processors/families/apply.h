@@ -21,37 +21,35 @@
 #define CQE_UTIL_VEC_LEN (4 * CQE_UTIL_VEC_STRIDE)
 
 struct cqe_apply_ctx {
-    struct cqe_store *store;      /* borrowed */
-    const struct cqe_config *cfg; /* borrowed */
+    struct cqe_store *store;       /* borrowed */
+    const struct cqe_config *cfg;  /* borrowed */
     struct cqe_kb key, field, rec; /* scratch, owned */
 };
 
 /* ctx borrows store and cfg; release scratch with cqe_apply_fini. */
-void cqe_apply_init(struct cqe_apply_ctx *ctx, struct cqe_store *store,
-                    const struct cqe_config *cfg);
+void cqe_apply_init(struct cqe_apply_ctx *ctx, struct cqe_store *store, const struct cqe_config *cfg);
 void cqe_apply_fini(struct cqe_apply_ctx *ctx);
 
-/* Applies one valid event. Returns 0 or CQE_ENOMEM. */
+/* Applies one valid event through its family (family.h), after the registry updates
+ * every event makes. Returns 0 or CQE_ENOMEM. */
 int cqe_apply_event(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
 
-/* One per family (processors/<family>.c). */
-int cqe_apply_incident(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_maintenance(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_ticket(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_survey(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_backup(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_drill(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_vuln(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_migration(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_audit(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-int cqe_apply_asset(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
-
-/* Helpers shared by the families: the month bucket of ev->ts, and store calls on the
- * scratch key/field buffers. */
+/* Helpers shared by the families: the month bucket of ts, and store updates of the
+ * scratch key ctx->key. Each returns 0 or CQE_ENOMEM (also when a scratch buffer ran
+ * out of memory while it was built). */
 int64_t cqe_apply_month(const struct cqe_apply_ctx *ctx, int64_t ts);
 int cqe_apply_sum(struct cqe_apply_ctx *ctx, const char *field, __int128 delta);
+int cqe_apply_max(struct cqe_apply_ctx *ctx, const char *field, double v);
+int cqe_apply_min(struct cqe_apply_ctx *ctx, const char *field, double v);
+/* Set membership of member / of the bytes of buffer m (ctx->rec or ctx->field). */
 int cqe_apply_set(struct cqe_apply_ctx *ctx, const char *member, size_t n);
+int cqe_apply_set_kb(struct cqe_apply_ctx *ctx, const struct cqe_kb *m);
+/* Register op (REG_MIN or REG_MAX) of field, keeping ctx->rec under (ev->ts, ev->id). */
+int cqe_apply_reg(struct cqe_apply_ctx *ctx, enum cqe_cell_op op, const char *field,
+                  const struct cqe_event *ev);
+
+/* The key of the registry cell holding the largest ts applied (field "max", op MAX). */
+extern const char cqe_key_max_ts[];
+#define CQE_FIELD_MAX_TS "max"
 
 #endif

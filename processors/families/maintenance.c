@@ -1,11 +1,15 @@
-/* Maintenance processor: the latest event of each window (by ts, then id) decides
- * (Readings 6), so a REG_MAX register W|<window> holds action|provider|service?|start?|end?. */
-#include "apply.h"
+/* Maintenance family: the latest event of each window (by ts, then id) decides
+ * (Readings 6), so a REG_MAX register W|<window> holds action|provider|service?|start|end. */
+#include "family.h"
 
-int cqe_apply_maintenance(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
+#define KEY_WINDOW "W"
+
+enum { R_ACTION, R_PROVIDER, R_SERVICE, R_START, R_END, R__COUNT };
+
+static int apply_maintenance(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 {
     cqe_kb_reset(&ctx->key);
-    cqe_kb_cstr(&ctx->key, "W");
+    cqe_kb_cstr(&ctx->key, KEY_WINDOW);
     cqe_kb_str(&ctx->key, ev->entity.p, ev->entity.n);
     struct cqe_kb *r = &ctx->rec;
     cqe_kb_reset(r);
@@ -14,8 +18,40 @@ int cqe_apply_maintenance(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     cqe_kb_opt_str(r, ev->service.p, ev->service.n);
     cqe_kb_i64(r, (ev->has & CQE_HAS_START) ? ev->start : 0);
     cqe_kb_i64(r, (ev->has & CQE_HAS_END) ? ev->end : 0);
-    if (r->oom)
-        return -2;
-    return cqe_store_reg(ctx->store, CQE_OP_REG_MAX, ctx->key.p, ctx->key.n, "", 0, ev->ts,
-                         ev->id.p, ev->id.n, r->p, r->n);
+    return cqe_apply_reg(ctx, CQE_OP_REG_MAX, "", ev);
 }
+
+static int parse_window(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    struct cqe_view *v = b->v;
+    const struct cqe_kparts *r = &b->r;
+    int64_t action, start, end;
+    if (cqe_vb_expect(b, k, 2, c, CQE_OP_REG_MAX) ||
+        cqe_vb_record(b, c, c->reg_val, c->reg_val_len, R__COUNT) ||
+        cqe_vb_i64(b, c, r, R_ACTION, "the window record's action is not a number", &action) ||
+        cqe_vb_i64(b, c, r, R_START, "the window record's start is not a number", &start) ||
+        cqe_vb_i64(b, c, r, R_END, "the window record's end is not a number", &end))
+        return b->rc;
+    if (CQE_VB_GROW(v->win, v->n_win, v->cap_win))
+        return cqe_vb_oom(b);
+    struct cqe_window *w = &v->win[v->n_win++];
+    w->scheduled = action == CQE_A_SCHEDULE;
+    w->latest_ts = c->reg_ts;
+    w->provider = cqe_vb_intern(b, &v->providers, r->p[R_PROVIDER], r->n[R_PROVIDER]);
+    const char *p;
+    size_t n;
+    w->service = cqe_kparts_opt(r, R_SERVICE, &p, &n) ? cqe_vb_service(b, p, n) : CQE_NONE;
+    w->start = start;
+    w->end = end;
+    return b->rc;
+}
+
+static const char *const prefixes[] = {KEY_WINDOW, NULL};
+
+const struct cqe_family cqe_family_maintenance = {
+    .type = CQE_T_MAINTENANCE,
+    .name = "maintenance",
+    .prefixes = prefixes,
+    .apply = apply_maintenance,
+    .parse = parse_window,
+};

@@ -1,13 +1,19 @@
-/* Probe processor: ok/fail counts per service and minute, one dense vector per service
+/* Probe family: ok/fail counts per service and minute, one dense vector per service
  * and local day (index 2·minute-of-day for ok, +1 for fail: 8 bytes a minute), the
  * service's earliest probe for attribution, and the services with probes per month. */
-#include "apply.h"
+#include "family.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "timeutil.h"
 
-int cqe_apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
+#define KEY_PROBES "P"       /* P|<service>|<local date>: the minute vector */
+#define KEY_PROBE_MONTH "PS" /* PS|<month>: services with probes */
+#define KEY_PROBE_FIRST "PF" /* PF|<service>: register of the earliest probe */
+
+static int apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 {
     int64_t month = cqe_apply_month(ctx, ev->ts);
     int off = ctx->cfg->utc_offset_min;
@@ -21,26 +27,117 @@ int cqe_apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     snprintf(date, sizeof date, "%04lld-%02d-%02d", (long long)y, m, d);
 
     cqe_kb_reset(&ctx->key);
-    cqe_kb_cstr(&ctx->key, "P");
+    cqe_kb_cstr(&ctx->key, KEY_PROBES);
     cqe_kb_str(&ctx->key, ev->service.p, ev->service.n);
     cqe_kb_cstr(&ctx->key, date);
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
     if ((rc = cqe_store_vec_add(ctx->store, ctx->key.p, ctx->key.n, "", 0, CQE_PROBE_VEC_LEN,
                                 (uint32_t)(2 * minute + (ev->ok ? 0 : 1)), 1)))
         return rc;
 
     cqe_kb_reset(&ctx->key);
-    cqe_kb_cstr(&ctx->key, "PS");
+    cqe_kb_cstr(&ctx->key, KEY_PROBE_MONTH);
     cqe_kb_month(&ctx->key, month);
     if ((rc = cqe_apply_set(ctx, ev->service.p, ev->service.n)))
         return rc;
 
     /* earliest probe of the service: provider|dept? */
     cqe_kb_reset(&ctx->key);
-    cqe_kb_cstr(&ctx->key, "PF");
+    cqe_kb_cstr(&ctx->key, KEY_PROBE_FIRST);
     cqe_kb_str(&ctx->key, ev->service.p, ev->service.n);
     cqe_kb_reset(&ctx->rec);
     cqe_kb_str(&ctx->rec, ev->provider.p, ev->provider.n);
     cqe_kb_opt_str(&ctx->rec, ev->dept.p, ev->dept.n);
-    return cqe_store_reg(ctx->store, CQE_OP_REG_MIN, ctx->key.p, ctx->key.n, "", 0, ev->ts,
-                         ev->id.p, ev->id.n, ctx->rec.p, ctx->rec.n);
+    return cqe_apply_reg(ctx, CQE_OP_REG_MIN, "", ev);
 }
+
+/* P|<service>|<local date>: ok/fail counts by minute of the day. */
+static int parse_minutes(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    int64_t day;
+    if (cqe_vb_expect(b, k, 3, c, CQE_OP_VEC))
+        return b->rc;
+    if (cqe_date_parse(k->p[2], k->n[2], &day))
+        return cqe_vb_corrupt(b, c, "the probe day is not YYYY-MM-DD");
+    size_t s = cqe_vb_service(b, k->p[1], k->n[1]);
+    if (s == CQE_NONE)
+        return b->rc;
+    struct cqe_service *sv = &b->v->svc[s];
+    int64_t base = cqe_local_midnight(day, b->v->cfg->utc_offset_min) / 60000;
+    for (uint32_t i = 0; i + 1 < c->vec_len; i += 2) {
+        if (!c->vec[i] && !c->vec[i + 1])
+            continue;
+        if (CQE_VB_GROW(sv->pm, sv->n_pm, sv->cap_pm))
+            return cqe_vb_oom(b);
+        sv->pm[sv->n_pm++] = (struct cqe_probe_minute){base + i / 2, c->vec[i], c->vec[i + 1]};
+        sv->has_probe = true;
+    }
+    return 0;
+}
+
+/* PS|<month>: the member is a service with probes in that month. */
+static int parse_months(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    int64_t month;
+    if (cqe_vb_expect(b, k, 2, c, CQE_OP_SET) || cqe_vb_month(b, c, k, 1, &month))
+        return b->rc;
+    size_t s = cqe_vb_service(b, c->field, c->field_len);
+    if (s == CQE_NONE)
+        return b->rc;
+    struct cqe_service *sv = &b->v->svc[s];
+    if (CQE_VB_GROW(sv->probe_months, sv->n_probe_months, sv->cap_probe_months))
+        return cqe_vb_oom(b);
+    sv->probe_months[sv->n_probe_months++] = month;
+    return 0;
+}
+
+/* PF|<service>: register provider|dept? of the earliest probe. */
+static int parse_first(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    struct cqe_view *v = b->v;
+    if (cqe_vb_expect(b, k, 2, c, CQE_OP_REG_MIN))
+        return b->rc;
+    size_t s = cqe_vb_service(b, k->p[1], k->n[1]);
+    if (s == CQE_NONE || cqe_vb_record(b, c, c->reg_val, c->reg_val_len, 2))
+        return b->rc;
+    size_t prov = cqe_vb_intern(b, &v->providers, b->r.p[0], b->r.n[0]);
+    size_t dept = cqe_vb_opt_index(b, &v->depts, &b->r, 1);
+    cqe_vb_attr(b, s, c->reg_ts, c->reg_id, c->reg_id_len, prov, dept);
+    return b->rc;
+}
+
+static int parse_probe(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    if (cqe_kparts_is(k, 0, KEY_PROBES))
+        return parse_minutes(b, k, c);
+    if (cqe_kparts_is(k, 0, KEY_PROBE_MONTH))
+        return parse_months(b, k, c);
+    return parse_first(b, k, c);
+}
+
+static int cmp_minute(const void *a, const void *b)
+{
+    const struct cqe_probe_minute *x = a, *y = b;
+    return (x->minute > y->minute) - (x->minute < y->minute);
+}
+
+static int finish_probes(struct cqe_vb *b)
+{
+    struct cqe_view *v = b->v;
+    for (size_t i = 0; i < v->services.n; i++)
+        if (v->svc[i].n_pm > 1)
+            qsort(v->svc[i].pm, v->svc[i].n_pm, sizeof *v->svc[i].pm, cmp_minute);
+    return b->rc;
+}
+
+static const char *const prefixes[] = {KEY_PROBES, KEY_PROBE_MONTH, KEY_PROBE_FIRST, NULL};
+
+const struct cqe_family cqe_family_probe = {
+    .type = CQE_T_PROBE,
+    .name = "probe",
+    .prefixes = prefixes,
+    .apply = apply_probe,
+    .parse = parse_probe,
+    .finish = finish_probes,
+};

@@ -1,12 +1,17 @@
-/* Metric processor (B1-B3): per month and provider, time-weighted sums in fixed point,
- * maxima, and one vector of weights and 0.01-wide histograms for all four metrics; per department the means and resources;
- * per vm resource the idle-share inputs (B1.3). */
-#include "apply.h"
+/* Metric family (B1-B3): per month and provider, time-weighted sums in fixed point,
+ * maxima, and one vector of weights and 0.01-wide histograms for all four metrics; per department the means
+ * and resources; per vm resource the idle-share inputs (B1.3). */
+#include "family.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#define KEY_UTIL "U"            /* U|<month>|<provider> */
+#define KEY_UTIL_DEPT "UD"      /* UD|<month>|<dept>: cpu and mem sums and weights */
+#define KEY_UTIL_DEPT_RES "UDR" /* UDR|<month>|<dept>: set of resources */
+#define KEY_UTIL_RES "UR"       /* UR|<month>|<provider>|<resource>: idle-share inputs */
 
 static const char *const metric_names[4] = {"cpu", "mem", "disk", "net"};
 
@@ -36,7 +41,7 @@ static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int
         return rc;
     if (!hist)
         return 0;
-    if ((rc = cqe_store_max(ctx->store, ctx->key.p, ctx->key.n, fields[m].max, strlen(fields[m].max), x)))
+    if ((rc = cqe_apply_max(ctx, fields[m].max, x)))
         return rc;
     /* Readings 9: bucket = floor(100x + 0.5 + 1e-9) */
     long bucket = (long)floor(100.0 * x + 0.5 + 1e-9);
@@ -49,7 +54,7 @@ static int put_metric(struct cqe_apply_ctx *ctx, int m, double x, int64_t w, int
     return 0;
 }
 
-int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
+static int apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 {
     const double vals[4] = {ev->cpu, ev->mem, ev->disk, ev->net};
     const uint32_t bits[4] = {CQE_HAS_CPU, CQE_HAS_MEM, CQE_HAS_DISK, CQE_HAS_NET};
@@ -59,7 +64,7 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     pthread_once(&fields_once, build_fields);
 
     cqe_kb_reset(&ctx->key);
-    cqe_kb_cstr(&ctx->key, "U");
+    cqe_kb_cstr(&ctx->key, KEY_UTIL);
     cqe_kb_month(&ctx->key, month);
     cqe_kb_str(&ctx->key, ev->provider.p, ev->provider.n);
     uint32_t idx[8];
@@ -68,12 +73,15 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     for (int i = 0; i < 4; i++)
         if ((ev->has & bits[i]) && (rc = put_metric(ctx, i, vals[i], w, 1, idx, delta, &n)))
             return rc;
-    if ((rc = cqe_store_vec_add_n(ctx->store, ctx->key.p, ctx->key.n, "wh", 2, CQE_UTIL_VEC_LEN, idx, delta, n)))
+    if (ctx->key.oom)
+        return CQE_ENOMEM;
+    if ((rc = cqe_store_vec_add_n(ctx->store, ctx->key.p, ctx->key.n, "wh", 2, CQE_UTIL_VEC_LEN, idx, delta,
+                                  n)))
         return rc;
 
     if (ev->dept.p) {
         cqe_kb_reset(&ctx->key);
-        cqe_kb_cstr(&ctx->key, "UD");
+        cqe_kb_cstr(&ctx->key, KEY_UTIL_DEPT);
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->dept.p, ev->dept.n);
         for (int i = 0; i < 2; i++) {
@@ -81,11 +89,12 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
                 continue;
             char wf[8];
             snprintf(wf, sizeof wf, "%s|w", metric_names[i]);
-            if ((rc = cqe_apply_sum(ctx, wf, w)) || (rc = put_metric(ctx, i, vals[i], w, 0, NULL, NULL, NULL)))
+            if ((rc = cqe_apply_sum(ctx, wf, w)) ||
+                (rc = put_metric(ctx, i, vals[i], w, 0, NULL, NULL, NULL)))
                 return rc;
         }
         cqe_kb_reset(&ctx->key);
-        cqe_kb_cstr(&ctx->key, "UDR");
+        cqe_kb_cstr(&ctx->key, KEY_UTIL_DEPT_RES);
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->dept.p, ev->dept.n);
         if ((rc = cqe_apply_set(ctx, ev->resource.p, ev->resource.n)))
@@ -94,7 +103,7 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
 
     if (ev->kind == CQE_KIND_VM && (ev->has & (CQE_HAS_CPU | CQE_HAS_MEM))) {
         cqe_kb_reset(&ctx->key);
-        cqe_kb_cstr(&ctx->key, "UR");
+        cqe_kb_cstr(&ctx->key, KEY_UTIL_RES);
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->provider.p, ev->provider.n);
         cqe_kb_str(&ctx->key, ev->resource.p, ev->resource.n);
@@ -113,3 +122,65 @@ int cqe_apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     }
     return 0;
 }
+
+/* U: the weight/histogram vector, fixed-point sums and maxima of a provider's month. */
+static int parse_util(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    int64_t month;
+    if (k->count != 3 || cqe_vb_month(b, c, k, 1, &month))
+        return cqe_vb_corrupt(b, c, "a utilization key is U|<month>|<provider>");
+    bool vec = c->op == CQE_OP_VEC && c->vec_len == CQE_UTIL_VEC_LEN;
+    if (!vec && c->op != CQE_OP_SUM && c->op != CQE_OP_MAX)
+        return cqe_vb_corrupt(b, c, "the cell is not of the kind its family stores");
+    size_t prov = cqe_vb_intern(b, &b->v->providers, k->p[2], k->n[2]);
+    return cqe_vb_agg(b, CQE_AGG_U, month, prov, CQE_NONE, c);
+}
+
+/* UD: "cpu|w", "cpu|s", "mem|w", "mem|s" sums; UDR: the resources of a department. */
+static int parse_dept(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    struct cqe_view *v = b->v;
+    bool res = cqe_kparts_is(k, 0, KEY_UTIL_DEPT_RES);
+    int64_t month;
+    if (cqe_vb_expect(b, k, 3, c, res ? CQE_OP_SET : CQE_OP_SUM) || cqe_vb_month(b, c, k, 1, &month))
+        return b->rc;
+    if (!res && c->field_len != 5)
+        return cqe_vb_corrupt(b, c, "a department utilization field is <metric>|w or |s");
+    size_t dept = cqe_vb_intern(b, &v->depts, k->p[2], k->n[2]);
+    if (cqe_vb_agg(b, res ? CQE_AGG_UDR : CQE_AGG_UD, month, CQE_NONE, dept, c))
+        return b->rc;
+    if (res)
+        cqe_vb_intern(b, &v->resources, c->field, c->field_len);
+    return b->rc;
+}
+
+/* UR: cw, cl, mw, ms sums of one vm resource. */
+static int parse_resource(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    struct cqe_view *v = b->v;
+    int64_t month;
+    if (cqe_vb_expect(b, k, 4, c, CQE_OP_SUM) || cqe_vb_month(b, c, k, 1, &month))
+        return b->rc;
+    size_t prov = cqe_vb_intern(b, &v->providers, k->p[2], k->n[2]);
+    size_t res = cqe_vb_intern(b, &v->resources, k->p[3], k->n[3]);
+    return cqe_vb_agg(b, CQE_AGG_UR, month, prov, res, c);
+}
+
+static int parse_metric(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
+{
+    if (cqe_kparts_is(k, 0, KEY_UTIL))
+        return parse_util(b, k, c);
+    if (cqe_kparts_is(k, 0, KEY_UTIL_RES))
+        return parse_resource(b, k, c);
+    return parse_dept(b, k, c);
+}
+
+static const char *const prefixes[] = {KEY_UTIL, KEY_UTIL_DEPT, KEY_UTIL_DEPT_RES, KEY_UTIL_RES, NULL};
+
+const struct cqe_family cqe_family_metric = {
+    .type = CQE_T_METRIC,
+    .name = "metric",
+    .prefixes = prefixes,
+    .apply = apply_metric,
+    .parse = parse_metric,
+};

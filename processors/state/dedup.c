@@ -22,7 +22,7 @@ struct cqe_dedup {
     size_t head, count; /* oldest at head */
     size_t *index;      /* ring position, EMPTY or TOMB */
     size_t cap;
-    size_t tombs;       /* TOMB slots: swept when they reach a quarter of cap */
+    size_t tombs; /* TOMB slots: swept when they reach a quarter of cap */
 };
 
 static uint64_t hash_id(const char *s, size_t n)
@@ -133,6 +133,26 @@ int cqe_dedup_remember(struct cqe_dedup *d, const char *id, size_t n)
     if (d->tombs * 4 > d->cap)
         rebuild(d);
     return 0;
+}
+
+size_t cqe_dedup_longest_run(const struct cqe_dedup *d)
+{
+    size_t longest = 0, run = 0, first_empty = d->cap;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->index[i] == EMPTY) {
+            first_empty = i;
+            break;
+        }
+    if (first_empty == d->cap)
+        return d->cap; /* no empty slot: a miss scans everything */
+    /* start after an empty slot so a run wrapping past the end is counted whole */
+    for (size_t k = 1; k <= d->cap; k++) {
+        size_t i = (first_empty + k) & (d->cap - 1);
+        run = d->index[i] == EMPTY ? 0 : run + 1;
+        if (run > longest)
+            longest = run;
+    }
+    return longest;
 }
 
 void cqe_dedup_each(const struct cqe_dedup *d, void (*fn)(const char *id, size_t n, void *arg), void *arg)

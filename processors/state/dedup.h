@@ -19,6 +19,11 @@ bool cqe_dedup_seen(const struct cqe_dedup *d, const char *id, size_t n);
 /* Remembers id (forgetting the oldest past the window). Returns 0 or CQE_ENOMEM. */
 int cqe_dedup_remember(struct cqe_dedup *d, const char *id, size_t n);
 
+/* The longest run of occupied index slots (ids and tombstones) in the memory: no lookup
+ * probes more than this many slots plus one, so tests can check that forgetting keeps
+ * lookups short without timing them. */
+size_t cqe_dedup_longest_run(const struct cqe_dedup *d);
+
 /* Ids remembered, oldest first: calls fn for each (for persisting the memory). */
 void cqe_dedup_each(const struct cqe_dedup *d, void (*fn)(const char *id, size_t n, void *arg), void *arg);
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
+
 void cqe_kb_free(struct cqe_kb *b)
 {
     free(b->p);
@@ -114,7 +116,7 @@ int cqe_kparts_parse(struct cqe_kparts *k, const char *s, size_t n)
     if (k->cap < n + 1) {
         char *p = realloc(k->buf, n + 1);
         if (!p)
-            return -1;
+            return CQE_ENOMEM;
         k->buf = p;
         k->cap = n + 1;
     }
@@ -122,8 +124,10 @@ int cqe_kparts_parse(struct cqe_kparts *k, const char *s, size_t n)
     size_t o = 0, start = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || s[i] == '|') {
-            if (k->count == CQE_KPARTS_MAX)
-                return -1;
+            if (k->count == CQE_KPARTS_MAX) {
+                k->count = 0;
+                return CQE_EINVAL;
+            }
             k->p[k->count] = k->buf + start;
             k->n[k->count] = o - start;
             k->count++;
@@ -144,48 +148,72 @@ void cqe_kparts_free(struct cqe_kparts *k)
     k->cap = 0;
 }
 
-int64_t cqe_kparts_i64(const struct cqe_kparts *k, int i)
+static bool has(const struct cqe_kparts *k, int i)
 {
-    int64_t v = 0;
-    int neg = 0;
-    for (size_t j = 0; j < k->n[i]; j++) {
-        char c = k->p[i][j];
-        if (c == '-')
-            neg = 1;
-        else if (c >= '0' && c <= '9')
-            v = v * 10 + (c - '0');
-    }
-    return neg ? -v : v;
+    return i >= 0 && i < k->count;
 }
 
-double cqe_kparts_dbl(const struct cqe_kparts *k, int i)
+int cqe_kparts_i64(const struct cqe_kparts *k, int i, int64_t *out)
+{
+    if (!has(k, i) || k->n[i] == 0)
+        return CQE_EINVAL;
+    const char *p = k->p[i];
+    size_t n = k->n[i], j = p[0] == '-';
+    if (j == n)
+        return CQE_EINVAL;
+    uint64_t v = 0, limit = j ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; j < n; j++) {
+        if (p[j] < '0' || p[j] > '9')
+            return CQE_EINVAL;
+        unsigned d = (unsigned)(p[j] - '0');
+        if (v > (limit - d) / 10)
+            return CQE_EINVAL;
+        v = v * 10 + d;
+    }
+    *out = p[0] == '-' ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int cqe_kparts_dbl(const struct cqe_kparts *k, int i, double *out)
 {
     char t[64];
-    size_t n = k->n[i] < sizeof t - 1 ? k->n[i] : sizeof t - 1;
-    memcpy(t, k->p[i], n);
-    t[n] = 0;
-    return strtod(t, NULL);
+    if (!has(k, i) || k->n[i] == 0 || k->n[i] >= sizeof t)
+        return CQE_EINVAL;
+    memcpy(t, k->p[i], k->n[i]);
+    t[k->n[i]] = 0;
+    char *end;
+    double v = strtod(t, &end);
+    if (*end)
+        return CQE_EINVAL;
+    *out = v;
+    return 0;
 }
 
-int64_t cqe_kparts_month(const struct cqe_kparts *k, int i)
+int cqe_kparts_month(const struct cqe_kparts *k, int i, int64_t *out)
 {
+    if (!has(k, i) || k->n[i] != 7 || k->p[i][4] != '-')
+        return CQE_EINVAL;
     const char *p = k->p[i];
-    if (k->n[i] < 7)
-        return 0;
+    for (int j = 0; j < 7; j++)
+        if (j != 4 && (p[j] < '0' || p[j] > '9'))
+            return CQE_EINVAL;
     int64_t y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
     int m = (p[5] - '0') * 10 + (p[6] - '0');
-    return y * 12 + m - 1;
+    if (m < 1 || m > 12)
+        return CQE_EINVAL;
+    *out = y * 12 + m - 1;
+    return 0;
 }
 
 bool cqe_kparts_is(const struct cqe_kparts *k, int i, const char *s)
 {
     size_t n = strlen(s);
-    return i < k->count && k->n[i] == n && !memcmp(k->p[i], s, n);
+    return has(k, i) && k->n[i] == n && !memcmp(k->p[i], s, n);
 }
 
 bool cqe_kparts_opt(const struct cqe_kparts *k, int i, const char **p, size_t *n)
 {
-    if (i >= k->count || k->n[i] == 0 || k->p[i][0] != '=')
+    if (!has(k, i) || k->n[i] == 0 || k->p[i][0] != '=')
         return false;
     *p = k->p[i] + 1;
     *n = k->n[i] - 1;

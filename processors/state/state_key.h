@@ -37,15 +37,18 @@ struct cqe_kparts {
     size_t cap;
 };
 
-/* Splits s into components; returns 0, or -1 when there are more than
- * CQE_KPARTS_MAX or memory runs out. */
+/* Splits s into components; returns 0, CQE_EINVAL when there are more than
+ * CQE_KPARTS_MAX, or CQE_ENOMEM. */
 int cqe_kparts_parse(struct cqe_kparts *k, const char *s, size_t n);
 void cqe_kparts_free(struct cqe_kparts *k);
 
-/* Component helpers: i-th as int64 / double / month index; equality with a C string. */
-int64_t cqe_kparts_i64(const struct cqe_kparts *k, int i);
-double cqe_kparts_dbl(const struct cqe_kparts *k, int i);
-int64_t cqe_kparts_month(const struct cqe_kparts *k, int i);
+/* Component i as a decimal int64 (optional '-', digits only), a double (the whole
+ * component) or a month index ("YYYY-MM"). Return 0 with *out set, or CQE_EINVAL when
+ * i is not a component of k or the text is not such a value (a short or corrupt record). */
+int cqe_kparts_i64(const struct cqe_kparts *k, int i, int64_t *out);
+int cqe_kparts_dbl(const struct cqe_kparts *k, int i, double *out);
+int cqe_kparts_month(const struct cqe_kparts *k, int i, int64_t *out);
+/* True when component i exists and equals s. */
 bool cqe_kparts_is(const struct cqe_kparts *k, int i, const char *s);
 /* Optional component i: true when present, with the value in p and n. */
 bool cqe_kparts_opt(const struct cqe_kparts *k, int i, const char **p, size_t *n);

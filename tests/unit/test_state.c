@@ -1,52 +1,183 @@
 /* Unit tests of the order-free store, the key codec, interval lists and curves, with
  * values worked out by hand. */
+#include <stdbool.h>
 #include <string.h>
 
+#include "err.h"
 #include "intervals.h"
 #include "model.h"
 #include "state_key.h"
 #include "store.h"
 #include "unit.h"
 
-static int sum_cells(const struct cqe_cell *c, void *arg)
+/* One update of the commute tests. */
+struct update {
+    enum cqe_cell_op op;
+    const char *key, *field;
+    int64_t ts; /* REG_*; VEC index */
+    const char *id, *val;
+    double d;    /* MAX, MIN */
+    int64_t sum; /* SUM; VEC delta */
+};
+
+static const struct update updates[] = {
+    {CQE_OP_SUM, "k", "f", 0, NULL, NULL, 0, 5},
+    {CQE_OP_SUM, "k", "f", 0, NULL, NULL, 0, -7},
+    {CQE_OP_MAX, "k", "mx", 0, NULL, NULL, 0.25, 0},
+    {CQE_OP_MAX, "k", "mx", 0, NULL, NULL, 0.5, 0},
+    {CQE_OP_MIN, "k", "mn", 0, NULL, NULL, 3, 0},
+    {CQE_OP_REG_MAX, "r", "", 10, "b", "B", 0, 0}, /* ts 10 ties: larger id "b" wins */
+    {CQE_OP_REG_MAX, "r", "", 10, "a", "A", 0, 0},
+    {CQE_OP_REG_MIN, "q", "", 9, "z", "Z", 0, 0},
+    {CQE_OP_SET, "s", "m1", 0, NULL, NULL, 0, 0},
+    {CQE_OP_VEC, "v", "", 3, NULL, NULL, 0, 2},
+};
+#define N_UPDATES (sizeof updates / sizeof *updates)
+
+static void apply_update(struct cqe_store *s, const struct update *u)
 {
-    *(int *)arg += 1;
-    (void)c;
+    size_t kl = strlen(u->key), fl = strlen(u->field);
+    switch (u->op) {
+    case CQE_OP_SUM: cqe_store_add(s, u->key, kl, u->field, fl, u->sum); break;
+    case CQE_OP_MAX: cqe_store_max(s, u->key, kl, u->field, fl, u->d); break;
+    case CQE_OP_MIN: cqe_store_min(s, u->key, kl, u->field, fl, u->d); break;
+    case CQE_OP_SET: cqe_store_set_add(s, u->key, kl, u->field, fl); break;
+    case CQE_OP_VEC: cqe_store_vec_add(s, u->key, kl, u->field, fl, 8, (uint32_t)u->ts, u->sum); break;
+    case CQE_OP_REG_MIN:
+    case CQE_OP_REG_MAX: cqe_store_reg(s, u->op, u->key, kl, u->field, fl, u->ts, u->id, 1, u->val, 1); break;
+    }
+}
+
+/* True when every cell of a is in b with the same value (and the counts match). */
+struct same_arg {
+    const struct cqe_store *other;
+    int differ;
+};
+
+static int cell_in_other(const struct cqe_cell *c, void *arg)
+{
+    struct same_arg *a = arg;
+    const struct cqe_cell *o = cqe_store_get(a->other, c->key, c->key_len, c->field, c->field_len, c->op);
+    bool same = o != NULL;
+    if (same && c->op == CQE_OP_SUM)
+        same = o->sum == c->sum;
+    else if (same && (c->op == CQE_OP_MAX || c->op == CQE_OP_MIN))
+        same = o->d == c->d;
+    else if (same && (c->op == CQE_OP_REG_MIN || c->op == CQE_OP_REG_MAX))
+        same = o->reg_ts == c->reg_ts && o->reg_id_len == c->reg_id_len &&
+               !memcmp(o->reg_id, c->reg_id, c->reg_id_len) && o->reg_val_len == c->reg_val_len &&
+               !memcmp(o->reg_val, c->reg_val, c->reg_val_len);
+    else if (same && c->op == CQE_OP_VEC)
+        same = o->vec_len == c->vec_len && !memcmp(o->vec, c->vec, c->vec_len * sizeof *c->vec);
+    a->differ |= !same;
     return 0;
+}
+
+static bool stores_equal(const struct cqe_store *a, const struct cqe_store *b)
+{
+    struct same_arg x = {b, 0};
+    cqe_store_each(a, cell_in_other, &x);
+    return !x.differ && cqe_store_cells(a) == cqe_store_cells(b);
+}
+
+/* Next permutation of p[0..n) in lexicographic order; false after the last. */
+static bool next_perm(size_t *p, size_t n)
+{
+    size_t i = n - 1;
+    while (i > 0 && p[i - 1] >= p[i])
+        i--;
+    if (i == 0)
+        return false;
+    size_t j = n - 1;
+    while (p[j] <= p[i - 1])
+        j--;
+    size_t t = p[i - 1];
+    p[i - 1] = p[j];
+    p[j] = t;
+    for (size_t a = i, b = n - 1; a < b; a++, b--) {
+        t = p[a];
+        p[a] = p[b];
+        p[b] = t;
+    }
+    return true;
 }
 
 CQE_TEST(store_updates_commute)
 {
-    struct cqe_store *a = cqe_store_new(), *b = cqe_store_new(), *m = cqe_store_new();
-    CHECK(a && b && m);
-    /* a gets x then y, b gets y then x: identical cells */
-    cqe_store_add(a, "k", 1, "f", 1, 5);
-    cqe_store_max(a, "k", 1, "mx", 2, 0.25);
-    cqe_store_reg(a, CQE_OP_REG_MAX, "r", 1, "", 0, 10, "b", 1, "B", 1);
-    cqe_store_reg(a, CQE_OP_REG_MAX, "r", 1, "", 0, 10, "a", 1, "A", 1);
-    cqe_store_add(b, "k", 1, "f", 1, 7);
-    cqe_store_max(b, "k", 1, "mx", 2, 0.5);
-    cqe_store_reg(b, CQE_OP_REG_MAX, "r", 1, "", 0, 9, "z", 1, "Z", 1);
-    cqe_store_merge(m, a);
-    cqe_store_merge(m, b);
-    const struct cqe_cell *c = cqe_store_get(m, "k", 1, "f", 1, CQE_OP_SUM);
-    CHECK(c && c->sum == 12);
-    c = cqe_store_get(m, "k", 1, "mx", 2, CQE_OP_MAX);
+    /* the reference, worked out by hand: sum 5-7, max 0.5, min 3, the register of
+     * (10, "b"), (9, "z"), one member, vec[3] = 2 */
+    struct cqe_store *ref = cqe_store_new();
+    CHECK(ref != NULL);
+    for (size_t i = 0; i < N_UPDATES; i++)
+        apply_update(ref, &updates[i]);
+    const struct cqe_cell *c = cqe_store_get(ref, "k", 1, "f", 1, CQE_OP_SUM);
+    CHECK(c && c->sum == -2);
+    c = cqe_store_get(ref, "k", 1, "mx", 2, CQE_OP_MAX);
     CHECK(c && c->d == 0.5);
-    c = cqe_store_get(m, "r", 1, "", 0, CQE_OP_REG_MAX);
-    CHECK(c && c->reg_ts == 10 && c->reg_val_len == 1 && c->reg_val[0] == 'B'); /* ts 10, id "b" > "a" */
-    int n = 0;
-    cqe_store_each(m, sum_cells, &n);
-    CHECK(n == 3);
+    c = cqe_store_get(ref, "r", 1, "", 0, CQE_OP_REG_MAX);
+    CHECK(c && c->reg_ts == 10 && c->reg_val_len == 1 && c->reg_val[0] == 'B');
+    c = cqe_store_get(ref, "v", 1, "", 0, CQE_OP_VEC);
+    CHECK(c && c->vec_len == 8 && c->vec[3] == 2 && c->vec[0] == 0);
+    CHECK(cqe_store_cells(ref) == 7);
+
+    /* every order of every update (10! is too many: the first 7 permuted, the rest
+     * after them, then the whole list rotated so each update also comes last) */
+    size_t p[N_UPDATES];
+    for (size_t i = 0; i < N_UPDATES; i++)
+        p[i] = i;
+    int orders = 0, bad = 0;
+    do {
+        for (size_t rot = 0; rot < N_UPDATES; rot += 3) {
+            struct cqe_store *s = cqe_store_new();
+            for (size_t i = 0; i < N_UPDATES; i++)
+                apply_update(s, &updates[p[(i + rot) % N_UPDATES]]);
+            bad += !stores_equal(s, ref) || !stores_equal(ref, s);
+            orders++;
+            cqe_store_free(s);
+        }
+    } while (next_perm(p, 7));
+    CHECK(orders == 5040 * 4 && bad == 0);
+
+    /* the updates split over three stores, merged in every order, also into a store
+     * that already holds some of them */
+    struct cqe_store *part[3];
+    for (int k = 0; k < 3; k++)
+        part[k] = cqe_store_new();
+    for (size_t i = 0; i < N_UPDATES; i++)
+        apply_update(part[i % 3], &updates[i]);
+    size_t q[3] = {0, 1, 2};
+    int merges = 0;
+    do {
+        struct cqe_store *m = cqe_store_new();
+        for (int k = 0; k < 3; k++)
+            cqe_store_merge(m, part[q[k]]);
+        CHECK(stores_equal(m, ref) && stores_equal(ref, m));
+        /* (a + b) + c against a + (b + c) */
+        struct cqe_store *bc = cqe_store_new(), *a_bc = cqe_store_new();
+        cqe_store_merge(bc, part[q[1]]);
+        cqe_store_merge(bc, part[q[2]]);
+        cqe_store_merge(a_bc, part[q[0]]);
+        cqe_store_merge(a_bc, bc);
+        CHECK(stores_equal(a_bc, ref));
+        cqe_store_free(bc);
+        cqe_store_free(a_bc);
+        cqe_store_free(m);
+        merges++;
+    } while (next_perm(q, 3));
+    CHECK(merges == 6);
+    for (int k = 0; k < 3; k++)
+        cqe_store_free(part[k]);
+
+    struct cqe_store *g = cqe_store_new();
     for (int i = 0; i < 5000; i++) { /* growth keeps cells */
         char k[16];
         int kl = snprintf(k, sizeof k, "g%d", i);
-        cqe_store_set_add(m, k, (size_t)kl, "x", 1);
+        cqe_store_set_add(g, k, (size_t)kl, "x", 1);
     }
-    CHECK(cqe_store_cells(m) == 5003);
-    cqe_store_free(a);
-    cqe_store_free(b);
-    cqe_store_free(m);
+    CHECK(cqe_store_cells(g) == 5000);
+    CHECK(cqe_store_get(g, "g4999", 5, "x", 1, CQE_OP_SET) != NULL);
+    cqe_store_free(g);
+    cqe_store_free(ref);
 }
 
 CQE_TEST(state_key_escaping)
@@ -66,8 +197,40 @@ CQE_TEST(state_key_escaping)
     size_t n;
     CHECK(!cqe_kparts_opt(&k, 2, &p, &n));
     CHECK(cqe_kparts_opt(&k, 3, &p, &n) && n == 1 && p[0] == 'x');
-    CHECK(cqe_kparts_i64(&k, 4) == -42);
+    int64_t v = 0;
+    CHECK(cqe_kparts_i64(&k, 4, &v) == 0 && v == -42);
     cqe_kb_free(&b);
+    cqe_kparts_free(&k);
+}
+
+CQE_TEST(state_key_numbers_are_checked)
+{
+    struct cqe_kparts k = {0};
+    const char rec[] = "12|-9223372036854775808|9223372036854775808|1x||2026-03|2026-13|0.5|abc";
+    CHECK(cqe_kparts_parse(&k, rec, sizeof rec - 1) == 0 && k.count == 9);
+    int64_t v = 7, m = 0;
+    double d = 0;
+    CHECK(cqe_kparts_i64(&k, 0, &v) == 0 && v == 12);
+    CHECK(cqe_kparts_i64(&k, 1, &v) == 0 && v == INT64_MIN);
+    CHECK(cqe_kparts_i64(&k, 2, &v) == CQE_EINVAL); /* overflows int64 */
+    CHECK(cqe_kparts_i64(&k, 3, &v) == CQE_EINVAL); /* not digits */
+    CHECK(cqe_kparts_i64(&k, 4, &v) == CQE_EINVAL); /* empty */
+    CHECK(cqe_kparts_i64(&k, 9, &v) == CQE_EINVAL); /* past the last component */
+    CHECK(cqe_kparts_i64(&k, -1, &v) == CQE_EINVAL);
+    CHECK(v == INT64_MIN); /* untouched by the refusals */
+    CHECK(cqe_kparts_month(&k, 5, &m) == 0 && m == 2026 * 12 + 2);
+    CHECK(cqe_kparts_month(&k, 6, &m) == CQE_EINVAL); /* month 13 */
+    CHECK(cqe_kparts_month(&k, 0, &m) == CQE_EINVAL);
+    CHECK(cqe_kparts_dbl(&k, 7, &d) == 0 && d == 0.5);
+    CHECK(cqe_kparts_dbl(&k, 8, &d) == CQE_EINVAL && cqe_kparts_dbl(&k, 20, &d) == CQE_EINVAL);
+    CHECK(!cqe_kparts_is(&k, 9, "") && cqe_kparts_is(&k, 8, "abc"));
+    /* a short record after a long one: the count, not stale parts, decides */
+    CHECK(cqe_kparts_parse(&k, "p1", 2) == 0 && k.count == 1);
+    CHECK(cqe_kparts_i64(&k, 1, &v) == CQE_EINVAL);
+    /* more than CQE_KPARTS_MAX components is refused, leaving no parts */
+    char many[2 * CQE_KPARTS_MAX + 2];
+    memset(many, '|', sizeof many);
+    CHECK(cqe_kparts_parse(&k, many, sizeof many) == CQE_EINVAL && k.count == 0);
     cqe_kparts_free(&k);
 }
 
@@ -102,20 +265,38 @@ CQE_TEST(curve_piecewise_linear)
 
 #include "dedup.h"
 
-CQE_TEST(dedup_window_forgets_oldest_and_stays_fast)
+CQE_TEST(dedup_window_forgets_oldest_and_keeps_probes_short)
 {
     struct cqe_dedup *d = cqe_dedup_new(1000);
     CHECK(d != NULL);
     char id[32];
-    /* 200 windows' worth of ids: eviction must keep lookups short (no full scans) */
+    /* 200 windows' worth of ids: tombstones of forgotten ids are swept, so the index
+     * (2048 slots) never fills; without the sweep every slot ends up occupied and a
+     * miss scans them all */
+    size_t longest = 0;
     for (int i = 0; i < 200000; i++) {
         int n = snprintf(id, sizeof id, "e%d", i);
         CHECK(!cqe_dedup_seen(d, id, (size_t)n));
         cqe_dedup_remember(d, id, (size_t)n);
+        size_t run = i % 1000 == 999 ? cqe_dedup_longest_run(d) : 0;
+        longest = run > longest ? run : longest;
     }
+    CHECK(longest > 0 && longest < 256);
     int n = snprintf(id, sizeof id, "e%d", 199999 - 999); /* oldest still remembered */
     CHECK(cqe_dedup_seen(d, id, (size_t)n));
     n = snprintf(id, sizeof id, "e%d", 199999 - 1000); /* just forgotten */
     CHECK(!cqe_dedup_seen(d, id, (size_t)n));
     cqe_dedup_free(d);
+}
+
+CQE_TEST(dedup_longest_run_counts_occupied_slots)
+{
+    struct cqe_dedup *d = cqe_dedup_new(8); /* 16 slots */
+    CHECK(d != NULL && cqe_dedup_longest_run(d) == 0);
+    cqe_dedup_remember(d, "a", 1);
+    CHECK(cqe_dedup_longest_run(d) == 1);
+    cqe_dedup_free(d);
+    struct cqe_dedup *z = cqe_dedup_new(0);
+    CHECK(z != NULL && cqe_dedup_longest_run(z) == 0);
+    cqe_dedup_free(z);
 }
