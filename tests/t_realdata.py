@@ -1,10 +1,11 @@
 """Real data and the generator through `cloudqe replay`.
 
-Each real source (../shared/data/real, mapped by scripts/adapt_real.py, a bounded sample
-where it is big) is replayed on its own, with periods that hold its data, and checked
-against facts true by construction: every line accounted for, no dead letters, a
+Each real source (tests/data/real: trimmed copies, each with its SOURCE.txt, mapped by
+scripts/adapt_real.py) is replayed on its own, with periods that hold its data, and
+checked against facts true by construction: every line accounted for, no dead letters, a
 snapshot per provider, ratios in [0, 1], and figures recomputed here from the same
-events (time-weighted CPU mean and max, incident counts, probe-down minutes).
+events (time-weighted CPU mean and max, incident counts, probe-down minutes) or from the
+source rows themselves (CUA recovery times).
 `cloudqe gen` must be deterministic, and its replay must dead-letter exactly the
 malformed lines it reports. Binary: $CLOUDQE (default build/san/cloudqe)."""
 import collections
@@ -20,17 +21,18 @@ ROOT = os.path.dirname(HERE)
 CLOUDQE = os.environ.get("CLOUDQE", "build/san/cloudqe")
 if not os.path.isabs(CLOUDQE):
     CLOUDQE = os.path.join(ROOT, CLOUDQE)
-DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "real"))
+DATA = os.path.join(HERE, "data", "real")
 ADAPTER = os.path.join(ROOT, "scripts", "adapt_real.py")
 
 # Per source: rows read per input file (None = all) and the periods replayed. The
-# samples keep each replay to seconds under ASan.
+# trimmed copies are the samples (tests/data/real/README.md): each replay takes seconds
+# under ASan.
 PLAN = {
-    "planetlab": {"limit": 250, "periods": ["2011-03", "2011"]},
-    "nab": {"limit": 2000, "periods": ["2014-02", "2014-04", "2014", "2013-Q4"]},
+    "planetlab": {"limit": None, "periods": ["2011-03", "2011"]},
+    "nab": {"limit": None, "periods": ["2014-02", "2014-04", "2014", "2013-Q4"]},
     "cua": {"limit": None, "periods": ["2018", "2019-Q3", "2020", "2021"]},
     "upptime": {"limit": None, "periods": ["2026-03", "2026-Q2", "2026"]},
-    "lanl": {"limit": 8000, "periods": ["2003", "2004-Q2", "2005-06"]},
+    "lanl": {"limit": None, "periods": ["2003", "2004-Q2", "2005-06"]},
 }
 
 
