@@ -267,7 +267,7 @@ def with_retries(lines, seed, n):
     for part, pos in sorted(firsts.items(), key=lambda kv: -kv[1]):
         at = rng.randint(pos + 1, len(out))
         others = [q for q in range(pos + 1, len(out)) if partition_of(out[q], n) != part]
-        if others and not any(partition_of(out[q], n) != part for q in range(pos + 1, at)):
+        if others and at <= others[0]:  # nothing of another partition in between
             at = others[-1] + 1
         out.insert(at, out[pos])
     return out, len(firsts)
