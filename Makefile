@@ -41,7 +41,7 @@ REL := build/rel
 SAN := build/san
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all build san demo test check bench fuzz clean help setup format print-inc
+.PHONY: all build san demo test check bench fuzz clean help setup format format-check print-inc
 
 all: build
 build: $(REL)/cloudqe
@@ -92,9 +92,13 @@ test: setup
 	@CLOUDQE=$(SAN)/cloudqe UNIT=$(SAN)/unit_tests CLOUDQE_REL=$(REL)/cloudqe \
 	  /usr/bin/python3 tests/run.py
 
-check: test
-	@command -v cppcheck >/dev/null && cppcheck --quiet --error-exitcode=1 --std=c11 \
-	  $(INCLUDES) --suppress=missingIncludeSystem $(LAYERS) $(TOOLS) || true
+# Fails on a clang-format difference, a cppcheck error (a false positive is suppressed
+# inline, `cppcheck-suppress id` with the reason) or a failing test (CI=true: -Werror).
+check: format-check
+	@echo "== cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr --library=scripts/cppcheck-jansson.cfg \
+	  $(INCLUDES) --suppress=missingIncludeSystem $(LAYERS) $(TOOLS) tests/unit tests/fuzz bench
+	@$(MAKE) --no-print-directory test
 
 bench: setup
 	@$(MAKE) --no-print-directory build
@@ -115,8 +119,15 @@ fuzz: setup $(REG_LUA_H)
 	    -max_len=$${FUZZ_MAX_LEN:-4096} build/fuzz/$$t $$seeds; \
 	done
 
+# Every C file of the layers, the tools, the tests and the benchmarks, in .clang-format style.
+FORMAT_SRC = $(shell find $(LAYERS) $(TOOLS) tests bench -name '*.[ch]' | sort -u)
 format:
-	clang-format -i $$(find $(LAYERS) $(TOOLS) tests bench -name '*.[ch]')
+	clang-format -i $(FORMAT_SRC)
+
+# Fails when clang-format would change a file (FILES="a.c b.h" checks only those).
+format-check: setup
+	@echo "== clang-format"
+	@clang-format --dry-run --Werror $(or $(FILES),$(FORMAT_SRC))
 
 # The -I flags a directory's files are compiled with (all layers without DIR).
 print-inc:
@@ -129,7 +140,8 @@ help:
 	@echo "make            build build/rel/cloudqe"
 	@echo "make demo       install what is missing, build, run the main job, print the result"
 	@echo "make test       install what is missing, build (also with ASan+UBSan), run every test"
-	@echo "make check      tests under sanitizers plus cppcheck"
+	@echo "make check      clang-format check, tests under sanitizers, cppcheck: any finding fails"
+	@echo "make format-check  clang-format differences fail (FILES=... for some files only)"
 	@echo "make bench      throughput benchmarks (pinned core)"
 	@echo "make fuzz       libFuzzer on every tests/fuzz/fuzz_*.c (FUZZ_SECONDS each, default 120)"
 	@echo "make clean      remove build/"

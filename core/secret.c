@@ -43,6 +43,8 @@ int cqe_secret_read(const char *what, const char *path, const char *var, char *b
     *n = 0;
     if (cap <= CQE_SECRET_MAX)
         return cqe_err_set(err, CQE_EINVAL, "%s: secret buffer too small", what);
+    if (!path && !var)
+        return cqe_err_set(err, CQE_EINVAL, "%s: neither a secret file nor a variable given", what);
     int rc = path ? read_file(what, path, buf, cap, n, err) : read_env(what, var, buf, n, err);
     if (rc)
         return rc;

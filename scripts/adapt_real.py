@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Maps the public operations data in ../shared/data/real/ onto cloudqe events
-(NDJSON, ../shared/spec/events.md) plus a matching configuration JSON, so cloudqe runs
+"""Maps the public operations data in tests/data/real/ onto cloudqe events
+(NDJSON, docs/spec/events.md) plus a matching configuration JSON, so cloudqe runs
 on real shapes: gaps, bursts, duplicates, overlaps, out-of-order rows, odd time
 formats. Python 3 standard library only. docs/real-data.md explains each mapping.
 
@@ -26,7 +26,7 @@ import sys
 import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "real"))
+DEFAULT_DATA = os.path.join(ROOT, "tests", "data", "real")
 SOURCES = ("planetlab", "nab", "cua", "upptime", "lanl")
 
 UTC = datetime.timezone.utc

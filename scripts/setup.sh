@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the exact apt-get line and stops.
 set -euo pipefail
 PACKAGES="gcc make pkg-config librdkafka-dev libjansson-dev libzstd-dev zstd libhiredis-dev libssl-dev
-redis-server redis-tools python3 python3-jsonschema clang libclang-rt-dev time"
+redis-server redis-tools python3 python3-jsonschema clang libclang-rt-dev time cppcheck clang-format"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

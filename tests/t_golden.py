@@ -3,8 +3,15 @@ expected.json and WORKING.md (the hand derivation of every expected number).
 
 For each case two tests are produced (run by tests/run.py through cases()):
   golden.<case>        replay the events and evaluate every check of expected.json;
-  golden.<case>.order  replay shuffled copies of the events (fixed seeds) with
-                       `--streams 3` and require stdout byte-identical to the plain run.
+  golden.<case>.order  per fixed seed, shuffle the events and add a retried copy of an
+                       event of every partition (the partition `replay --state` routes
+                       it to by its Kafka key member, events.md), then replay that
+                       (a) in memory with `--streams 3`, (b) into a private Redis over 3
+                       partitions (more when 3 leave the case in one), each with its own
+                       dedup memory (semantics.md, Time), read back with `snapshot`: both
+                       must print the plain run's records, the duplicates counter raised
+                       by the copies, and meet every check of expected.json. Needs
+                       redis-server (make setup installs it).
 test_case_files checks that every case's files are well formed (no binary needed).
 
 expected.json: {"args": [...], "checks": [...]}. `args` are extra replay arguments and
@@ -24,6 +31,7 @@ numbers however it is asked).
 
 The binary is $CLOUDQE (default build/san/cloudqe; relative paths are from the repo
 root)."""
+import atexit
 import json
 import os
 import random
@@ -37,6 +45,7 @@ CASES_DIR = os.path.join(HERE, "cases")
 TOL = 1e-9
 SHUFFLE_SEEDS = (11, 29, 97)
 STREAMS = 3
+PARTITIONS = 3
 TIMEOUT_S = 300
 KEY_OF_KIND = {"snapshot": "target", "service": "service", "dept": "dept"}
 
@@ -86,14 +95,14 @@ def args_for_period(args, period):
     return out
 
 
-def run_replay(case, config, args, events, extra=()):
+def run_replay(case, config, args, events, extra=(), command="replay"):
     exe = binary()
     if not os.path.exists(exe):
         raise CheckFailed(f"{case}: cloudqe binary missing: {exe} (set CLOUDQE or build it)")
     case_dir = os.path.dirname(config)
     # arguments naming a file of the case directory (e.g. --model model.json) resolve there
     args = [os.path.join(case_dir, a) if os.path.isfile(os.path.join(case_dir, a)) else a for a in args]
-    cmd = [exe, "replay", *extra, "--config", config, *args, events]
+    cmd = [exe, command, *extra, "--config", config, *args] + ([events] if events else [])
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -208,65 +217,154 @@ def event_id(line):
         return None
 
 
-def shuffled(lines, seed, streams=STREAMS):
-    """A shuffled copy of lines in which the copies of a duplicated id fall on positions
-    equal modulo `streams`, so that round-robin splitting keeps them in one stream (as
-    producer retries land in one partition: semantics.md, Time)."""
+# The member a producer keys each type by (events.md, "Keys on Kafka"); the id where the
+# member is absent. `replay --state --partitions N` routes a line to hash(key) mod N, an
+# undecodable line to partition 0; the hash is FNV-1a 64 started from 1469598103934665603
+# (pipeline/replay_redis.c: the standard offset basis less its last digit).
+KEY_MEMBER = {"incident": "incident", "maintenance": "window", "ticket": "ticket", "backup": "job",
+              "drill": "drill", "vuln": "vuln", "migration": "migration", "audit": "op",
+              "survey": "response", "asset": "asset", "metric": "resource", "probe": "service"}
+
+
+def partition_of(line, n):
+    try:
+        ev = json.loads(line)
+    except ValueError:
+        return 0
+    if not isinstance(ev, dict):
+        return 0
+    key = ev.get(KEY_MEMBER.get(ev.get("type")))
+    if not isinstance(key, str):
+        key = ev.get("id")
+    if not isinstance(key, str):
+        return 0
+    h = 1469598103934665603
+    for b in key.encode("utf-8"):
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h % n
+
+
+def partitions_for(case, lines):
+    """PARTITIONS, or the next count that puts the case's events in two partitions or more."""
+    for n in range(PARTITIONS, PARTITIONS + 6):
+        if len({partition_of(line, n) for line in lines}) >= 2:
+            return n
+    raise CheckFailed(f"{case}: the events fall in one partition for every count tried")
+
+
+def with_retries(lines, seed, n):
+    """A shuffled copy of lines plus one retried copy of an event of each of n partitions,
+    placed after its original with other partitions' events in between where there are
+    any (a producer retry: same id, same key, same partition). Returns (lines, number of
+    copies added)."""
     rng = random.Random(seed)
     out = list(lines)
     rng.shuffle(out)
-    ids = [event_id(line) for line in out]
-    count = {}
-    for i in ids:
-        count[i] = count.get(i, 0) + 1
-    locked = set()
-    for dup in sorted(i for i, c in count.items() if c > 1 and i is not None):
-        pos = [p for p, i in enumerate(ids) if i == dup]
-        residue = pos[0] % streams
-        locked.add(pos[0])
-        for p in pos[1:]:
-            if p % streams == residue:
-                locked.add(p)
-                continue
-            swap = next((q for q in range(residue, len(out), streams)
-                         if q not in locked and count[ids[q]] == 1), None)
-            if swap is None:
-                raise CheckFailed(f"cannot place duplicate id {dup!r} in one stream")
-            out[p], out[swap] = out[swap], out[p]
-            ids[p], ids[swap] = ids[swap], ids[p]
-            locked.add(swap)
-    return out
+    firsts = {}
+    for pos, line in enumerate(out):
+        if event_id(line) is not None:
+            firsts.setdefault(partition_of(line, n), pos)
+    for part, pos in sorted(firsts.items(), key=lambda kv: -kv[1]):
+        at = rng.randint(pos + 1, len(out))
+        others = [q for q in range(pos + 1, len(out)) if partition_of(out[q], n) != part]
+        if others and at <= others[0]:  # nothing of another partition in between
+            at = others[-1] + 1
+        out.insert(at, out[pos])
+    return out, len(firsts)
 
 
-def first_difference(a, b):
-    la, lb = a.decode("utf-8", "replace").splitlines(), b.decode("utf-8", "replace").splitlines()
+def first_difference(want, got):
+    la, lb = want.decode("utf-8", "replace").splitlines(), got.decode("utf-8", "replace").splitlines()
     for n, (x, y) in enumerate(zip(la, lb), 1):
         if x != y:
             return f"line {n} differs:\n  plain:    {x[:600]}\n  shuffled: {y[:600]}"
     return f"line counts differ: plain {len(la)}, shuffled {len(lb)}"
 
 
+def records(stdout, more_duplicates=0):
+    """The records of stdout, re-serialised, with every snapshot's counters.duplicates
+    raised by more_duplicates: what the same events plus that many dropped copies print."""
+    out = []
+    for line in stdout.decode("utf-8").splitlines():
+        rec = json.loads(line)
+        if rec.get("kind") == "snapshot":
+            rec["counters"]["duplicates"] += more_duplicates
+        out.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+    return "\n".join(out).encode("utf-8")
+
+
+_redis = []
+
+
+def redis_server():
+    """One private redis-server (tests/t_redis.py) for the partitioned runs, flushed."""
+    if not _redis:
+        import t_redis
+        _redis.append(t_redis.RedisServer())
+        atexit.register(_redis[0].cleanup)
+    _redis[0].cmd("FLUSHALL")
+    return _redis[0]
+
+
+def replay_partitioned(case, config, path, lines, n):
+    """`replay --state --partitions n` of path into a flushed Redis: one pipeline, one
+    dedup memory per partition. Checks that each partition consumed the lines
+    partition_of gives it, by the position (last line number) Redis holds for it.
+    Returns the state URL."""
+    srv = redis_server()
+    run_replay(case, config, ["--state", srv.url(), "--partitions", str(n)], path)
+    last = {partition_of(line, n): no for no, line in enumerate(lines, 1)}
+    for part in range(n):
+        pos = srv.cmd("GET", f"cqe:{{p{part}}}:pos")
+        want = str(last[part]).encode() if part in last else None
+        if pos != want:
+            raise CheckFailed(f"{case}: partition {part} holds position {pos!r}, expected {want!r}: "
+                              f"cloudqe routes differently from partition_of")
+    return srv.url()
+
+
+def period_arg(args):
+    return args[args.index("--period") + 1] if "--period" in args[:-1] else None
+
+
 def run_order(case):
+    """Per seed, a shuffled copy with retried events (with_retries) through `--streams N`
+    in memory and through N partitions in Redis (`snapshot --state`): both must print
+    the plain run's records, duplicates counter raised by the copies, and meet every
+    check of expected.json."""
     d = os.path.join(CASES_DIR, case)
     expected = load_json(os.path.join(d, "expected.json"))
     config = os.path.join(d, "config.json")
     events = os.path.join(d, "events.ndjson")
     lines = read_event_lines(events)
+    n = partitions_for(case, lines)
     arg_sets = [expected["args"]]
     if "--period" in expected["args"]:
         arg_sets = [args_for_period(expected["args"], p) for p in periods_of(expected)]
+    plain = [run_replay(case, config, args, events) for args in arg_sets]
     with tempfile.TemporaryDirectory(prefix="cqe-golden-") as tmp:
-        for args in arg_sets:
-            plain = run_replay(case, config, args, events)
-            for seed in SHUFFLE_SEEDS:
-                path = os.path.join(tmp, f"shuffled-{seed}.ndjson")
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write("\n".join(shuffled(lines, seed)) + "\n")
-                out = run_replay(case, config, args, path, extra=("--streams", str(STREAMS)))
-                if out != plain:
-                    raise CheckFailed(f"{case}: args {args}, seed {seed}: --streams {STREAMS} "
-                                      f"on shuffled events differs from the plain run; "
-                                      + first_difference(plain, out))
+        for seed in SHUFFLE_SEEDS:
+            mixed, added = with_retries(lines, seed, n)
+            path = os.path.join(tmp, f"shuffled-{seed}.ndjson")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(mixed) + "\n")
+            url = replay_partitioned(case, config, path, mixed, n)
+            for args, out in zip(arg_sets, plain):
+                want = records(out, added)
+                runs = {f"--streams {STREAMS}": run_replay(case, config, args, path,
+                                                          extra=("--streams", str(STREAMS))),
+                        f"{n} partitions": run_replay(case, config, args, None,
+                                                               command="snapshot", extra=("--state", url))}
+                for how, got in runs.items():
+                    where = f"{case}: args {args}, seed {seed}, {how}, {added} retried copies"
+                    if records(got) != want:
+                        raise CheckFailed(f"{where}: differs from the plain run; "
+                                          + first_difference(want, records(got)))
+                    recs = index_records(case, got)
+                    problems = [m for m in (evaluate(case, c, recs) for c in expected["checks"]
+                                            if period_arg(args) in (None, c["period"])) if m]
+                    if problems:
+                        raise CheckFailed(f"{where}:\n" + "\n".join(problems))
 
 
 def cases():
