@@ -94,10 +94,11 @@ test: setup
 
 # Fails on a clang-format difference, a cppcheck error (a false positive is suppressed
 # inline, `cppcheck-suppress id` with the reason) or a failing test (CI=true: -Werror).
-check: format-check
+check: format-check $(REG_LUA_H)
 	@echo "== cppcheck"
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr --library=scripts/cppcheck-jansson.cfg \
-	  $(INCLUDES) --suppress=missingIncludeSystem $(LAYERS) $(TOOLS) tests/unit tests/fuzz bench
+	  $(INCLUDES) -I$(GEN)/sinks/state --suppress=missingIncludeSystem $(LAYERS) $(TOOLS) tests/unit tests/fuzz \
+	  tests/alloc bench
 	@$(MAKE) --no-print-directory test
 
 bench: setup

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct cqe_model model;
     static int ready;
     if (!ready) {
-        struct cqe_err err;
+        struct cqe_err err = {0};
         cqe_config_defaults(&cfg);
         if (cqe_model_load_string(&model, cqe_default_model_json, "default model", &err))
             abort();

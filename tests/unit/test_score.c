@@ -34,7 +34,7 @@ static bool near(double a, double b)
 static bool scored(const struct cqe_target_figures *f, double want, const char *grade)
 {
     struct cqe_model m;
-    struct cqe_err err;
+    struct cqe_err err = {0};
     struct cqe_score sc;
     memset(&m, 0, sizeof m);
     memset(&sc, 0, sizeof sc);
