@@ -37,12 +37,13 @@ static void path_puts(struct cqe_jt *L, const char *s)
         path_putc(L, *s++);
 }
 
-bool cqe_jt_plain_name(const char *k)
+bool cqe_jt_plain_name(const char *k, size_t n)
 {
-    if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || *k == '_'))
+    if (!n || !((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || *k == '_'))
         return false;
-    for (k++; *k; k++)
-        if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
+    for (size_t i = 1; i < n; i++)
+        if (!((k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '_'))
             return false;
     return true;
 }
@@ -50,7 +51,8 @@ bool cqe_jt_plain_name(const char *k)
 size_t cqe_jt_push_key(struct cqe_jt *L, const char *key)
 {
     size_t mark = L->plen;
-    if (cqe_jt_plain_name(key) && strlen(key) <= PATH_KEY_MAX) {
+    size_t n = strlen(key);
+    if (n <= PATH_KEY_MAX && cqe_jt_plain_name(key, n)) {
         path_putc(L, '.');
         path_puts(L, key);
         return mark;

@@ -41,8 +41,9 @@ int cqe_jt_oom(struct cqe_jt *L);
 
 /* "an object", "a string", ... for messages. */
 const char *cqe_jt_type_name(const json_t *v);
-/* True for [A-Za-z_][A-Za-z0-9_]*: a plain key in a path, an environment variable name. */
-bool cqe_jt_plain_name(const char *s);
+/* True when the n bytes at s are [A-Za-z_][A-Za-z0-9_]*: a plain key in a path, an
+ * environment variable name. */
+bool cqe_jt_plain_name(const char *s, size_t n);
 /* Code points of valid UTF-8 (Jansson guarantees it for every string it parsed). */
 size_t cqe_jt_code_points(const char *s);
 /* A malloc'd copy of s, NULL when out of memory. */
