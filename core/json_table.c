@@ -150,7 +150,9 @@ size_t cqe_jt_code_points(const char *s)
 static void describe(const struct cqe_jt_range *r, char *buf, size_t n)
 {
     const char *kind = r->integer ? "an integer" : "a number";
-    if (r->max >= CQE_JT_MAX_SAFE_INT)
+    if (isinf(r->min) && r->min < 0 && r->max >= CQE_JT_MAX_SAFE_INT)
+        snprintf(buf, n, "%s", kind);
+    else if (r->max >= CQE_JT_MAX_SAFE_INT)
         snprintf(buf, n, "%s %s %.15g", kind, r->min_excl ? ">" : ">=", r->min);
     else
         snprintf(buf, n, "%s in %c%.15g, %.15g]", kind, r->min_excl ? '(' : '[', r->min, r->max);
