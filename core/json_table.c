@@ -96,16 +96,40 @@ void cqe_jt_pop(struct cqe_jt *L, size_t mark)
 
 /* ---- refusals ---- */
 
+/* The length of s[0..n) without a code point cut short at its end (s was valid UTF-8
+ * before a buffer cut it), so messages stay text. */
+static int utf8_whole(const char *s, size_t n)
+{
+    size_t i = n, back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) { /* the lead byte of the last sequence */
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (back + 1 < need)
+            n = i - 1;
+    }
+    return (int)n;
+}
+
 int cqe_jt_fail(struct cqe_jt *L, const char *fmt, ...)
 {
-    char rule[512];
+    char rule[512], msg[sizeof L->err->msg];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(rule, sizeof rule, fmt, ap);
     va_end(ap);
+    int np = utf8_whole(L->path, L->plen), w;
     if (L->note)
-        return cqe_err_set(L->err, CQE_ECONFIG, "%s: %s: %s (%s)", L->origin, L->path, rule, L->note);
-    return cqe_err_set(L->err, CQE_ECONFIG, "%s: %s: %s", L->origin, L->path, rule);
+        w = snprintf(msg, sizeof msg, "%s: %.*s: %s (%.*s)", L->origin, np, L->path, rule,
+                     utf8_whole(L->note, strlen(L->note)), L->note);
+    else
+        w = snprintf(msg, sizeof msg, "%s: %.*s: %s", L->origin, np, L->path, rule);
+    if (w >= (int)sizeof msg) /* cut: end on a whole code point */
+        msg[utf8_whole(msg, strlen(msg))] = '\0';
+    return cqe_err_set(L->err, CQE_ECONFIG, "%s", msg);
 }
 
 int cqe_jt_oom(struct cqe_jt *L)
@@ -349,9 +373,15 @@ int cqe_jt_parse(struct cqe_jt *L, const char *text, size_t len, json_t **root)
 {
     json_error_t je;
     *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!*root)
+    if (!*root) {
+        /* Jansson ends its reason on " near '<token>'": the file's own bytes, which may be
+         * a secret cut short by a typo, or not UTF-8. The line and column say where. */
+        char *near = strstr(je.text, " near ");
+        if (near)
+            *near = '\0';
         return cqe_err_set(L->err, CQE_ECONFIG, "%s: line %d column %d: invalid JSON: %s", L->origin, je.line,
                            je.column, je.text);
+    }
     return 0;
 }
 

@@ -399,6 +399,22 @@ def test_syntax_errors_name_line_and_column():
     assert rc == 1 and "duplicate" in err and "line 1" in err, err
 
 
+def test_syntax_error_echoes_no_value():
+    """Jansson's "near '<token>'" would quote the file's bytes: a secret cut short by a
+    typo, or bytes that are not UTF-8. Syntax errors give the line, column and reason."""
+    rc, _, err, file = check_config('{"kafka": {"sasl.password": "hunter2}}\n')
+    assert rc == 1 and err.startswith(file + ": line ") and "invalid JSON" in err, err
+    assert "hunter2" not in err, "a secret was echoed: " + err
+    rc, _, err, file = check_config('{"kafka": {"sasl.password": hunter2}}')
+    assert rc == 1 and "hunter2" not in err, err
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
+        f.write(b'{"clock": "\xc8\xd1"}')
+    proc = subprocess.run([cloudqe(), "check-config", f.name], capture_output=True, timeout=60)
+    os.unlink(f.name)
+    assert proc.returncode == 1, proc
+    proc.stderr.decode("utf-8")  # the message is text even when the file is not
+
+
 def test_missing_file():
     proc = subprocess.run([cloudqe(), "check-config", "/nonexistent/cloudqe.json"],
                           capture_output=True, text=True, timeout=60)
