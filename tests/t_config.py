@@ -190,6 +190,44 @@ CASES = [
      '$.kafka["bootstrap.servers"]'),
     ("kafka null value", {"kafka": {"linger.ms": None}}, '$.kafka["linger.ms"]'),
     ("kafka empty name", {"kafka": {"": "x"}}, '$.kafka[""]'),
+    # secret-bearing librdkafka properties (docs/config.md): references only, never literals
+    ("kafka secret as env ref", {"kafka": {"sasl.password": "${env:KAFKA_PASSWORD}"}}, None),
+    ("kafka secret as file ref", {"kafka": {"ssl.key.password": "${file:/run/secrets/key}"}}, None),
+    ("kafka secret as env object", {"kafka": {"ssl.keystore.password": {"env": "KS_PASSWORD"}}}, None),
+    ("kafka secret as file object", {"kafka": {"ssl.key.pem": {"file": "/run/secrets/key.pem"}}}, None),
+    ("kafka env object, any property", {"kafka": {"bootstrap.servers": {"env": "KAFKA_BROKERS"}}}, None),
+    ("kafka public and path values stay literal", {"kafka": {
+        "sasl.username": "cloudqe", "ssl.key.location": "/etc/cloudqe/key.pem",
+        "ssl.certificate.pem": "-----BEGIN CERTIFICATE-----", "ssl.ca.location": "/etc/ca.pem"}}, None),
+    ("kafka literal sasl.password", {"kafka": {"sasl.password": "hunter2"}},
+     '$.kafka["sasl.password"]'),
+    ("kafka literal ssl.key.password", {"kafka": {"ssl.key.password": "hunter2"}},
+     '$.kafka["ssl.key.password"]'),
+    ("kafka literal ssl.keystore.password", {"kafka": {"ssl.keystore.password": "hunter2"}},
+     '$.kafka["ssl.keystore.password"]'),
+    ("kafka literal ssl.key.pem", {"kafka": {"ssl.key.pem": "-----BEGIN PRIVATE KEY-----"}},
+     '$.kafka["ssl.key.pem"]'),
+    ("kafka literal oauth client secret", {"kafka": {"sasl.oauthbearer.client.secret": "s"}},
+     '$.kafka["sasl.oauthbearer.client.secret"]'),
+    ("kafka literal assertion key pem", {"kafka": {"sasl.oauthbearer.assertion.private.key.pem": "k"}},
+     '$.kafka["sasl.oauthbearer.assertion.private.key.pem"]'),
+    ("kafka literal oauthbearer config", {"kafka": {"sasl.oauthbearer.config": "principal=admin"}},
+     '$.kafka["sasl.oauthbearer.config"]'),
+    ("kafka literal jaas config", {"kafka": {"sasl.jaas.config": "x required password='s';"}},
+     '$.kafka["sasl.jaas.config"]'),
+    ("kafka secret as number", {"kafka": {"sasl.password": 1234}}, '$.kafka["sasl.password"]'),
+    ("kafka secret as boolean", {"kafka": {"sasl.password": True}}, '$.kafka["sasl.password"]'),
+    ("kafka secret env ref bad name", {"kafka": {"sasl.password": "${env:1X}"}},
+     '$.kafka["sasl.password"]'),
+    ("kafka secret empty file ref", {"kafka": {"sasl.password": "${file:}"}},
+     '$.kafka["sasl.password"]'),
+    ("kafka secret other scheme", {"kafka": {"sasl.password": "${vault:kafka}"}},
+     '$.kafka["sasl.password"]'),
+    ("kafka secret object with both", {"kafka": {"sasl.password": {"env": "P", "file": "/f"}}},
+     '$.kafka["sasl.password"]'),
+    ("kafka secret object env empty", {"kafka": {"sasl.password": {"env": ""}}},
+     '$.kafka["sasl.password"]'),
+    ("kafka object of another key", {"kafka": {"linger.ms": {"value": 5}}}, '$.kafka["linger.ms"]'),
     # topics
     ("topics full", {"topics": {"input": ["a.events", "b_events-2"], "snapshots": "s",
                                 "alerts": "a", "dead_letters": "x" * 249}}, None),
@@ -328,6 +366,24 @@ def test_secrets_message():
     assert rc == 1 and "hunter2" not in err and "password_file" in err, err
 
 
+def test_kafka_secret_message():
+    """A literal secret in a Kafka property is refused like redis.password: the message
+    names the JSON path and the fix, and never echoes the value."""
+    for name, value in [("sasl.password", "hunter2"), ("ssl.key.pem", "hunter2-pem"),
+                        ("sasl.oauthbearer.client.secret", "hunter2"),
+                        ("sasl.oauthbearer.client.credentials.client.secret", "hunter2"),
+                        ("sasl.oauthbearer.assertion.private.key.passphrase", "hunter2")]:
+        rc, _, err, file = check_config(text_of({"kafka": {"bootstrap.servers": "h:9092", name: value}}))
+        assert rc == 1, err
+        shown = name if len(name) <= 48 else name[:48] + "…"  # a path shows 48 code points of a key
+        assert err.startswith('%s: $.kafka["%s"]: refused: a literal secret' % (file, shown)), err
+        assert "${env:NAME}" in err and "${file:/path}" in err, err
+        assert "hunter2" not in err, "a refused secret was echoed: " + err
+    # a malformed reference is not echoed either (it may be a pasted secret)
+    rc, _, err, _ = check_config(text_of({"kafka": {"sasl.password": "${hunter2}"}}))
+    assert rc == 1 and "hunter2" not in err, err
+
+
 def test_unknown_key_lists_known_keys():
     _, _, err, _ = check_config(text_of({"services": [dict(SVC), dict(SVC, id="b"),
                                                       dict(SVC, id="c", targte=1)]}))
@@ -341,6 +397,22 @@ def test_syntax_errors_name_line_and_column():
     assert rc == 1 and err.startswith(file + ": line 3 column "), err
     rc, _, err, file = check_config('{"clock": "wall", "clock": "event"}')
     assert rc == 1 and "duplicate" in err and "line 1" in err, err
+
+
+def test_syntax_error_echoes_no_value():
+    """Jansson's "near '<token>'" would quote the file's bytes: a secret cut short by a
+    typo, or bytes that are not UTF-8. Syntax errors give the line, column and reason."""
+    rc, _, err, file = check_config('{"kafka": {"sasl.password": "hunter2}}\n')
+    assert rc == 1 and err.startswith(file + ": line ") and "invalid JSON" in err, err
+    assert "hunter2" not in err, "a secret was echoed: " + err
+    rc, _, err, file = check_config('{"kafka": {"sasl.password": hunter2}}')
+    assert rc == 1 and "hunter2" not in err, err
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
+        f.write(b'{"clock": "\xc8\xd1"}')
+    proc = subprocess.run([cloudqe(), "check-config", f.name], capture_output=True, timeout=60)
+    os.unlink(f.name)
+    assert proc.returncode == 1, proc
+    proc.stderr.decode("utf-8")  # the message is text even when the file is not
 
 
 def test_missing_file():
@@ -378,7 +450,8 @@ PROBES = [0, 1, -1, 0.5, 1.0, 2.5, 100, 100.5, 1023, 1024, 1e-300, 1e10, 3153600
           3153600001, 9007199254740992, 9007199254740993, "", "x", "+08:00", "Z", "+24:00",
           "2026-01-01", "2026-02-29", "redis://h:1/0", "redis://h:65535/999999999",
           "redis://h:1/1000000000", "a.b", "..", True, False, None, [], {}, ["a"], ["a", "a"],
-          [0, 1, 2, 3, 4], {"a": 1}, "7x24", "5x8", "wall", "event", "政" * 128, "政" * 129]
+          [0, 1, 2, 3, 4], {"a": 1}, "7x24", "5x8", "wall", "event", "政" * 128, "政" * 129,
+          {"env": "P"}, {"file": "/f"}, "${env:P}", "${file:/f}"]
 
 
 def json_paths(o, p=()):
@@ -410,7 +483,7 @@ def test_random_mutations_agree():
         elif roll < 0.85:
             del parent[where[-1]]
         else:
-            key = rng.choice(["x", "1", "db", "password", "dr", "input", "id", ""])
+            key = rng.choice(["x", "1", "db", "password", "dr", "input", "id", "", "sasl.password"])
             parent[key] = copy.deepcopy(rng.choice(PROBES))
         text = text_of(doc)
         errors = list(val.iter_errors(json.loads(text)))

@@ -1,6 +1,7 @@
 """The indicator model: the embedded default equals schemas/default-model.json and both
 follow model.md; models that break a rule are refused naming the node and the rule, by
-the loader and by the JSON Schema alike; `report` writes a readable annual report."""
+the loader (naming the JSON path of the offending value and the node) and by the JSON
+Schema alike; `report` writes a readable annual report."""
 import json
 import os
 import subprocess
@@ -59,37 +60,81 @@ def schema_errors(model):
 
 
 def bad_models():
-    """(name, model, text the error must contain, schema can express it)"""
+    """(name, model, JSON path the error must name, node id it must name or None, schema
+    can express it). Paths are those of the offending value in the model file."""
     out = []
+    leaf = "$.tree[0].children[0].children[0]"  # A1.1
     m = load_default(); m["tree"][0]["children"][0]["children"][0]["weight"] = 0
-    out.append(("zero weight", m, "A1.1", True))
+    out.append(("zero weight", m, leaf + ".weight", "A1.1", True))
+    m = load_default(); m["tree"][0]["children"][0]["children"][0]["weight"] = "10"
+    out.append(("weight string", m, leaf + ".weight", "A1.1", True))
     m = load_default(); m["tree"][0]["children"][0]["children"][0]["curve"] = [[0.999, 90], [0.99, 0]]
-    out.append(("unsorted curve", m, "A1.1", False))
+    out.append(("unsorted curve", m, leaf + ".curve[1][0]", "A1.1", False))
+    m = load_default(); m["tree"][0]["children"][0]["children"][0]["curve"] = [[0.999, 90], [1]]
+    out.append(("curve point not a pair", m, leaf + ".curve[1]", "A1.1", True))
     m = load_default(); m["tree"][0]["children"][0]["children"][1]["figure"] = "nonsense"
-    out.append(("unknown figure", m, "A1.2", False))
+    out.append(("unknown figure", m, "$.tree[0].children[0].children[1].figure", "A1.2", False))
     m = load_default(); m["tree"][1]["children"][1]["id"] = "A1.1"
-    out.append(("duplicate id", m, "A1.1", False))
+    out.append(("duplicate id", m, "$.tree[1].children[1].id", "A1.1", False))
     m = load_default(); m["tree"][2]["children"][0]["colour"] = "red"
-    out.append(("unknown key", m, "C1", True))
+    out.append(("unknown key", m, "$.tree[2].children[0].colour", "C1", True))
     m = load_default(); m["tree"][2]["children"][0]["curve"] = [[0, 0], [100, 120]]
-    out.append(("score above 100", m, "C1", True))
+    out.append(("score above 100", m, "$.tree[2].children[0].curve[1][1]", "C1", True))
+    m = load_default(); m["tree"][2]["children"][0]["children"] = []
+    out.append(("children and curve", m, "$.tree[2].children[0]", "C1", True))
+    m = load_default(); m["tree"][0]["children"][1]["children"] = []
+    out.append(("children empty", m, "$.tree[0].children[1].children", "A2", True))
+    m = load_default(); m["tree"][1]["children"][0] = ["B1"]
+    out.append(("node not an object", m, "$.tree[1].children[0]", None, True))
+    m = load_default(); m["tree"][1]["children"][2]["id"] = ""
+    out.append(("empty id", m, "$.tree[1].children[2].id", None, True))
     m = load_default(); m["grades"][3]["min"] = 10
-    out.append(("last grade with a min", m, "grades", False))
+    out.append(("last grade with a min", m, "$.grades[3].min", None, False))
+    m = load_default(); m["grades"][1]["min"] = 95
+    out.append(("grades not decreasing", m, "$.grades[1].min", None, False))
+    m = load_default(); m["grades"][0]["name"] = ""
+    out.append(("grade name empty", m, "$.grades[0].name", None, True))
+    m = load_default(); m["veto"]["data_loss"] = "yes"
+    out.append(("veto not boolean", m, "$.veto.data_loss", None, True))
+    m = load_default(); m["colour"] = "red"
+    out.append(("unknown top key", m, "$.colour", None, True))
+    m = load_default(); del m["tree"]
+    out.append(("no tree", m, "$", None, True))
     m = load_default(); del m["tree"][0]["children"][0]["children"][0]["figure"]
-    out.append(("leaf without figure", m, "A1.1", True))
+    out.append(("leaf without figure", m, leaf, "A1.1", True))
     return out
 
 
 def test_bad_models_refused():
-    for name, model, needle, schema_expresses in bad_models():
+    for name, model, path, node, schema_expresses in bad_models():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
             json.dump(model, f, ensure_ascii=False)
         r = replay(f.name)
         os.unlink(f.name)
         assert r.returncode != 0, f"{name}: accepted"
-        assert needle in r.stderr, f"{name}: error does not name {needle}: {r.stderr}"
+        assert f"{f.name}: {path}: " in r.stderr, f"{name}: error does not name {path}: {r.stderr}"
+        if node:
+            assert f"node {node}" in r.stderr, f"{name}: error does not name node {node}: {r.stderr}"
         if schema_expresses:
             assert schema_errors(model) > 0, f"{name}: the schema accepts it"
+
+
+def test_model_messages():
+    """Exact messages for the rules people break most, with the JSON path and the node."""
+    m = load_default(); m["tree"][0]["children"][1]["children"][0]["weigth"] = 4
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(m, f, ensure_ascii=False)
+    r = replay(f.name)
+    os.unlink(f.name)
+    assert (f'{f.name}: $.tree[0].children[1].children[0].weigth: unknown key; did you mean "weight"? '
+            "known keys are id, name, en, weight, figure, curve, children (node A2.1)") in r.stderr, r.stderr
+    m = load_default(); m["tree"][1]["children"][0]["children"][2]["weight"] = -3
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(m, f, ensure_ascii=False)
+    r = replay(f.name)
+    os.unlink(f.name)
+    assert f"{f.name}: $.tree[1].children[0].children[2].weight: must be a number > 0; got -3 (node B1.3)" \
+        in r.stderr, r.stderr
 
 
 def test_default_model_validates_against_schema():

@@ -1,19 +1,17 @@
-/* Loading and validating the indicator model, and scoring figures under it: curves,
- * weighted means over evaluable children, grades and veto (model.md). */
+/* Loading and validating the indicator model through json_table (every refusal names the
+ * JSON path and the node), and scoring figures under it: curves, weighted means over
+ * evaluable children, grades and veto (model.md). */
 #include "model.h"
 
 #include <jansson.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
+#include "json_table.h"
+
+#define MAX_MODEL_BYTES (64u << 20)
 
 static void node_fini(struct cqe_node *n)
 {
@@ -39,22 +37,25 @@ void cqe_model_fini(struct cqe_model *m)
     memset(m, 0, sizeof *m);
 }
 
-struct loader {
-    const char *origin;
-    struct cqe_err *err;
-    json_t *ids; /* object used as a set of ids seen */
+/* ---- loading, through json_table: every refusal names the JSON path, and the node ---- */
+
+/* One load: the json_table state first, so a loader's L is also this. */
+struct model_load {
+    struct cqe_jt L;
+    json_t *ids; /* node id -> JSON path of the node that took it first */
 };
 
-static int fail(struct loader *L, const char *where, const char *rule)
-{
-    return cqe_err_set(L->err, CQE_ECONFIG, "%s: %s: %s", L->origin, where, rule);
-}
+#define LOAD_OF(L) ((struct model_load *)(L))
 
-static const char *const known_figures[] = {
-    "services", "availability", "agreed_s", "maintenance_s", "downtime_s", "incidents", "mttr_s",
-    "probe_coverage", "maintenance_late_notice", "incident_orphans", "cpu_mean", "cpu_p50", "cpu_p95",
-    "cpu_max", "mem_mean", "mem_p50", "mem_p95", "mem_max", "disk_mean", "disk_p50", "disk_p95",
-    "disk_max", "net_mean", "net_p50", "net_p95", "net_max"};
+static const char *const known_figures[] = {"services",         "availability",   "agreed_s",
+                                            "maintenance_s",    "downtime_s",     "incidents",
+                                            "mttr_s",           "probe_coverage", "maintenance_late_notice",
+                                            "incident_orphans", "cpu_mean",       "cpu_p50",
+                                            "cpu_p95",          "cpu_max",        "mem_mean",
+                                            "mem_p50",          "mem_p95",        "mem_max",
+                                            "disk_mean",        "disk_p50",       "disk_p95",
+                                            "disk_max",         "net_mean",       "net_p50",
+                                            "net_p95",          "net_max"};
 
 static bool figure_known(const char *name)
 {
@@ -67,204 +68,290 @@ static bool figure_known(const char *name)
     return false;
 }
 
-static int load_node(struct loader *L, json_t *j, const char *path, struct cqe_node *n)
+/* Any string (names may be empty), copied to the char * at k->off. */
+static int load_text(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
 {
-    char where[256];
-    if (!json_is_object(j))
-        return fail(L, path, "a node must be an object");
-    json_t *id = json_object_get(j, "id");
-    if (!json_is_string(id) || !json_string_length(id))
-        return fail(L, path, "\"id\" must be a non-empty string");
-    snprintf(where, sizeof where, "node %s", json_string_value(id));
-    if (json_object_get(L->ids, json_string_value(id)))
-        return fail(L, where, "duplicate id");
-    json_object_set_new(L->ids, json_string_value(id), json_true());
-    const char *key;
-    json_t *val;
-    json_object_foreach(j, key, val) {
-        static const char *const allowed[] = {"id", "name", "en", "weight", "figure", "curve", "children"};
-        bool ok = false;
-        for (size_t i = 0; i < 7; i++)
-            ok |= !strcmp(key, allowed[i]);
-        if (!ok) {
-            char rule[200];
-            snprintf(rule, sizeof rule, "unknown key \"%s\" (known: id, name, en, weight, figure, curve, children)", key);
-            return fail(L, where, rule);
+    if (!json_is_string(v))
+        return cqe_jt_fail(L, "must be a string; got %s", cqe_jt_type_name(v));
+    return base ? cqe_jt_set_str(L, (char **)((char *)base + k->off), json_string_value(v)) : 0;
+}
+
+/* A node id: non-empty, unique across the tree. */
+static int load_id(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    struct cqe_node *n = base;
+    const char *id = NULL;
+    int rc = cqe_jt_nonempty(L, v, &id);
+    (void)k;
+    if (rc)
+        return rc;
+    json_t *first = json_object_get(LOAD_OF(L)->ids, id);
+    if (first)
+        return cqe_jt_fail(L, "duplicate id \"%s\" (first at %s); ids must be unique across the tree", id,
+                           json_string_value(first));
+    /* the node's own path: this one without ".id" */
+    char node_path[sizeof L->path];
+    size_t np = L->plen > 3 ? L->plen - 3 : 0;
+    memcpy(node_path, L->path, np);
+    node_path[np] = '\0';
+    rc = json_object_set_new(LOAD_OF(L)->ids, id, json_string(node_path)) ? cqe_jt_oom(L) : 0;
+    return rc ? rc : cqe_jt_set_str(L, &n->id, id);
+}
+
+static int load_figure(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    struct cqe_node *n = base;
+    (void)k;
+    if (!json_is_string(v) || !figure_known(json_string_value(v)))
+        return cqe_jt_fail(L,
+                           "must name a known figure: a leaf id such as \"A1.1\", or availability, mttr_s, "
+                           "cpu_p95, ...");
+    return cqe_jt_set_str(L, &n->figure, json_string_value(v));
+}
+
+/* [[x, score], ...]: x strictly increasing, score in [0, 100]. */
+static int load_curve(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    static const struct cqe_jt_range any = CQE_JT_NUM(-HUGE_VAL, HUGE_VAL);
+    static const struct cqe_jt_range score = CQE_JT_NUM(0, 100);
+    struct cqe_node *n = base;
+    (void)k;
+    if (!json_is_array(v) || !json_array_size(v))
+        return cqe_jt_fail(L, "must be a non-empty array of [x, score] points; got %s",
+                           json_is_array(v) ? "an empty array" : cqe_jt_type_name(v));
+    size_t np = json_array_size(v);
+    if (!(n->curve = calloc(np, sizeof *n->curve)))
+        return cqe_jt_oom(L);
+    n->n_curve = np;
+    for (size_t i = 0; i < np; i++) {
+        json_t *pt = json_array_get(v, i);
+        size_t mark = cqe_jt_push_index(L, i);
+        int rc = 0;
+        if (!json_is_array(pt) || json_array_size(pt) != 2) {
+            rc = cqe_jt_fail(L, "a curve point must be [x, score], two numbers; got %s",
+                             json_is_array(pt) ? "an array of another length" : cqe_jt_type_name(pt));
+        } else {
+            size_t m2 = cqe_jt_push_index(L, 0);
+            rc = cqe_jt_number(L, json_array_get(pt, 0), &any, &n->curve[i][0]);
+            if (!rc && i && !(n->curve[i][0] > n->curve[i - 1][0]))
+                rc = cqe_jt_fail(L,
+                                 "must be above the previous point's x (%.15g): curve points are sorted by "
+                                 "strictly increasing x",
+                                 n->curve[i - 1][0]);
+            cqe_jt_pop(L, m2);
+            if (!rc) {
+                m2 = cqe_jt_push_index(L, 1);
+                rc = cqe_jt_number(L, json_array_get(pt, 1), &score, &n->curve[i][1]);
+                cqe_jt_pop(L, m2);
+            }
         }
-    }
-    json_t *name = json_object_get(j, "name"), *en = json_object_get(j, "en"),
-           *w = json_object_get(j, "weight"), *fig = json_object_get(j, "figure"),
-           *curve = json_object_get(j, "curve"), *kids = json_object_get(j, "children");
-    if (!json_is_string(name) || !json_is_string(en))
-        return fail(L, where, "\"name\" and \"en\" must be strings");
-    if (!json_is_number(w) || !(json_number_value(w) > 0))
-        return fail(L, where, "\"weight\" must be a number > 0");
-    n->id = dup_str(json_string_value(id));
-    n->name = dup_str(json_string_value(name));
-    n->en = dup_str(json_string_value(en));
-    n->weight = json_number_value(w);
-    if (!n->id || !n->name || !n->en)
-        return cqe_err_set(L->err, CQE_ENOMEM, "out of memory");
-    if (kids) {
-        if (fig || curve)
-            return fail(L, where, "a node has either \"children\" or \"figure\" and \"curve\"");
-        if (!json_is_array(kids) || !json_array_size(kids))
-            return fail(L, where, "\"children\" must be a non-empty array");
-        n->n_children = json_array_size(kids);
-        n->children = calloc(n->n_children, sizeof *n->children);
-        if (!n->children)
-            return cqe_err_set(L->err, CQE_ENOMEM, "out of memory");
-        for (size_t i = 0; i < n->n_children; i++) {
-            char sub[300];
-            snprintf(sub, sizeof sub, "%s.children[%zu]", path, i);
-            int rc = load_node(L, json_array_get(kids, i), sub, &n->children[i]);
-            if (rc)
-                return rc;
-        }
-        return 0;
-    }
-    if (!json_is_string(fig) || !figure_known(json_string_value(fig)))
-        return fail(L, where, "a leaf needs \"figure\" naming a known figure (a leaf id such as \"A1.1\", or availability, mttr_s, cpu_p95, ...)");
-    if (!json_is_array(curve) || json_array_size(curve) < 1)
-        return fail(L, where, "\"curve\" must be a non-empty array of [x, score] points");
-    n->figure = dup_str(json_string_value(fig));
-    n->n_curve = json_array_size(curve);
-    n->curve = calloc(n->n_curve, sizeof *n->curve);
-    if (!n->figure || !n->curve)
-        return cqe_err_set(L->err, CQE_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n->n_curve; i++) {
-        json_t *pt = json_array_get(curve, i);
-        if (!json_is_array(pt) || json_array_size(pt) != 2 || !json_is_number(json_array_get(pt, 0)) ||
-            !json_is_number(json_array_get(pt, 1)))
-            return fail(L, where, "each curve point must be [x, score] with two numbers");
-        n->curve[i][0] = json_number_value(json_array_get(pt, 0));
-        n->curve[i][1] = json_number_value(json_array_get(pt, 1));
-        if (n->curve[i][1] < 0 || n->curve[i][1] > 100)
-            return fail(L, where, "curve scores must lie in [0, 100]");
-        if (i && !(n->curve[i][0] > n->curve[i - 1][0]))
-            return fail(L, where, "curve points must be sorted by strictly increasing x");
+        cqe_jt_pop(L, mark);
+        if (rc)
+            return rc;
     }
     return 0;
 }
 
-static int load_grades(struct loader *L, json_t *g, struct cqe_model *m)
+static int load_node(struct cqe_jt *L, json_t *j, struct cqe_node *n);
+
+/* Loads the nodes of array v into *out (owned), *n_out of them. */
+static int load_nodes(struct cqe_jt *L, json_t *v, struct cqe_node **out, size_t *n_out)
 {
-    if (!json_is_array(g) || json_array_size(g) < 1)
-        return fail(L, "grades", "must be a non-empty array of {name, en, min}");
-    m->n_grades = json_array_size(g);
-    m->grades = calloc(m->n_grades, sizeof *m->grades);
-    if (!m->grades)
-        return cqe_err_set(L->err, CQE_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n_grades; i++) {
-        json_t *e = json_array_get(g, i);
-        json_t *name = json_object_get(e, "name"), *en = json_object_get(e, "en"), *min = json_object_get(e, "min");
-        bool last = i + 1 == m->n_grades;
-        if (!json_is_string(name) || !json_is_string(en))
-            return fail(L, "grades", "each grade needs string \"name\" and \"en\"");
-        if (last ? !json_is_null(min) : !json_is_number(min))
-            return fail(L, "grades", "every grade but the last needs a number \"min\"; the last has \"min\": null");
-        m->grades[i].name = dup_str(json_string_value(name));
-        m->grades[i].en = dup_str(json_string_value(en));
-        m->grades[i].has_min = !last;
-        m->grades[i].min = last ? 0 : json_number_value(min);
-        if (!m->grades[i].name || !m->grades[i].en)
-            return cqe_err_set(L->err, CQE_ENOMEM, "out of memory");
-        if (i && !last && !(m->grades[i].min < m->grades[i - 1].min))
-            return fail(L, "grades", "grades must be listed by strictly decreasing \"min\"");
+    if (!json_is_array(v) || !json_array_size(v))
+        return cqe_jt_fail(L, "must be a non-empty array of nodes; got %s",
+                           json_is_array(v) ? "an empty array" : cqe_jt_type_name(v));
+    if (!(*out = calloc(json_array_size(v), sizeof **out)))
+        return cqe_jt_oom(L);
+    *n_out = json_array_size(v);
+    for (size_t i = 0; i < *n_out; i++) {
+        size_t mark = cqe_jt_push_index(L, i);
+        int rc = load_node(L, json_array_get(v, i), &(*out)[i]);
+        cqe_jt_pop(L, mark);
+        if (rc)
+            return rc;
     }
     return 0;
 }
 
-int cqe_model_load_string(struct cqe_model *m, const char *json, const char *origin, struct cqe_err *err)
+static int load_children(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
 {
-    struct loader L = {origin, err, json_object()};
-    json_error_t je;
-    memset(m, 0, sizeof *m);
-    json_t *root = json_loads(json, 0, &je);
+    struct cqe_node *n = base;
+    (void)k;
+    return load_nodes(L, v, &n->children, &n->n_children);
+}
+
+static const struct cqe_jt_key node_keys[] = {
+    {"id", load_id, 0, {0}, true, false},
+    {"name", load_text, offsetof(struct cqe_node, name), {0}, true, false},
+    {"en", load_text, offsetof(struct cqe_node, en), {0}, true, false},
+    {"weight", cqe_jt_load_double, offsetof(struct cqe_node, weight), CQE_JT_POS(HUGE_VAL), true, false},
+    {"figure", load_figure, 0, {0}, false, false},
+    {"curve", load_curve, 0, {0}, false, false},
+    {"children", load_children, 0, {0}, false, false},
+};
+
+/* A node: an inner node has children, a leaf a figure and a curve. Refusals inside it
+ * end on "(node ID)" once its id is known. */
+static int load_node(struct cqe_jt *L, json_t *j, struct cqe_node *n)
+{
+    const char *outer = L->note;
+    char note[160];
     int rc = 0;
-    if (!root) {
-        rc = cqe_err_set(err, CQE_ECONFIG, "%s: line %d column %d: %s", origin, je.line, je.column, je.text);
+    L->note = NULL;
+    if (!json_is_object(j)) {
+        rc = cqe_jt_fail(L, "a node must be an object; got %s", cqe_jt_type_name(j));
         goto out;
     }
-    const char *key;
-    json_t *val;
-    json_object_foreach(root, key, val) {
-        if (strcmp(key, "grades") && strcmp(key, "veto") && strcmp(key, "tree") && strcmp(key, "version")) {
-            char rule[160];
-            snprintf(rule, sizeof rule, "unknown key \"%s\" (known: grades, veto, tree)", key);
-            rc = fail(&L, "$", rule);
-            goto out;
+    json_t *id = json_object_get(j, "id");
+    if (json_is_string(id) && json_string_length(id)) {
+        snprintf(note, sizeof note, "node %s", json_string_value(id));
+        L->note = note;
+    }
+    bool kids = json_object_get(j, "children"), fig = json_object_get(j, "figure"),
+         curve = json_object_get(j, "curve");
+    if (kids && (fig || curve))
+        rc = cqe_jt_fail(L, "a node has either \"children\" or \"figure\" and \"curve\", not both");
+    else if (!kids && !(fig && curve))
+        rc = cqe_jt_fail(L, "a leaf needs \"figure\" and \"curve\" (an inner node \"children\")");
+    else
+        rc = CQE_JT_OBJECT(L, j, node_keys, n);
+out:
+    L->note = outer;
+    return rc;
+}
+
+/* ---- grades, veto, the document ---- */
+
+static int load_min(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    static const struct cqe_jt_range any = CQE_JT_NUM(-HUGE_VAL, HUGE_VAL);
+    struct cqe_grade *g = base;
+    (void)k;
+    g->has_min = !json_is_null(v);
+    if (g->has_min && !json_is_number(v))
+        return cqe_jt_fail(L, "must be a number (null on the last grade); got %s", cqe_jt_type_name(v));
+    return g->has_min ? cqe_jt_number(L, v, &any, &g->min) : 0;
+}
+
+static const struct cqe_jt_key grade_keys[] = {
+    {"name", cqe_jt_load_nonempty, offsetof(struct cqe_grade, name), {0}, true, false},
+    {"en", cqe_jt_load_nonempty, offsetof(struct cqe_grade, en), {0}, true, false},
+    {"min", load_min, 0, {0}, true, false},
+};
+
+/* Grades by strictly decreasing min; the last has "min": null and takes every score below. */
+static int load_grades(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    struct cqe_model *m = base;
+    (void)k;
+    if (!json_is_array(v) || !json_array_size(v))
+        return cqe_jt_fail(L, "must be a non-empty array of {name, en, min}; got %s",
+                           json_is_array(v) ? "an empty array" : cqe_jt_type_name(v));
+    if (!(m->grades = calloc(json_array_size(v), sizeof *m->grades)))
+        return cqe_jt_oom(L);
+    m->n_grades = json_array_size(v);
+    for (size_t i = 0; i < m->n_grades; i++) {
+        struct cqe_grade *g = &m->grades[i];
+        bool last = i + 1 == m->n_grades;
+        size_t mark = cqe_jt_push_index(L, i);
+        int rc = CQE_JT_OBJECT(L, json_array_get(v, i), grade_keys, g);
+        if (!rc) {
+            size_t m2 = cqe_jt_push_key(L, "min");
+            if (last && g->has_min)
+                rc = cqe_jt_fail(L,
+                                 "the last grade has \"min\": null (it takes every score below the others)");
+            else if (!last && !g->has_min)
+                rc = cqe_jt_fail(L, "every grade but the last needs a number \"min\"");
+            else if (!last && i && !(g->min < m->grades[i - 1].min))
+                rc = cqe_jt_fail(
+                    L,
+                    "must be below the previous grade's min (%.15g): grades are listed by strictly "
+                    "decreasing min",
+                    m->grades[i - 1].min);
+            cqe_jt_pop(L, m2);
         }
+        cqe_jt_pop(L, mark);
+        if (rc)
+            return rc;
     }
-    if ((rc = load_grades(&L, json_object_get(root, "grades"), m)))
+    return 0;
+}
+
+static const struct cqe_jt_key veto_keys[] = {
+    {"security_sev1", cqe_jt_load_bool, offsetof(struct cqe_model, veto_security_sev1), {0}, false, false},
+    {"data_loss", cqe_jt_load_bool, offsetof(struct cqe_model, veto_data_loss), {0}, false, false},
+};
+
+static int load_veto(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    (void)k;
+    return CQE_JT_OBJECT(L, v, veto_keys, base);
+}
+
+/* The first-level dimensions, under the root "total". */
+static int load_tree(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *k)
+{
+    struct cqe_model *m = base;
+    (void)k;
+    return load_nodes(L, v, &m->root.children, &m->root.n_children);
+}
+
+static const struct cqe_jt_key model_keys[] = {
+    {"version", load_text, 0, {0}, false, false},
+    {"grades", load_grades, 0, {0}, true, false},
+    {"veto", load_veto, 0, {0}, false, false},
+    {"tree", load_tree, 0, {0}, true, false},
+};
+
+static int load_buffer(struct cqe_model *m, const char *text, size_t len, const char *origin,
+                       struct cqe_err *err)
+{
+    struct model_load ml = {.ids = json_object()};
+    json_t *root = NULL;
+    int rc = 0;
+    memset(m, 0, sizeof *m);
+    cqe_jt_init(&ml.L, origin, err);
+    if (!ml.ids) {
+        rc = cqe_jt_oom(&ml.L);
         goto out;
-    json_t *veto = json_object_get(root, "veto");
+    }
+    if ((rc = cqe_jt_parse(&ml.L, text, len, &root)))
+        goto out;
+    if (!json_is_object(root)) {
+        rc = cqe_jt_fail(&ml.L, "the model must be a JSON object; got %s", cqe_jt_type_name(root));
+        goto out;
+    }
     m->veto_security_sev1 = m->veto_data_loss = true;
-    if (veto) {
-        json_t *a = json_object_get(veto, "security_sev1"), *b = json_object_get(veto, "data_loss");
-        if (!json_is_object(veto) || (a && !json_is_boolean(a)) || (b && !json_is_boolean(b)) ||
-            json_object_size(veto) > (size_t)(!!a + !!b)) {
-            rc = fail(&L, "veto", "must be an object with boolean security_sev1 and data_loss");
-            goto out;
-        }
-        m->veto_security_sev1 = !a || json_is_true(a);
-        m->veto_data_loss = !b || json_is_true(b);
-    }
-    json_t *tree = json_object_get(root, "tree");
-    if (!json_is_array(tree) || !json_array_size(tree)) {
-        rc = fail(&L, "tree", "must be a non-empty array of nodes");
-        goto out;
-    }
-    m->root.id = dup_str("total");
-    m->root.name = dup_str("总分");
-    m->root.en = dup_str("total");
+    m->root.id = cqe_jt_strdup("total");
+    m->root.name = cqe_jt_strdup("总分");
+    m->root.en = cqe_jt_strdup("total");
     m->root.weight = 1;
-    m->root.n_children = json_array_size(tree);
-    m->root.children = calloc(m->root.n_children, sizeof *m->root.children);
-    if (!m->root.id || !m->root.name || !m->root.en || !m->root.children) {
-        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if (!m->root.id || !m->root.name || !m->root.en) {
+        rc = cqe_jt_oom(&ml.L);
         goto out;
     }
-    for (size_t i = 0; i < m->root.n_children; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "tree[%zu]", i);
-        if ((rc = load_node(&L, json_array_get(tree, i), path, &m->root.children[i])))
-            goto out;
-    }
+    rc = CQE_JT_OBJECT(&ml.L, root, model_keys, m);
 out:
     json_decref(root);
-    json_decref(L.ids);
+    json_decref(ml.ids);
     if (rc)
         cqe_model_fini(m);
     return rc;
 }
 
+int cqe_model_load_string(struct cqe_model *m, const char *json, const char *origin, struct cqe_err *err)
+{
+    return load_buffer(m, json, strlen(json), origin, err);
+}
+
 int cqe_model_load_file(struct cqe_model *m, const char *path, struct cqe_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cqe_err_set(err, CQE_EIO, "%s: cannot open the model file", path);
     char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-            }
-            buf = p;
-        }
-        size_t r = fread(buf + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    int rc = cqe_model_load_string(m, buf, path, err);
+    size_t len = 0;
+    memset(m, 0, sizeof *m);
+    int rc = cqe_jt_read_file(path, MAX_MODEL_BYTES, "a model file", &buf, &len, err);
+    if (!rc)
+        rc = load_buffer(m, buf, len, path, err);
     free(buf);
     return rc;
 }
@@ -276,13 +363,34 @@ struct cqe_opt cqe_figure_value(const struct cqe_target_figures *f, const char *
         if (!strcmp(name, cqe_leaf_name(l)))
             return f->leaf[l];
     struct cqe_opt cnt = {true, 0};
-    if (!strcmp(name, "services")) { cnt.v = (double)f->services; return cnt; }
-    if (!strcmp(name, "incidents")) { cnt.v = (double)f->incidents; return cnt; }
-    if (!strcmp(name, "maintenance_late_notice")) { cnt.v = (double)f->maintenance_late_notice; return cnt; }
-    if (!strcmp(name, "incident_orphans")) { cnt.v = (double)f->incident_orphans; return cnt; }
-    if (!strcmp(name, "agreed_s")) { cnt.v = f->agreed_s; return cnt; }
-    if (!strcmp(name, "maintenance_s")) { cnt.v = f->maintenance_s; return cnt; }
-    if (!strcmp(name, "downtime_s")) { cnt.v = f->downtime_s; return cnt; }
+    if (!strcmp(name, "services")) {
+        cnt.v = (double)f->services;
+        return cnt;
+    }
+    if (!strcmp(name, "incidents")) {
+        cnt.v = (double)f->incidents;
+        return cnt;
+    }
+    if (!strcmp(name, "maintenance_late_notice")) {
+        cnt.v = (double)f->maintenance_late_notice;
+        return cnt;
+    }
+    if (!strcmp(name, "incident_orphans")) {
+        cnt.v = (double)f->incident_orphans;
+        return cnt;
+    }
+    if (!strcmp(name, "agreed_s")) {
+        cnt.v = f->agreed_s;
+        return cnt;
+    }
+    if (!strcmp(name, "maintenance_s")) {
+        cnt.v = f->maintenance_s;
+        return cnt;
+    }
+    if (!strcmp(name, "downtime_s")) {
+        cnt.v = f->downtime_s;
+        return cnt;
+    }
     if (!strcmp(name, "availability"))
         return f->availability;
     if (!strcmp(name, "mttr_s"))

@@ -27,7 +27,7 @@ struct cqe_grade {
 };
 
 struct cqe_model {
-    struct cqe_node root; /* id "total"; its children are the first-level dimensions */
+    struct cqe_node root;     /* id "total"; its children are the first-level dimensions */
     struct cqe_grade *grades; /* by descending min; the last has no min */
     size_t n_grades;
     bool veto_security_sev1, veto_data_loss;
@@ -36,8 +36,9 @@ struct cqe_model {
 /* The built-in default model as JSON text. */
 extern const char cqe_default_model_json[];
 
-/* Loads a model from JSON text; origin names it in errors. Returns 0 or CQE_ECONFIG
- * with err naming the node and the rule. The model is owned by the caller. */
+/* Loads a model from JSON text; origin names it in errors. Returns 0, CQE_ENOMEM, or
+ * CQE_ECONFIG with err "ORIGIN: $.json.path: rule (node ID)" (cqe_model_load_file also
+ * CQE_EIO). The model is owned by the caller; on error it is empty. */
 int cqe_model_load_string(struct cqe_model *m, const char *json, const char *origin, struct cqe_err *err);
 int cqe_model_load_file(struct cqe_model *m, const char *path, struct cqe_err *err);
 void cqe_model_fini(struct cqe_model *m);

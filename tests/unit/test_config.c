@@ -166,6 +166,11 @@ CQE_TEST(config_bad_keys)
     CHECK(refused("{\"redis\":{\"url\":\"redis://h:6379/1\",\"db\":2}}", "$.redis.db: 2 conflicts"));
     CHECK(refused("{\"kafka\":{\"acks\":null}}", "$.kafka.acks: must be a string, number or boolean"));
     CHECK(refused("{\"kafka\":{\"bootstrap.servers\":[]}}", "$.kafka[\"bootstrap.servers\"]:"));
+    CHECK(refused(
+        "{\"kafka\":{\"sasl.password\":\"s3cret\"}}",
+        "bad.json: $.kafka[\"sasl.password\"]: refused: a literal secret; give it as \"${env:NAME}\""));
+    CHECK(refused("{\"kafka\":{\"sasl.password\":{\"env\":\"P\",\"file\":\"/f\"}}}",
+                  "$.kafka[\"sasl.password\"]: an object here must be {\"env\": NAME} or {\"file\": PATH}"));
     CHECK(
         refused("{\"topics\":{\"input\":[\"a\",\"b c\"]}}", "$.topics.input[1]: must be a Kafka topic name"));
     CHECK(refused("{\"survey_dimensions\":{\"a\\\"b\":0}}",
