@@ -2,6 +2,7 @@
  * (literal secrets refused), topics, output_dir and the timers, loaded through
  * json_table; and the topic queries. */
 #include "config_int.h"
+#include "kafka_secret.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,76 +95,29 @@ static int load_redis(struct cqe_jt *L, json_t *v, void *base, const struct cqe_
     return 0;
 }
 
-/* Properties whose value is itself a credential (librdkafka's CONFIGURATION.md; the list
- * is in docs/config.md): by suffix, so aliases and later ones of the same kind are covered.
- * Paths to key files (ssl.key.location) and public certificates are not secrets. */
-static const char *const secret_suffixes[] = {".password", ".secret", ".passphrase", "key.pem"};
-static const char *const secret_names[] = {"sasl.oauthbearer.config", "sasl.jaas.config"};
-
-static bool secret_property(const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < sizeof secret_suffixes / sizeof *secret_suffixes; i++) {
-        size_t m = strlen(secret_suffixes[i]);
-        if (n >= m && !strcmp(name + n - m, secret_suffixes[i]))
-            return true;
-    }
-    for (size_t i = 0; i < sizeof secret_names / sizeof *secret_names; i++)
-        if (!strcmp(name, secret_names[i]))
-            return true;
-    return false;
-}
-
-/* A string the Kafka worker reads as a reference: "${...}". */
-static bool looks_like_ref(const char *s, size_t n)
-{
-    return n >= 3 && s[0] == '$' && s[1] == '{' && s[n - 1] == '}';
-}
-
-/* "${env:NAME}" with NAME a variable name, or "${file:PATH}" with PATH non-empty. */
-static bool secret_ref_ok(const char *s, size_t n)
-{
-    if (!looks_like_ref(s, n))
-        return false;
-    if (n > 7 && !memcmp(s + 2, "env:", 4))
-        return cqe_jt_plain_name(s + 6, n - 7);
-    return n > 8 && !memcmp(s + 2, "file:", 5);
-}
-
-/* {"env": NAME} or {"file": PATH}: one member. */
-static bool secret_object_ok(json_t *v)
-{
-    json_t *e = json_object_get(v, "env"), *f = json_object_get(v, "file");
-    if (json_object_size(v) != 1)
-        return false;
-    if (e)
-        return json_is_string(e) && cqe_jt_plain_name(json_string_value(e), json_string_length(e));
-    return json_is_string(f) && json_string_length(f) > 0;
-}
-
-/* One property value. Never quotes the value: it may be a secret. */
+/* One property value (the rules are in kafka_secret.h). Never quotes the value: it may
+ * be a secret. Which properties a reference may fill is checked with librdkafka at hand
+ * (ingest/kafka_conf.c), after whether the property exists at all. */
 static int check_kafka_value(struct cqe_jt *L, const char *name, json_t *p)
 {
+    char ref[1024];
+    const char *path, *var;
     if (!*name)
         return cqe_jt_fail(L, "a librdkafka property name must not be empty");
-    if (json_is_object(p))
-        return secret_object_ok(p)
-                   ? 0
-                   : cqe_jt_fail(L, "an object here must be {\"env\": NAME} or {\"file\": PATH}, "
-                                    "one member: NAME a variable name, PATH a non-empty path");
-    if (!json_is_string(p) && !json_is_number(p) && !json_is_boolean(p))
+    if (!json_is_object(p) && !json_is_string(p) && !json_is_number(p) && !json_is_boolean(p))
         return cqe_jt_fail(L,
                            "must be a string, number or boolean (a librdkafka property), or {\"env\": NAME} "
                            "/ {\"file\": PATH}; got %s",
                            cqe_jt_type_name(p));
-    const char *s = json_string_value(p);
-    size_t n = json_string_length(p);
-    if (s && looks_like_ref(s, n) && !secret_ref_ok(s, n))
-        return cqe_jt_fail(L, "a reference must be \"${env:NAME}\" (NAME letters, digits and _, not "
-                              "starting with a digit) or \"${file:/path}\"");
-    if (secret_property(name) && !(s && secret_ref_ok(s, n)))
-        return cqe_jt_fail(L, "refused: a literal secret; give it as \"${env:NAME}\" or \"${file:/path}\" "
-                              "(or {\"env\": NAME} / {\"file\": PATH}): secrets never sit in the config");
+    int ref_kind = cqe_kafka_secret_ref(p, ref, sizeof ref, &path, &var);
+    if (ref_kind < 0 && json_is_object(p))
+        return cqe_jt_fail(L, "an object here must be {\"env\": NAME} or {\"file\": PATH}, "
+                              "one member: NAME a variable name, PATH a non-empty path");
+    if (ref_kind < 0)
+        return cqe_jt_fail(L, "a reference must be " CQE_KAFKA_REF_FORMS);
+    if (!ref_kind && cqe_kafka_prop_credential(name))
+        return cqe_jt_fail(L, "refused: a literal secret; give it as " CQE_KAFKA_REF_FORMS
+                              ": secrets never sit in the config");
     return 0;
 }
 

@@ -9,21 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_secret.h"
 #include "secret.h"
-
-/* The properties librdkafka 2.0.2 marks sensitive: it prints "[redacted]" for them in its
- * configuration dump, and none of its warnings or errors quote their values. The only
- * ones a secret reference may fill. Not ssl.key.location although librdkafka marks it:
- * OpenSSL's error log quotes the path (and a path is no secret). */
-static const char *const secret_bearing[] = {"sasl.username",
-                                             "sasl.password",
-                                             "sasl.oauthbearer.config",
-                                             "sasl.oauthbearer.client.secret",
-                                             "ssl.key.password",
-                                             "ssl.keystore.password",
-                                             "ssl.key.pem",
-                                             "ssl.ca.pem",
-                                             NULL};
 
 static bool in_list(const char *const *list, const char *name)
 {
@@ -55,43 +42,6 @@ static const char *prop_path(const char *name, char *buf, size_t cap)
     }
     memcpy(buf + o, "\"]", 3);
     return buf;
-}
-
-/* A secret reference: the file or variable it names (one of *path, *var) copied into
- * ref. Returns 1 for a reference, 0 for a plain value, or CQE_ECONFIG for a reference
- * of an unknown form. */
-static int secret_ref(const char *where, const json_t *v, char *ref, size_t cap, const char **path,
-                      const char **var, struct cqe_err *err)
-{
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    *path = *var = NULL;
-    if (json_is_object(v)) {
-        const json_t *e = json_object_get(v, "env"), *f = json_object_get(v, "file");
-        if (json_object_size(v) != 1 || !json_is_string(e ? e : f))
-            return cqe_err_set(err, CQE_ECONFIG, "%s: write a secret as {\"env\": NAME} or {\"file\": PATH}",
-                               where);
-        s = json_string_value(e ? e : f);
-        n = strlen(s);
-        if (n >= cap)
-            return cqe_err_set(err, CQE_ECONFIG, "%s: the secret reference is too long", where);
-        memcpy(ref, s, n + 1);
-        *(e ? var : path) = ref;
-        return 1;
-    }
-    if (!s || n < 3 || s[0] != '$' || s[1] != '{' || s[n - 1] != '}')
-        return 0;
-    if (n - 3 >= cap)
-        return cqe_err_set(err, CQE_ECONFIG, "%s: the secret reference is too long", where);
-    memcpy(ref, s + 2, n - 3);
-    ref[n - 3] = '\0';
-    if (!strncmp(ref, "env:", 4) && ref[4])
-        *var = ref + 4;
-    else if (!strncmp(ref, "file:", 5) && ref[5])
-        *path = ref + 5;
-    else
-        return cqe_err_set(err, CQE_ECONFIG, "%s: use ${env:NAME} or ${file:/path} for a secret", where);
-    return 1;
 }
 
 /* Renders the plain value v of property `where` as text into buf. */
@@ -134,19 +84,17 @@ static int apply_one(rd_kafka_conf_t *conf, const char *name, const json_t *v, b
     char where[160], ref[1024], errstr[512];
     const char *path, *var;
     prop_path(name, where, sizeof where);
-    int secret = secret_ref(where, v, ref, sizeof ref, &path, &var, err);
+    int secret = cqe_kafka_secret_ref(v, ref, sizeof ref, &path, &var);
     if (secret < 0)
-        return secret;
-    if (secret && !in_list(secret_bearing, name)) {
+        return cqe_err_set(err, CQE_ECONFIG, "%s: a secret reference must be " CQE_KAFKA_REF_FORMS, where);
+    if (secret && !cqe_kafka_prop_redacted(name)) {
         if (!known_property(name, errstr, sizeof errstr))
             return cqe_err_set(err, CQE_ECONFIG, "%s: not a librdkafka property (librdkafka: %s)", where,
                                errstr);
         return cqe_err_set(err, CQE_ECONFIG,
-                           "%s: a secret (${env:}, ${file:}) may only fill a property whose value librdkafka "
-                           "never shows: sasl.username, sasl.password, sasl.oauthbearer.config, "
-                           "sasl.oauthbearer.client.secret, ssl.key.password, ssl.keystore.password, "
-                           "ssl.key.pem, ssl.ca.pem; write this value in the configuration itself",
-                           where);
+                           "%s: a secret reference may only fill a property whose value librdkafka never "
+                           "shows (%s); write this value in the configuration itself",
+                           where, cqe_kafka_redacted_list);
     }
     if (secret && !read_secrets)
         return 0;
