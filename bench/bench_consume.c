@@ -24,10 +24,10 @@ int main(int argc, char **argv)
     long want = strtol(argv[4], NULL, 10);
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *props[][2] = {{"bootstrap.servers", argv[1]},      {"group.id", argv[3]},
-                              {"enable.auto.commit", "false"},      {"auto.offset.reset", "earliest"},
-                              {"queued.min.messages", "300000"},    {"queued.max.messages.kbytes", "262144"},
-                              {"session.timeout.ms", "6000"},       {"heartbeat.interval.ms", "1000"}};
+    const char *props[][2] = {{"bootstrap.servers", argv[1]},    {"group.id", argv[3]},
+                              {"enable.auto.commit", "false"},   {"auto.offset.reset", "earliest"},
+                              {"queued.min.messages", "300000"}, {"queued.max.messages.kbytes", "262144"},
+                              {"session.timeout.ms", "6000"},    {"heartbeat.interval.ms", "1000"}};
     for (size_t i = 0; i < sizeof props / sizeof *props; i++)
         if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
             fprintf(stderr, "bench_consume: %s\n", errstr);
@@ -63,8 +63,8 @@ int main(int argc, char **argv)
         }
     }
     double dt = now_s() - t0;
-    printf("raw consume + json_loadb + json_decref: %ld messages in %.2f s = %.0f events/s (%ld parsed)\n", got, dt,
-           got / dt, parsed);
+    printf("raw consume + json_loadb + json_decref: %ld messages in %.2f s = %.0f events/s (%ld parsed)\n",
+           got, dt, got / dt, parsed);
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

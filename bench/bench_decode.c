@@ -118,10 +118,10 @@ int main(int argc, char **argv)
     double mb = (double)L.bytes / 1e6, n = (double)L.n;
     printf("input: %zu events, %.1f MB, %.0f bytes/event, %zu valid\n", L.n, mb, (double)L.bytes / n, ok);
     printf("raw json_loadb+json_decref : %10.0f events/s %8.1f MB/s\n", n / best_raw, mb / best_raw);
-    printf("decode+validate            : %10.0f events/s %8.1f MB/s  (%.2f x raw)\n", n / best_dec, mb / best_dec,
-           best_raw / best_dec);
-    printf("decode+validate+processors : %10.0f events/s %8.1f MB/s  (%.2f x raw)\n", n / best_app, mb / best_app,
-           best_raw / best_app);
+    printf("decode+validate            : %10.0f events/s %8.1f MB/s  (%.2f x raw)\n", n / best_dec,
+           mb / best_dec, best_raw / best_dec);
+    printf("decode+validate+processors : %10.0f events/s %8.1f MB/s  (%.2f x raw)\n", n / best_app,
+           mb / best_app, best_raw / best_app);
     cqe_config_fini(&cfg);
     free(L.buf);
     free(L.off);

@@ -23,20 +23,18 @@ static void usage(FILE *f)
 }
 
 /* Prints the verdict on one line; returns 0 or -1 when stdout failed. */
-static int print_verdict(long long line_no, int rc, const struct cqe_event *ev,
-                         const struct cqe_err *err)
+static int print_verdict(long long line_no, int rc, const struct cqe_event *ev, const struct cqe_err *err)
 {
     json_t *o;
     if (!rc)
         o = json_pack("{s:I, s:b, s:s, s:s%, s:I}", "line", (json_int_t)line_no, "ok", 1, "type",
-                      cqe_type_name(ev->type), "id", ev->id.p, ev->id.n, "ts",
-                      (json_int_t)ev->ts);
+                      cqe_type_name(ev->type), "id", ev->id.p, ev->id.n, "ts", (json_int_t)ev->ts);
     else if (rc == CQE_EINVAL)
         o = json_pack("{s:I, s:b, s:s, s:s}", "line", (json_int_t)line_no, "ok", 0, "reason",
                       cqe_reason_name((enum cqe_reason)err->code), "detail", err->msg);
     else
-        o = json_pack("{s:I, s:b, s:s, s:s}", "line", (json_int_t)line_no, "ok", 0, "error",
-                      cqe_strerror(rc), "detail", err->msg);
+        o = json_pack("{s:I, s:b, s:s, s:s}", "line", (json_int_t)line_no, "ok", 0, "error", cqe_strerror(rc),
+                      "detail", err->msg);
     if (!o)
         return -1;
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -66,8 +64,7 @@ int cqe_cmd_decode(int argc, char **argv)
             errno = 0;
             long long v = strtoll(argv[++i], &end, 10);
             if (errno || !end || *end || end == argv[i] || v < 0) {
-                fprintf(stderr, "cloudqe decode: --max-bytes wants a byte count >= 0 (got '%s')\n",
-                        argv[i]);
+                fprintf(stderr, "cloudqe decode: --max-bytes wants a byte count >= 0 (got '%s')\n", argv[i]);
                 status = 2;
                 goto out;
             }

@@ -18,22 +18,21 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
-            "  --config FILE        configuration (docs/spec/config.md); default: every default\n"
-            "  --model FILE         indicator model; default: the built-in model of model.md\n"
-            "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
-            "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
-            "                       quarter and year holding as_of)\n"
-            "  --dead-letters PATH  write refused lines there (NDJSON, .zst when named so)\n"
-            "  --streams N          split applied events round-robin over N stores, merged\n"
-            "                       before the figures (order-independence check)\n"
-            "  --table              print a readable table per target instead of NDJSON\n"
-            "  --no-services        omit the service and department records\n"
-            "  --quiet              no counts on stderr except the summary line\n"
-            "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
-            "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
-            "  --partitions N       with --state: spread input over N partitions by entity key\n");
+    fprintf(f, "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+               "  --config FILE        configuration (docs/spec/config.md); default: every default\n"
+               "  --model FILE         indicator model; default: the built-in model of model.md\n"
+               "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
+               "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
+               "                       quarter and year holding as_of)\n"
+               "  --dead-letters PATH  write refused lines there (NDJSON, .zst when named so)\n"
+               "  --streams N          split applied events round-robin over N stores, merged\n"
+               "                       before the figures (order-independence check)\n"
+               "  --table              print a readable table per target instead of NDJSON\n"
+               "  --no-services        omit the service and department records\n"
+               "  --quiet              no counts on stderr except the summary line\n"
+               "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
+               "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
+               "  --partitions N       with --state: spread input over N partitions by entity key\n");
 }
 
 static int parse_count(const char *opt, const char *text, long max, long *out)
@@ -50,15 +49,21 @@ static int parse_count(const char *opt, const char *text, long max, long *out)
 
 int cqe_cmd_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
-        {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
-        {"dead-letters", required_argument, 0, 'd'}, {"streams", required_argument, 0, 's'},
-        {"table", no_argument, 0, 't'},        {"quiet", no_argument, 0, 'q'},
-        {"no-services", no_argument, 0, 'n'},  {"help", no_argument, 0, 'h'},
-        {"state", required_argument, 0, 'S'},  {"partitions", required_argument, 0, 'P'},
-        {0, 0, 0, 0}};
-    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *dlq_path = NULL, *state_url = NULL;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"as-of", required_argument, 0, 'a'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"dead-letters", required_argument, 0, 'd'},
+                                         {"streams", required_argument, 0, 's'},
+                                         {"table", no_argument, 0, 't'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"no-services", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"state", required_argument, 0, 'S'},
+                                         {"partitions", required_argument, 0, 'P'},
+                                         {0, 0, 0, 0}};
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *dlq_path = NULL,
+               *state_url = NULL;
     const char *period_ids[CQE_MAX_PERIODS];
     size_t n_periods = 0;
     long n_streams = 1, partitions = 0;
@@ -126,9 +131,9 @@ int cqe_cmd_replay(int argc, char **argv)
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
-    struct cqe_emit_options eo = {es.periods, es.n_periods, es.as_of,
-                                  {counts.applied, counts.dead_letters, counts.duplicates, 0},
-                                  NULL, services, services};
+    struct cqe_emit_options eo = {
+        es.periods, es.n_periods, es.as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0},
+        NULL,       services,     services};
     if (table ? cqe_table_print(view, &es.model, &eo, stdout, &err)
               : cqe_emit_records(view, &es.model, &eo, cqe_print_record, NULL, &err))
         goto fail;

@@ -147,7 +147,8 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec)
     size_t i;
     json_t *x;
     if (json_array_size(veto)) {
-        fprintf(f, "一票否决 Veto: the grade is %s whatever the score, because of:", json_string_value(grade));
+        fprintf(f,
+                "一票否决 Veto: the grade is %s whatever the score, because of:", json_string_value(grade));
         json_array_foreach(veto, i, x) fprintf(f, " `%s`", json_string_value(x));
         fprintf(f, "\n\n");
     }
@@ -204,10 +205,13 @@ static void usage(FILE *f)
 
 int cqe_cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
-                                          {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
-                                          {"out", required_argument, 0, 'o'},    {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"as-of", required_argument, 0, 'a'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *period_id = NULL, *out_dir = ".";
     int c;
     optind = 1;
@@ -249,8 +253,8 @@ int cqe_cmd_report(int argc, char **argv)
     if (!(view = cqe_view_build(merged, cfgp, &err)))
         goto fail;
     struct collect col = {json_array()};
-    struct cqe_emit_options eo = {&period, 1, as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0},
-                                  NULL, false, false};
+    struct cqe_emit_options eo = {
+        &period, 1, as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0}, NULL, false, false};
     if (cqe_emit_records(view, modelp, &eo, collect_record, &col, &err)) {
         json_decref(col.targets);
         goto fail;
@@ -263,7 +267,8 @@ int cqe_cmd_report(int argc, char **argv)
     pe_ready = true;
     size_t i;
     json_t *rec;
-    json_array_foreach(col.targets, i, rec) {
+    json_array_foreach(col.targets, i, rec)
+    {
         const char *t = json_string_value(json_object_get(rec, "target"));
         size_t target = strcmp(t, "platform") ? cqe_strmap_find(&view->providers, t, strlen(t)) : CQE_NONE;
         if (add_details(&pe, target, rec)) {
@@ -290,21 +295,25 @@ int cqe_cmd_report(int argc, char **argv)
         cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
         goto fail;
     }
-    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n", period.id);
-    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period.id, cqe_period_kind_name(period.kind),
-            as_of_s, as_of >= period.end_ms ? "" : " (period not complete: year to date)");
-    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n", (long long)counts.applied,
-            (long long)counts.duplicates, (long long)counts.dead_letters);
+    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n",
+            period.id);
+    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period.id,
+            cqe_period_kind_name(period.kind), as_of_s,
+            as_of >= period.end_ms ? "" : " (period not complete: year to date)");
+    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
+            (long long)counts.applied, (long long)counts.duplicates, (long long)counts.dead_letters);
     fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) {
+    json_array_foreach(json_object_get(doc, "targets"), i, rec)
+    {
         json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
         fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
     json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, modelp, rec);
-    fprintf(md, "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
-                "unrounded in report-%s.json.\n",
+    fprintf(md,
+            "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
+            "unrounded in report-%s.json.\n",
             period.id);
     if (fclose(md)) {
         md = NULL;

@@ -17,8 +17,6 @@
 #include "timeutil.h"
 #include "view.h"
 
-
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe snapshot --state redis://HOST:PORT/DB [OPTIONS]\n"

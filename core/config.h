@@ -41,7 +41,7 @@ struct cqe_config {
     size_t n_services;
     struct cqe_service_conf **svc_by_id; /* owned array of pointers into services, sorted
                                             by id (byte order) for cqe_config_service */
-    int64_t *holidays; /* local days since epoch, sorted, owned */
+    int64_t *holidays;                   /* local days since epoch, sorted, owned */
     size_t n_holidays;
     int64_t *workdays; /* sorted, owned */
     size_t n_workdays;
@@ -50,7 +50,7 @@ struct cqe_config {
     int64_t ack_s[5]; /* by severity 1..4; [0] unused */
     int64_t fix_s[5];
     int64_t rpo_target_s;
-    int64_t drill_required[2]; /* by enum cqe_drill_kind */
+    int64_t drill_required[2];  /* by enum cqe_drill_kind */
     int64_t vuln_deadline_s[4]; /* by enum cqe_vuln_level */
     struct cqe_survey_dim *dims;
     size_t n_dims;
@@ -83,16 +83,14 @@ void cqe_config_defaults(struct cqe_config *cfg);
 int cqe_config_load(struct cqe_config *cfg, const char *path, struct cqe_err *err);
 
 /* The same from a string (origin names it in messages). */
-int cqe_config_load_string(struct cqe_config *cfg, const char *json, const char *origin,
-                           struct cqe_err *err);
+int cqe_config_load_string(struct cqe_config *cfg, const char *json, const char *origin, struct cqe_err *err);
 
 /* Releases what cfg owns; safe on a defaulted or zeroed cfg. */
 void cqe_config_fini(struct cqe_config *cfg);
 
 /* Catalog lookup by service id (n bytes, need not be NUL-terminated); NULL when
  * absent. Binary search over the index built on load; the result is borrowed. */
-const struct cqe_service_conf *cqe_config_service(const struct cqe_config *cfg,
-                                                  const char *id, size_t n);
+const struct cqe_service_conf *cqe_config_service(const struct cqe_config *cfg, const char *id, size_t n);
 
 /* True when local day `days` is worked in the 5x8 calendar (Readings 11). */
 bool cqe_config_is_workday(const struct cqe_config *cfg, int64_t days);

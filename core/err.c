@@ -7,7 +7,8 @@
 const char *cqe_strerror(int rc)
 {
     switch (rc) {
-#define CQE_RC_CASE(name, value, text) case value: return text;
+#define CQE_RC_CASE(name, value, text)                                                                       \
+    case value: return text;
         CQE_RC_LIST(CQE_RC_CASE)
 #undef CQE_RC_CASE
     }

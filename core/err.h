@@ -6,14 +6,14 @@
 
 #include <stddef.h>
 
-#define CQE_RC_LIST(X)                                                                   \
-    X(CQE_OK, 0, "ok")                                                                   \
-    X(CQE_EINVAL, -1, "invalid input")                                                   \
-    X(CQE_ENOMEM, -2, "out of memory")                                                   \
-    X(CQE_EIO, -3, "input/output error")                                                 \
-    X(CQE_ECONFIG, -4, "invalid configuration")                                          \
-    X(CQE_ENOTFOUND, -5, "not found")                                                    \
-    X(CQE_EUNAVAIL, -6, "service unavailable")                                           \
+#define CQE_RC_LIST(X)                                                                                       \
+    X(CQE_OK, 0, "ok")                                                                                       \
+    X(CQE_EINVAL, -1, "invalid input")                                                                       \
+    X(CQE_ENOMEM, -2, "out of memory")                                                                       \
+    X(CQE_EIO, -3, "input/output error")                                                                     \
+    X(CQE_ECONFIG, -4, "invalid configuration")                                                              \
+    X(CQE_ENOTFOUND, -5, "not found")                                                                        \
+    X(CQE_EUNAVAIL, -6, "service unavailable")                                                               \
     X(CQE_EDENIED, -7, "credentials or permission refused")
 
 enum cqe_rc {
@@ -23,8 +23,8 @@ enum cqe_rc {
 };
 
 struct cqe_err {
-    int code;       /* a cqe_rc, or a cqe_reason for decoding errors */
-    char msg[512];  /* human text naming the field and the fix */
+    int code;      /* a cqe_rc, or a cqe_reason for decoding errors */
+    char msg[512]; /* human text naming the field and the fix */
 };
 
 /* Returns a static string for rc. */
@@ -32,7 +32,6 @@ const char *cqe_strerror(int rc);
 
 /* Formats into err (may be NULL) and returns code, so callers write
  * `return cqe_err_set(err, CQE_EINVAL, "...", ...)`. */
-int cqe_err_set(struct cqe_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cqe_err_set(struct cqe_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -8,47 +8,47 @@
 #include <stdint.h>
 
 /* Dead-letter reason codes (outputs.md), stable strings. */
-#define CQE_REASON_LIST(X)                                                               \
-    X(CQE_R_NONE, "none")                                                                \
-    X(CQE_R_JSON_SYNTAX, "json_syntax")                                                  \
-    X(CQE_R_MISSING_FIELD, "missing_field")                                              \
-    X(CQE_R_BAD_TYPE, "bad_type")                                                        \
-    X(CQE_R_BAD_VALUE, "bad_value")                                                      \
-    X(CQE_R_TOO_LARGE, "too_large")                                                      \
-    X(CQE_R_BAD_UTF8, "bad_utf8")                                                        \
-    X(CQE_R_UNKNOWN_TYPE, "unknown_type")                                                \
+#define CQE_REASON_LIST(X)                                                                                   \
+    X(CQE_R_NONE, "none")                                                                                    \
+    X(CQE_R_JSON_SYNTAX, "json_syntax")                                                                      \
+    X(CQE_R_MISSING_FIELD, "missing_field")                                                                  \
+    X(CQE_R_BAD_TYPE, "bad_type")                                                                            \
+    X(CQE_R_BAD_VALUE, "bad_value")                                                                          \
+    X(CQE_R_TOO_LARGE, "too_large")                                                                          \
+    X(CQE_R_BAD_UTF8, "bad_utf8")                                                                            \
+    X(CQE_R_UNKNOWN_TYPE, "unknown_type")                                                                    \
     X(CQE_R_UNSUPPORTED_VERSION, "unsupported_version")
 
 enum cqe_reason {
 #define CQE_REASON_ENUM(name, text) name,
     CQE_REASON_LIST(CQE_REASON_ENUM)
 #undef CQE_REASON_ENUM
-    CQE_R__COUNT
+        CQE_R__COUNT
 };
 
 const char *cqe_reason_name(enum cqe_reason r);
 
 /* The event types: enum, name on the wire, and the member whose value keys the
  * message on Kafka (events.md, "Keys on Kafka"). The one list every table derives from. */
-#define CQE_TYPE_LIST(X)                                                                 \
-    X(CQE_T_INCIDENT, "incident", "incident")                                            \
-    X(CQE_T_PROBE, "probe", "service")                                                   \
-    X(CQE_T_METRIC, "metric", "resource")                                                \
-    X(CQE_T_MAINTENANCE, "maintenance", "window")                                        \
-    X(CQE_T_TICKET, "ticket", "ticket")                                                  \
-    X(CQE_T_BACKUP, "backup", "job")                                                     \
-    X(CQE_T_DRILL, "drill", "drill")                                                     \
-    X(CQE_T_VULN, "vuln", "vuln")                                                        \
-    X(CQE_T_MIGRATION, "migration", "migration")                                         \
-    X(CQE_T_AUDIT, "audit", "op")                                                        \
-    X(CQE_T_SURVEY, "survey", "response")                                                \
+#define CQE_TYPE_LIST(X)                                                                                     \
+    X(CQE_T_INCIDENT, "incident", "incident")                                                                \
+    X(CQE_T_PROBE, "probe", "service")                                                                       \
+    X(CQE_T_METRIC, "metric", "resource")                                                                    \
+    X(CQE_T_MAINTENANCE, "maintenance", "window")                                                            \
+    X(CQE_T_TICKET, "ticket", "ticket")                                                                      \
+    X(CQE_T_BACKUP, "backup", "job")                                                                         \
+    X(CQE_T_DRILL, "drill", "drill")                                                                         \
+    X(CQE_T_VULN, "vuln", "vuln")                                                                            \
+    X(CQE_T_MIGRATION, "migration", "migration")                                                             \
+    X(CQE_T_AUDIT, "audit", "op")                                                                            \
+    X(CQE_T_SURVEY, "survey", "response")                                                                    \
     X(CQE_T_ASSET, "asset", "asset")
 
 enum cqe_type {
 #define CQE_TYPE_ENUM(e, wire, key) e,
     CQE_TYPE_LIST(CQE_TYPE_ENUM)
 #undef CQE_TYPE_ENUM
-    CQE_T__COUNT
+        CQE_T__COUNT
 };
 
 /* Type names as on the wire ("incident", ...); "unknown" out of range. */
@@ -60,12 +60,21 @@ const char *cqe_type_key_member(enum cqe_type t);
 /* The `action` of every type that has one; one enum so processors switch on it. */
 enum cqe_action {
     CQE_A_NONE,
-    CQE_A_OPEN, CQE_A_ACK, CQE_A_RESOLVE, CQE_A_REOPEN, CQE_A_UPDATE, /* incident */
-    CQE_A_SCHEDULE, CQE_A_CANCEL,                                     /* maintenance */
-    CQE_A_CLOSE, CQE_A_FEEDBACK,                                      /* ticket (+open) */
-    CQE_A_PLAN, CQE_A_DONE,                                           /* drill, migration */
-    CQE_A_FOUND, CQE_A_FIXED,                                         /* vuln */
-    CQE_A_ADD, CQE_A_REMOVE                                           /* asset */
+    CQE_A_OPEN,
+    CQE_A_ACK,
+    CQE_A_RESOLVE,
+    CQE_A_REOPEN,
+    CQE_A_UPDATE, /* incident */
+    CQE_A_SCHEDULE,
+    CQE_A_CANCEL, /* maintenance */
+    CQE_A_CLOSE,
+    CQE_A_FEEDBACK, /* ticket (+open) */
+    CQE_A_PLAN,
+    CQE_A_DONE, /* drill, migration */
+    CQE_A_FOUND,
+    CQE_A_FIXED, /* vuln */
+    CQE_A_ADD,
+    CQE_A_REMOVE /* asset */
 };
 
 enum cqe_impact { CQE_IMPACT_OUTAGE, CQE_IMPACT_DEGRADED, CQE_IMPACT_NONE };

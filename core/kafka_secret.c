@@ -12,9 +12,14 @@ static const char *const credential_names[] = {"sasl.oauthbearer.config", "sasl.
 
 /* What librdkafka 2.0.2 marks sensitive and never quotes; not ssl.key.location, although
  * marked, because OpenSSL's error log quotes the path. Keep in step with the list below. */
-static const char *const redacted[] = {"sasl.username",    "sasl.password",         "sasl.oauthbearer.config",
-                                       "sasl.oauthbearer.client.secret", "ssl.key.password",
-                                       "ssl.keystore.password",          "ssl.key.pem", "ssl.ca.pem"};
+static const char *const redacted[] = {"sasl.username",
+                                       "sasl.password",
+                                       "sasl.oauthbearer.config",
+                                       "sasl.oauthbearer.client.secret",
+                                       "ssl.key.password",
+                                       "ssl.keystore.password",
+                                       "ssl.key.pem",
+                                       "ssl.ca.pem"};
 const char cqe_kafka_redacted_list[] = "sasl.username, sasl.password, sasl.oauthbearer.config, "
                                        "sasl.oauthbearer.client.secret, ssl.key.password, "
                                        "ssl.keystore.password, ssl.key.pem, ssl.ca.pem";

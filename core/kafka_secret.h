@@ -27,8 +27,9 @@ extern const char cqe_kafka_redacted_list[];
 int cqe_kafka_secret_ref(const json_t *v, char *ref, size_t cap, const char **path, const char **var);
 
 /* The forms a reference takes, for messages. */
-#define CQE_KAFKA_REF_FORMS                                                                                    \
-    "\"${env:NAME}\" or \"${file:/path}\" (or {\"env\": NAME} / {\"file\": PATH}; NAME letters, digits and _, " \
+#define CQE_KAFKA_REF_FORMS                                                                                  \
+    "\"${env:NAME}\" or \"${file:/path}\" (or {\"env\": NAME} / {\"file\": PATH}; NAME letters, digits and " \
+    "_, "                                                                                                    \
     "not starting with a digit)"
 
 #endif

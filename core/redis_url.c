@@ -64,8 +64,7 @@ int cqe_redis_url_parse(const char *url, struct cqe_redis_url *out, struct cqe_e
     const char *host = p, *host_end;
     if (*p == '[') {
         host = ++p;
-        while (is_digit(*p) || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') || *p == ':' ||
-               *p == '.')
+        while (is_digit(*p) || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.')
             p++;
         if (*p != ']')
             return cqe_err_set(err, CQE_ECONFIG, "redis url \"%s\": bad IPv6 address; %s", url, FORM);
@@ -85,8 +84,8 @@ int cqe_redis_url_parse(const char *url, struct cqe_redis_url *out, struct cqe_e
     }
     if (*p == '/') {
         if (!(p = number(p + 1, 9, &v)) || *p)
-            return cqe_err_set(err, CQE_ECONFIG, "redis url \"%s\": the path is the database index; %s",
-                               url, FORM);
+            return cqe_err_set(err, CQE_ECONFIG, "redis url \"%s\": the path is the database index; %s", url,
+                               FORM);
         out->db = (int)v;
     }
     if (*p)

@@ -31,14 +31,14 @@ static int read_env(const char *what, const char *var, char *buf, size_t *n, str
         return cqe_err_set(err, CQE_ECONFIG, "%s: the environment variable %s is not set", what, var);
     *n = strlen(v);
     if (*n > CQE_SECRET_MAX)
-        return cqe_err_set(err, CQE_ECONFIG, "%s: the environment variable %s is longer than %d bytes",
-                           what, var, CQE_SECRET_MAX);
+        return cqe_err_set(err, CQE_ECONFIG, "%s: the environment variable %s is longer than %d bytes", what,
+                           var, CQE_SECRET_MAX);
     memcpy(buf, v, *n);
     return 0;
 }
 
-int cqe_secret_read(const char *what, const char *path, const char *var, char *buf, size_t cap,
-                    size_t *n, struct cqe_err *err)
+int cqe_secret_read(const char *what, const char *path, const char *var, char *buf, size_t cap, size_t *n,
+                    struct cqe_err *err)
 {
     *n = 0;
     if (cap <= CQE_SECRET_MAX)

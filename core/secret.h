@@ -17,8 +17,8 @@
  * never reaches a message. Returns 0, or CQE_ECONFIG with err naming the file or
  * variable and what is wrong (missing, unreadable, too long, empty, NUL byte).
  * Everything is borrowed; the caller wipes buf with cqe_secret_wipe. */
-int cqe_secret_read(const char *what, const char *path, const char *var, char *buf, size_t cap,
-                    size_t *n, struct cqe_err *err);
+int cqe_secret_read(const char *what, const char *path, const char *var, char *buf, size_t cap, size_t *n,
+                    struct cqe_err *err);
 
 /* Overwrites buf[0..cap) with zeros in a way the compiler keeps. */
 void cqe_secret_wipe(char *buf, size_t cap);

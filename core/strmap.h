@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 struct cqe_strmap {
-    char **keys;     /* by index, owned, NUL-terminated */
+    char **keys; /* by index, owned, NUL-terminated */
     size_t *lens;
     size_t n, kcap;
-    size_t *slots;   /* index + 1, 0 = empty */
+    size_t *slots; /* index + 1, 0 = empty */
     size_t cap;
     int oom;
 };

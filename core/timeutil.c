@@ -18,9 +18,9 @@ int64_t cqe_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                   /* [0, 399] */
+    int64_t yoe = y - era * 400;                                  /* [0, 399] */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -168,8 +168,7 @@ void cqe_time_format(int64_t ms, int offset_min, char *buf, size_t n)
     else
         snprintf(off, sizeof off, "%c%02d:%02d", offset_min < 0 ? '-' : '+', a / 60, a % 60);
     if (frac)
-        snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%s", (long long)y, m, d, hh, mi, ss,
-                 frac, off);
+        snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%s", (long long)y, m, d, hh, mi, ss, frac, off);
     else
         snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d%s", (long long)y, m, d, hh, mi, ss, off);
 }
@@ -193,8 +192,7 @@ static int64_t month_start(int64_t y, int m, int offset_min)
     return cqe_local_midnight(cqe_days_from_civil(y, m, 1), offset_min);
 }
 
-static void fill_period(struct cqe_period *p, enum cqe_period_kind kind, int64_t y, int num,
-                        int offset_min)
+static void fill_period(struct cqe_period *p, enum cqe_period_kind kind, int64_t y, int num, int offset_min)
 {
     p->kind = kind;
     p->year = y;

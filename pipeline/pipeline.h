@@ -20,12 +20,12 @@ struct cqe_pipeline_counts {
 };
 
 struct cqe_pipeline {
-    const struct cqe_config *cfg;    /* borrowed */
-    struct cqe_dead_letters *dlq;    /* borrowed; may count only */
-    struct cqe_dedup *dedup;         /* owned */
-    struct cqe_store **stores;       /* borrowed; applied events go round-robin */
+    const struct cqe_config *cfg; /* borrowed */
+    struct cqe_dead_letters *dlq; /* borrowed; may count only */
+    struct cqe_dedup *dedup;      /* owned */
+    struct cqe_store **stores;    /* borrowed; applied events go round-robin */
     size_t n_stores;
-    struct cqe_apply_ctx *apply;     /* one per store, owned */
+    struct cqe_apply_ctx *apply; /* one per store, owned */
     struct cqe_pipeline_counts counts;
 };
 

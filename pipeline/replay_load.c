@@ -59,7 +59,8 @@ void cqe_replay_print_counts(const struct cqe_pipeline_counts *c, bool quiet)
     json_object_set_new(o, "dead_by_reason", br);
     if (!quiet) {
         fprintf(stderr, "replay: %lld lines read: %lld applied, %lld duplicates, %lld dead letters\n",
-                (long long)c->read, (long long)c->applied, (long long)c->duplicates, (long long)c->dead_letters);
+                (long long)c->read, (long long)c->applied, (long long)c->duplicates,
+                (long long)c->dead_letters);
         for (int t = 0; t < CQE_T__COUNT; t++)
             if (c->by_type[t])
                 fprintf(stderr, "  %-12s %lld\n", cqe_type_name(t), (long long)c->by_type[t]);
@@ -73,7 +74,6 @@ void cqe_replay_print_counts(const struct cqe_pipeline_counts *c, bool quiet)
     free(s);
     json_decref(o);
 }
-
 
 int cqe_replay_load(const struct cqe_config *cfg, char **files, int n_files, const char *dlq_path,
                     size_t n_streams, struct cqe_store **merged, struct cqe_pipeline_counts *counts,

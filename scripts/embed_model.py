@@ -10,11 +10,12 @@ text = open(os.path.join(root, "schemas/default-model.json"), encoding="utf-8").
 json.loads(text)
 lines = ['/* The default indicator model of model.md, generated from schemas/default-model.json',
          ' * by scripts/embed_model.py: edit the JSON and run the script. */',
-         '#include "model.h"', '', 'const char cqe_default_model_json[] =']
+         '#include "model.h"', '', '/* clang-format off */', 'const char cqe_default_model_json[] =']
 for line in text.splitlines():
     esc = line.replace("\\", "\\\\").replace('"', '\\"')
     lines.append('    "%s\\n"' % esc)
 lines[-1] += ";"
+lines.append("/* clang-format on */")
 out = "\n".join(lines) + "\n"
 path = os.path.join(root, "processors/evaluate/model_default.c")
 if len(sys.argv) > 1 and sys.argv[1] == "--check":

@@ -18,8 +18,8 @@ struct cqe_file_writer {
     char *path;     /* as given, owned */
     char *tmp_path; /* atomic mode: the temporary name, owned; NULL otherwise */
     int fd;
-    bool own_fd;     /* false for stdout */
-    ZSTD_CCtx *cctx; /* NULL = plain */
+    bool own_fd;        /* false for stdout */
+    ZSTD_CCtx *cctx;    /* NULL = plain */
     unsigned char *buf; /* uncompressed bytes not yet pushed */
     size_t len;
     unsigned char *zout; /* compressed staging, zstd only */
@@ -42,16 +42,14 @@ static bool has_zst_suffix(const char *path)
     return n >= 4 && memcmp(path + n - 4, ".zst", 4) == 0;
 }
 
-static int fail(struct cqe_file_writer *w, struct cqe_err *err, int code, const char *what,
-                int e)
+static int fail(struct cqe_file_writer *w, struct cqe_err *err, int code, const char *what, int e)
 {
     char tmp[128];
     w->failed = code;
     return cqe_err_set(err, code, "%s: %s: %s", w->path, what, sys_text(e, tmp, sizeof tmp));
 }
 
-static int write_all(struct cqe_file_writer *w, const unsigned char *p, size_t n,
-                     struct cqe_err *err)
+static int write_all(struct cqe_file_writer *w, const unsigned char *p, size_t n, struct cqe_err *err)
 {
     while (n > 0) {
         ssize_t k = write(w->fd, p, n);
@@ -105,8 +103,7 @@ static void writer_free(struct cqe_file_writer *w)
     free(w);
 }
 
-static int writer_open(const char *path, bool atomic, struct cqe_file_writer **out,
-                       struct cqe_err *err)
+static int writer_open(const char *path, bool atomic, struct cqe_file_writer **out, struct cqe_err *err)
 {
     int rc = 0;
     struct cqe_file_writer *w = NULL;
@@ -144,8 +141,7 @@ static int writer_open(const char *path, bool atomic, struct cqe_file_writer **o
         if (!ZSTD_isError(z))
             z = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
         if (ZSTD_isError(z)) {
-            rc = cqe_err_set(err, CQE_EIO, "%s: zstd set-up failed: %s", path,
-                             ZSTD_getErrorName(z));
+            rc = cqe_err_set(err, CQE_EIO, "%s: zstd set-up failed: %s", path, ZSTD_getErrorName(z));
             goto out;
         }
     }
@@ -157,8 +153,7 @@ static int writer_open(const char *path, bool atomic, struct cqe_file_writer **o
         w->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (w->fd < 0) {
             char tmp[128];
-            rc = cqe_err_set(err, CQE_EIO, "%s: cannot create: %s", name,
-                             sys_text(errno, tmp, sizeof tmp));
+            rc = cqe_err_set(err, CQE_EIO, "%s: cannot create: %s", name, sys_text(errno, tmp, sizeof tmp));
             goto out;
         }
         w->own_fd = true;
@@ -176,14 +171,12 @@ int cqe_file_writer_open(const char *path, struct cqe_file_writer **out, struct 
     return writer_open(path, false, out, err);
 }
 
-int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out,
-                                struct cqe_err *err)
+int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out, struct cqe_err *err)
 {
     return writer_open(path, true, out, err);
 }
 
-int cqe_file_writer_write(struct cqe_file_writer *w, const void *buf, size_t n,
-                          struct cqe_err *err)
+int cqe_file_writer_write(struct cqe_file_writer *w, const void *buf, size_t n, struct cqe_err *err)
 {
     if (w->failed)
         return cqe_err_set(err, w->failed, "%s: writer failed earlier", w->path);
@@ -235,8 +228,7 @@ static int sync_parent(struct cqe_file_writer *w, struct cqe_err *err)
 {
     int rc = 0;
     const char *slash = strrchr(w->path, '/');
-    char *dir = slash ? strndup(w->path, slash == w->path ? 1 : (size_t)(slash - w->path))
-                      : strdup(".");
+    char *dir = slash ? strndup(w->path, slash == w->path ? 1 : (size_t)(slash - w->path)) : strdup(".");
     if (!dir)
         return cqe_err_set(err, CQE_ENOMEM, "%s: out of memory", w->path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

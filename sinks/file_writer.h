@@ -19,14 +19,12 @@ int cqe_file_writer_open(const char *path, struct cqe_file_writer **out, struct 
 
 /* Like cqe_file_writer_open, but writes "<path>.tmp-<pid>"; cqe_file_writer_close
  * fsyncs it and renames it to path, cqe_file_writer_abort removes it. "-" is refused. */
-int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out,
-                                struct cqe_err *err);
+int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out, struct cqe_err *err);
 
 /* Appends n bytes of buf (borrowed); data is buffered. Returns 0 or CQE_EIO /
  * CQE_ENOMEM. After an error the writer stays failed: every later call fails too,
  * and close still releases it. */
-int cqe_file_writer_write(struct cqe_file_writer *w, const void *buf, size_t n,
-                          struct cqe_err *err);
+int cqe_file_writer_write(struct cqe_file_writer *w, const void *buf, size_t n, struct cqe_err *err);
 
 /* Pushes buffered bytes to the file (for zstd, ends the current block so a reader
  * can decode everything written so far). Does not fsync. Returns 0 or CQE_EIO. */

@@ -68,15 +68,16 @@ static void add_figures(json_t *fig, const struct cqe_target_figures *f)
 }
 
 void *cqe_record_snapshot(const struct cqe_period_eval *pe, const struct cqe_model *m,
-                          const struct cqe_target_figures *f, const struct cqe_score *sc,
-                          int64_t revision, const struct cqe_counters *c)
+                          const struct cqe_target_figures *f, const struct cqe_score *sc, int64_t revision,
+                          const struct cqe_counters *c)
 {
     const struct cqe_view *v = pe->view;
     int off = v->cfg->utc_offset_min;
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string("snapshot"));
     json_object_set_new(o, "v", json_integer(1));
-    json_object_set_new(o, "target", json_string(f->target == CQE_NONE ? "platform" : v->providers.keys[f->target]));
+    json_object_set_new(o, "target",
+                        json_string(f->target == CQE_NONE ? "platform" : v->providers.keys[f->target]));
     json_object_set_new(o, "period", json_string(pe->period.id));
     json_object_set_new(o, "period_kind", json_string(cqe_period_kind_name(pe->period.kind)));
     set_time(o, "start", pe->period.start_ms, off);
@@ -156,5 +157,6 @@ void *cqe_record_dept(const struct cqe_period_eval *pe, const struct cqe_dept_fi
 
 char *cqe_record_dumps(void *record)
 {
-    return json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII * 0);
+    return json_dumps(record,
+                      JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII * 0);
 }

@@ -15,8 +15,8 @@ struct cqe_counters {
 
 /* Each returns a new reference (caller json_decref's) or NULL on ENOMEM. */
 void *cqe_record_snapshot(const struct cqe_period_eval *pe, const struct cqe_model *m,
-                          const struct cqe_target_figures *f, const struct cqe_score *sc,
-                          int64_t revision, const struct cqe_counters *counters);
+                          const struct cqe_target_figures *f, const struct cqe_score *sc, int64_t revision,
+                          const struct cqe_counters *counters);
 void *cqe_record_service(const struct cqe_period_eval *pe, const struct cqe_service_figures *sf);
 void *cqe_record_dept(const struct cqe_period_eval *pe, const struct cqe_dept_figures *df);
 

@@ -40,7 +40,8 @@ int cqe_fig_assets(const struct cqe_period_eval *pe, size_t target, struct cqe_t
         }
     }
     free(best);
-    out->leaf[CQE_LEAF_B4_1] = (struct cqe_opt){servers > 0, servers ? (double)dom_servers / (double)servers : 0};
+    out->leaf[CQE_LEAF_B4_1] =
+        (struct cqe_opt){servers > 0, servers ? (double)dom_servers / (double)servers : 0};
     out->leaf[CQE_LEAF_B4_2] = (struct cqe_opt){sw > 0, sw ? (double)dom_sw / (double)sw : 0};
     return 0;
 }

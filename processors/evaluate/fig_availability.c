@@ -8,8 +8,7 @@
 
 #define MS_PER_HOUR INT64_C(3600000)
 
-static void agreed_time(const struct cqe_period_eval *pe, const struct cqe_service *sv,
-                        struct cqe_ivl *out)
+static void agreed_time(const struct cqe_period_eval *pe, const struct cqe_service *sv, struct cqe_ivl *out)
 {
     int64_t S = pe->period.start_ms, E = pe->span_end;
     const struct cqe_config *cfg = pe->view->cfg;
@@ -136,8 +135,7 @@ int cqe_fig_service(const struct cqe_period_eval *pe, size_t s, struct cqe_servi
     const struct cqe_view *v = pe->view;
     const struct cqe_service *sv = &v->svc[s];
     int64_t S = pe->period.start_ms, E = pe->span_end;
-    struct cqe_ivl agreed = {0}, maint = {0}, excluded = {0}, counted = {0}, probe = {0},
-                   counted_probe = {0};
+    struct cqe_ivl agreed = {0}, maint = {0}, excluded = {0}, counted = {0}, probe = {0}, counted_probe = {0};
     int rc = 0;
 
     out->service = s;

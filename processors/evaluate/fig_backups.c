@@ -35,8 +35,8 @@ int cqe_fig_backups(const struct cqe_period_eval *pe, size_t target, struct cqe_
         sb[i].rpo_max = -1;
     for (size_t i = 0; i < v->n_aggs; i++) {
         const struct cqe_agg *a = &v->aggs[i];
-        if ((a->fam != CQE_AGG_B && a->fam != CQE_AGG_BS) ||
-            !cqe_period_has_month(&pe->period, a->month) || (target != CQE_NONE && a->provider != target))
+        if ((a->fam != CQE_AGG_B && a->fam != CQE_AGG_BS) || !cqe_period_has_month(&pe->period, a->month) ||
+            (target != CQE_NONE && a->provider != target))
             continue;
         const struct cqe_cell *c = a->cell;
         if (a->fam == CQE_AGG_B) {

@@ -107,7 +107,8 @@ int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target, struct cq
     out->leaf[CQE_LEAF_A1_2] = (struct cqe_opt){out->services > 0, (double)major};
     out->leaf[CQE_LEAF_A2_1] = rate(ack_ok, ack_late);
     out->leaf[CQE_LEAF_A2_2] = rate(fix_ok, fix_late);
-    out->mttr_s = (struct cqe_opt){recovered > 0, recovered ? recovery_total_ms / 1000.0 / (double)recovered : 0};
+    out->mttr_s =
+        (struct cqe_opt){recovered > 0, recovered ? recovery_total_ms / 1000.0 / (double)recovered : 0};
     if (out->n_veto > 1)
         qsort(out->veto, out->n_veto, sizeof *out->veto, cmp_veto);
     return 0;

@@ -17,8 +17,8 @@ int cqe_fig_migrations(const struct cqe_period_eval *pe, size_t target, struct c
         if (d->ts < pe->period.start_ms || d->ts >= pe->period.end_ms ||
             (target != CQE_NONE && d->provider != target))
             continue;
-        bool good = d->ok && d->verified && v->mig_has_plan[d->migration] &&
-                    d->ts <= v->mig_plan_end[d->migration];
+        bool good =
+            d->ok && d->verified && v->mig_has_plan[d->migration] && d->ts <= v->mig_plan_end[d->migration];
         if (state[d->migration] < (good ? 2 : 1))
             state[d->migration] = good ? 2 : 1;
     }

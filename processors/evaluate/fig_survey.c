@@ -11,7 +11,7 @@ struct cqe_opt cqe_fig_survey_score(const struct cqe_period_eval *pe, size_t tar
     const struct cqe_view *v = pe->view;
     const struct cqe_config *cfg = v->cfg;
     size_t nd = cfg->n_dims;
-    int64_t (*lv)[5] = calloc(nd ? nd : 1, sizeof *lv);
+    int64_t(*lv)[5] = calloc(nd ? nd : 1, sizeof *lv);
     int64_t *cnt = calloc(nd ? nd : 1, sizeof *cnt);
     struct cqe_opt res = {false, 0};
     int64_t unknown = 0, resp = 0;
@@ -74,6 +74,6 @@ out:
 
 void cqe_fig_satisfaction(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
 {
-    out->leaf[CQE_LEAF_C1] = cqe_fig_survey_score(pe, target, CQE_NONE, &out->survey_unknown_answers,
-                                                  &out->survey_responses);
+    out->leaf[CQE_LEAF_C1] =
+        cqe_fig_survey_score(pe, target, CQE_NONE, &out->survey_unknown_answers, &out->survey_responses);
 }

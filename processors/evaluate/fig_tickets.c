@@ -26,8 +26,10 @@ void cqe_fig_tickets(const struct cqe_period_eval *pe, size_t target, struct cqe
             late++;
         }
     }
-    out->leaf[CQE_LEAF_A2_3] = (struct cqe_opt){ok + late > 0, ok + late ? (double)ok / (double)(ok + late) : 0};
-    out->leaf[CQE_LEAF_C3] = (struct cqe_opt){opened > 0, opened ? 100.0 * (double)complaints / (double)opened : 0};
+    out->leaf[CQE_LEAF_A2_3] =
+        (struct cqe_opt){ok + late > 0, ok + late ? (double)ok / (double)(ok + late) : 0};
+    out->leaf[CQE_LEAF_C3] =
+        (struct cqe_opt){opened > 0, opened ? 100.0 * (double)complaints / (double)opened : 0};
 
     __int128 n = 0, sat = 0;
     for (size_t i = 0; i < v->n_aggs; i++) {

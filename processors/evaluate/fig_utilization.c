@@ -78,7 +78,8 @@ static void utilization_means(const struct cqe_period_eval *pe, size_t target, s
     }
     for (int m = 0; m < CQE_M__COUNT; m++) {
         bool has = acc[m].w > 0;
-        out->m_mean[m] = (struct cqe_opt){has, has ? (double)acc[m].s / CQE_FIXED_SCALE / (double)acc[m].w : 0};
+        out->m_mean[m] =
+            (struct cqe_opt){has, has ? (double)acc[m].s / CQE_FIXED_SCALE / (double)acc[m].w : 0};
         out->m_p50[m] = (struct cqe_opt){has, has ? percentile(&acc[m], 0.5) : 0};
         out->m_p95[m] = (struct cqe_opt){has, has ? percentile(&acc[m], 0.95) : 0};
         out->m_max[m] = (struct cqe_opt){has && acc[m].has_max, acc[m].max};
@@ -126,8 +127,8 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
             continue;
         with_cpu++;
         bool low_cpu = (double)ia[r].cl / (double)ia[r].cw >= cfg->idle_cpu_share;
-        bool low_mem = ia[r].mw == 0 ||
-                       (double)ia[r].ms / CQE_FIXED_SCALE / (double)ia[r].mw < cfg->idle_mem_below;
+        bool low_mem =
+            ia[r].mw == 0 || (double)ia[r].ms / CQE_FIXED_SCALE / (double)ia[r].mw < cfg->idle_mem_below;
         idle += low_cpu && low_mem;
     }
     free(ia);

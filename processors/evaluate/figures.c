@@ -30,8 +30,8 @@ static int cmp_service_id(const void *a, const void *b)
     return c ? c : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
 
-int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v,
-                         const struct cqe_period *p, int64_t as_of)
+int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v, const struct cqe_period *p,
+                         int64_t as_of)
 {
     memset(pe, 0, sizeof *pe);
     pe->view = v;
@@ -128,7 +128,8 @@ static void service_aggregates(const struct cqe_period_eval *pe, size_t target,
     }
     out->availability = (struct cqe_opt){wsum > 0, wsum > 0 ? wa / wsum : 0};
     out->leaf[CQE_LEAF_A1_1] = out->availability;
-    out->leaf[CQE_LEAF_A5_1] = (struct cqe_opt){evaluable > 0, evaluable ? (double)met / (double)evaluable : 0};
+    out->leaf[CQE_LEAF_A5_1] =
+        (struct cqe_opt){evaluable > 0, evaluable ? (double)met / (double)evaluable : 0};
     out->probe_coverage = (struct cqe_opt){with_cov > 0, with_cov ? cov / (double)with_cov : 0};
 
     int64_t notice_ms = v->cfg->maintenance_notice_s * 1000;

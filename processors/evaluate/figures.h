@@ -16,6 +16,7 @@ struct cqe_opt {
     double v;
 };
 
+/* clang-format off */
 #define CQE_LEAF_LIST(X)                                                                 \
     X(A1_1, "A1.1") X(A1_2, "A1.2") X(A2_1, "A2.1") X(A2_2, "A2.2") X(A2_3, "A2.3")      \
     X(A3_1, "A3.1") X(A3_2, "A3.2") X(A3_3, "A3.3") X(A4_1, "A4.1") X(A4_2, "A4.2")      \
@@ -29,6 +30,7 @@ enum cqe_leaf {
 #undef CQE_LEAF_ENUM
     CQE_LEAF__COUNT
 };
+/* clang-format on */
 
 /* "A1.1", ... */
 const char *cqe_leaf_name(enum cqe_leaf l);
@@ -50,10 +52,10 @@ struct cqe_period_eval {
     const struct cqe_view *view;
     struct cqe_period period;
     int64_t as_of;
-    int64_t span_end; /* min(period end, as_of), never before the start */
-    bool *in_scope;   /* by service index, owned */
-    size_t *inc_order; /* incident indexes grouped by latest service, owned */
-    size_t *inc_off;   /* service s owns inc_order[inc_off[s] .. inc_off[s+1]), owned */
+    int64_t span_end;                /* min(period end, as_of), never before the start */
+    bool *in_scope;                  /* by service index, owned */
+    size_t *inc_order;               /* incident indexes grouped by latest service, owned */
+    size_t *inc_off;                 /* service s owns inc_order[inc_off[s] .. inc_off[s+1]), owned */
     struct cqe_service_figures *svc; /* in-scope services, sorted by id, owned */
     size_t n_svc;
 };
@@ -69,8 +71,7 @@ struct cqe_target_figures {
     int64_t survey_unknown_answers, survey_responses;
     struct cqe_opt availability, mttr_s, probe_coverage;
     double agreed_s, maintenance_s, downtime_s;
-    struct cqe_opt m_mean[CQE_M__COUNT], m_p50[CQE_M__COUNT], m_p95[CQE_M__COUNT],
-        m_max[CQE_M__COUNT];
+    struct cqe_opt m_mean[CQE_M__COUNT], m_p50[CQE_M__COUNT], m_p95[CQE_M__COUNT], m_max[CQE_M__COUNT];
     char **veto; /* owned strings, sorted by incident id */
     size_t n_veto;
 };
@@ -83,8 +84,8 @@ struct cqe_dept_figures {
 
 /* Computes the service figures of period p at as_of. Returns 0 or CQE_ENOMEM; release
  * with cqe_period_eval_fini. */
-int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v,
-                         const struct cqe_period *p, int64_t as_of);
+int cqe_period_eval_init(struct cqe_period_eval *pe, const struct cqe_view *v, const struct cqe_period *p,
+                         int64_t as_of);
 void cqe_period_eval_fini(struct cqe_period_eval *pe);
 
 /* Computes every figure of a target (provider index or CQE_NONE = platform). */
@@ -93,25 +94,19 @@ int cqe_target_figures_compute(const struct cqe_period_eval *pe, size_t target,
 void cqe_target_figures_fini(struct cqe_target_figures *f);
 
 /* Department figures. */
-int cqe_dept_figures_compute(const struct cqe_period_eval *pe, size_t dept,
-                             struct cqe_dept_figures *out);
+int cqe_dept_figures_compute(const struct cqe_period_eval *pe, size_t dept, struct cqe_dept_figures *out);
 
 /* Internal pieces, one file each. */
-int cqe_fig_service(const struct cqe_period_eval *pe, size_t service,
-                    struct cqe_service_figures *out);
-int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target,
-                      struct cqe_target_figures *out);
+int cqe_fig_service(const struct cqe_period_eval *pe, size_t service, struct cqe_service_figures *out);
+int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 void cqe_fig_tickets(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
-void cqe_fig_satisfaction(const struct cqe_period_eval *pe, size_t target,
-                          struct cqe_target_figures *out);
+void cqe_fig_satisfaction(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 int cqe_fig_backups(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 int cqe_fig_drills(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 void cqe_fig_vulns(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
-int cqe_fig_migrations(const struct cqe_period_eval *pe, size_t target,
-                       struct cqe_target_figures *out);
+int cqe_fig_migrations(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 void cqe_fig_audit(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
-int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target,
-                        struct cqe_target_figures *out);
+int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 int cqe_fig_assets(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 
 /* Down time (s) one incident causes on its own in the period: its weight over its

@@ -2,6 +2,7 @@
  * by scripts/embed_model.py: edit the JSON and run the script. */
 #include "model.h"
 
+/* clang-format off */
 const char cqe_default_model_json[] =
     "{\n"
     "  \"grades\": [\n"
@@ -47,3 +48,4 @@ const char cqe_default_model_json[] =
     "      {\"id\": \"C3\", \"name\": \"有效投诉\", \"en\": \"valid complaints per 100 tickets\", \"weight\": 4, \"figure\": \"C3\", \"curve\": [[0, 100], [5, 0]]}]}\n"
     "  ]\n"
     "}\n";
+/* clang-format on */

@@ -20,16 +20,16 @@ enum cqe_cell_op {
 };
 
 struct cqe_cell {
-    const char *key; /* family and components, '|'-joined (see state_key.h) */
+    const char *key;   /* family and components, '|'-joined (see state_key.h) */
     const char *field; /* field name or set member */
     uint32_t key_len, field_len;
     enum cqe_cell_op op;
-    union { /* by op */
+    union {           /* by op */
         __int128 sum; /* SUM */
         double d;     /* MAX, MIN */
         struct {      /* REG_MIN, REG_MAX */
             int64_t reg_ts;
-            const char *reg_id; /* tie-break, byte order */
+            const char *reg_id;  /* tie-break, byte order */
             const char *reg_val; /* the kept record */
             uint32_t reg_id_len, reg_val_len;
         };
@@ -47,19 +47,17 @@ struct cqe_store *cqe_store_new(void);
 void cqe_store_free(struct cqe_store *s);
 
 /* Updates; key and field are copied. Return 0 or CQE_ENOMEM. */
-int cqe_store_add(struct cqe_store *s, const char *key, size_t klen, const char *field,
-                  size_t flen, __int128 delta);
-int cqe_store_max(struct cqe_store *s, const char *key, size_t klen, const char *field,
-                  size_t flen, double v);
-int cqe_store_min(struct cqe_store *s, const char *key, size_t klen, const char *field,
-                  size_t flen, double v);
-int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const char *member,
-                      size_t mlen);
+int cqe_store_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  __int128 delta);
+int cqe_store_max(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  double v);
+int cqe_store_min(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
+                  double v);
+int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const char *member, size_t mlen);
 /* Register: keeps (ts, id, val) when it is smaller (REG_MIN) or larger (REG_MAX) than
  * the held one by ts, then id bytes. */
-int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
-                  const char *field, size_t flen, int64_t ts, const char *id, size_t idlen,
-                  const char *val, size_t vlen);
+int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen, const char *field,
+                  size_t flen, int64_t ts, const char *id, size_t idlen, const char *val, size_t vlen);
 
 /* Vector: adds delta at index of the len-long vector (created zeroed). A cell
  * created with another len is CQE_EINVAL. */
@@ -78,8 +76,7 @@ int cqe_store_merge(struct cqe_store *dst, const struct cqe_store *src);
 
 /* Calls fn for every cell, in no particular order; stops when fn returns non-zero
  * and returns that value. Cells are borrowed for the call. */
-int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg),
-                   void *arg);
+int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg), void *arg);
 
 /* Number of cells; memory held in bytes (approximate). */
 size_t cqe_store_cells(const struct cqe_store *s);

@@ -112,8 +112,8 @@ static int grow(struct cqe_store *s)
     return 0;
 }
 
-static struct node **find_slot(const struct cqe_store *s, const char *k, size_t kl, const char *f,
-                               size_t fl, enum cqe_cell_op op, uint64_t h)
+static struct node **find_slot(const struct cqe_store *s, const char *k, size_t kl, const char *f, size_t fl,
+                               enum cqe_cell_op op, uint64_t h)
 {
     size_t j = h & (s->cap - 1);
     for (;;) {
@@ -128,8 +128,8 @@ static struct node **find_slot(const struct cqe_store *s, const char *k, size_t 
 }
 
 /* Returns the cell for (key, field, op), created zeroed when absent; NULL on ENOMEM. */
-static struct cqe_cell *cell_get(struct cqe_store *s, const char *k, size_t kl, const char *f,
-                                 size_t fl, enum cqe_cell_op op, int *created)
+static struct cqe_cell *cell_get(struct cqe_store *s, const char *k, size_t kl, const char *f, size_t fl,
+                                 enum cqe_cell_op op, int *created)
 {
     uint64_t h = hash_cell(k, kl, f, fl, op);
     struct node **slot = find_slot(s, k, kl, f, fl, op, h);
@@ -170,8 +170,8 @@ int cqe_store_add(struct cqe_store *s, const char *key, size_t klen, const char 
     return 0;
 }
 
-static int minmax(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
-                  const char *field, size_t flen, double v)
+static int minmax(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen, const char *field,
+                  size_t flen, double v)
 {
     int created;
     struct cqe_cell *c = cell_get(s, key, klen, field, flen, op, &created);
@@ -182,28 +182,24 @@ static int minmax(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
     return 0;
 }
 
-int cqe_store_max(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
-                  double v)
+int cqe_store_max(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen, double v)
 {
     return minmax(s, CQE_OP_MAX, key, klen, field, flen, v);
 }
 
-int cqe_store_min(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
-                  double v)
+int cqe_store_min(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen, double v)
 {
     return minmax(s, CQE_OP_MIN, key, klen, field, flen, v);
 }
 
-int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const char *member,
-                      size_t mlen)
+int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const char *member, size_t mlen)
 {
     int created;
     return cell_get(s, key, klen, member, mlen, CQE_OP_SET, &created) ? 0 : CQE_ENOMEM;
 }
 
 /* <0, 0, >0 comparing (ts, id) pairs, id by bytes then length. */
-static int cmp_ts_id(int64_t ts1, const char *id1, size_t l1, int64_t ts2, const char *id2,
-                     size_t l2)
+static int cmp_ts_id(int64_t ts1, const char *id1, size_t l1, int64_t ts2, const char *id2, size_t l2)
 {
     if (ts1 != ts2)
         return ts1 < ts2 ? -1 : 1;
@@ -213,9 +209,8 @@ static int cmp_ts_id(int64_t ts1, const char *id1, size_t l1, int64_t ts2, const
     return l1 < l2 ? -1 : l1 > l2;
 }
 
-int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen,
-                  const char *field, size_t flen, int64_t ts, const char *id, size_t idlen,
-                  const char *val, size_t vlen)
+int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen, const char *field,
+                  size_t flen, int64_t ts, const char *id, size_t idlen, const char *val, size_t vlen)
 {
     int created;
     struct cqe_cell *c = cell_get(s, key, klen, field, flen, op, &created);
@@ -286,22 +281,20 @@ int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c)
         for (uint32_t i = 0; i < c->vec_len; i++) {
             if (!c->vec[i])
                 continue;
-            int rc = cqe_store_vec_add(s, c->key, c->key_len, c->field, c->field_len, c->vec_len, i, c->vec[i]);
+            int rc =
+                cqe_store_vec_add(s, c->key, c->key_len, c->field, c->field_len, c->vec_len, i, c->vec[i]);
             if (rc)
                 return rc;
         }
         return 0;
-    case CQE_OP_SUM:
-        return cqe_store_add(s, c->key, c->key_len, c->field, c->field_len, c->sum);
+    case CQE_OP_SUM: return cqe_store_add(s, c->key, c->key_len, c->field, c->field_len, c->sum);
     case CQE_OP_MAX:
-    case CQE_OP_MIN:
-        return minmax(s, c->op, c->key, c->key_len, c->field, c->field_len, c->d);
-    case CQE_OP_SET:
-        return cqe_store_set_add(s, c->key, c->key_len, c->field, c->field_len);
+    case CQE_OP_MIN: return minmax(s, c->op, c->key, c->key_len, c->field, c->field_len, c->d);
+    case CQE_OP_SET: return cqe_store_set_add(s, c->key, c->key_len, c->field, c->field_len);
     case CQE_OP_REG_MIN:
     case CQE_OP_REG_MAX:
-        return cqe_store_reg(s, c->op, c->key, c->key_len, c->field, c->field_len, c->reg_ts,
-                             c->reg_id, c->reg_id_len, c->reg_val, c->reg_val_len);
+        return cqe_store_reg(s, c->op, c->key, c->key_len, c->field, c->field_len, c->reg_ts, c->reg_id,
+                             c->reg_id_len, c->reg_val, c->reg_val_len);
     }
     return CQE_EINVAL;
 }
@@ -316,8 +309,7 @@ int cqe_store_merge(struct cqe_store *dst, const struct cqe_store *src)
     return cqe_store_each(src, merge_one, dst);
 }
 
-int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg),
-                   void *arg)
+int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg), void *arg)
 {
     for (size_t i = 0; i < s->cap; i++) {
         if (!s->slots[i])

@@ -41,7 +41,7 @@ static void cross_check(const char *buf, size_t size, int rc, const struct cqe_e
     if (code == json_error_numeric_overflow || code == json_error_null_byte_in_key ||
         (code == json_error_invalid_syntax && strstr(je.text, "invalid Unicode")))
         return; /* a JSON-level limit: bad_value */
-    abort(); /* Jansson found a syntax error we missed */
+    abort();    /* Jansson found a syntax error we missed */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
     int rc = cqe_decode(buf, size, 4096, &ev, &err);
     if (rc == 0) {
-        if ((unsigned)ev.type >= CQE_T__COUNT || ev.ts < CQE_TS_MIN || ev.ts >= CQE_TS_MAX ||
-            !ev.id.p || !ev.provider.p)
+        if ((unsigned)ev.type >= CQE_T__COUNT || ev.ts < CQE_TS_MIN || ev.ts >= CQE_TS_MAX || !ev.id.p ||
+            !ev.provider.p)
             abort();
         for (size_t i = 0; i < ev.n_answers; i++)
             if (ev.answers[i].level < 1 || ev.answers[i].level > 5)

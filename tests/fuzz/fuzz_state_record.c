@@ -47,9 +47,7 @@ static void add_cell(struct cqe_store *st, const char *s, size_t n)
     pay = cut(field, (size_t)(end - field), &fl);
     pl = (size_t)(end - pay);
     switch (op) {
-    case CQE_OP_SUM:
-        cqe_store_add(st, key, kl, field, fl, number(pay, pl));
-        break;
+    case CQE_OP_SUM: cqe_store_add(st, key, kl, field, fl, number(pay, pl)); break;
     case CQE_OP_MAX:
     case CQE_OP_MIN: {
         char t[64];
@@ -63,16 +61,13 @@ static void add_cell(struct cqe_store *st, const char *s, size_t n)
             cqe_store_min(st, key, kl, field, fl, d);
         break;
     }
-    case CQE_OP_SET:
-        cqe_store_set_add(st, key, kl, field, fl);
-        break;
+    case CQE_OP_SET: cqe_store_set_add(st, key, kl, field, fl); break;
     case CQE_OP_REG_MIN:
     case CQE_OP_REG_MAX: {
         size_t tl, il;
         const char *id = cut(pay, pl, &tl);
         const char *val = cut(id, (size_t)(end - id), &il);
-        cqe_store_reg(st, op, key, kl, field, fl, number(pay, tl), id, il, val,
-                      (size_t)(end - val));
+        cqe_store_reg(st, op, key, kl, field, fl, number(pay, tl), id, il, val, (size_t)(end - val));
         break;
     }
     case CQE_OP_VEC: {

@@ -8,8 +8,7 @@
 #include "unit.h"
 
 #define MAX_BYTES INT64_C(1048576)
-#define ENV(type)                                                                        \
-    "{\"v\":1,\"id\":\"e1\",\"type\":\"" type "\",\"ts\":1772327520000,\"provider\":\"p\","
+#define ENV(type) "{\"v\":1,\"id\":\"e1\",\"type\":\"" type "\",\"ts\":1772327520000,\"provider\":\"p\","
 
 static int dec(const char *s, struct cqe_event *ev, struct cqe_err *err)
 {
@@ -89,15 +88,14 @@ CQE_TEST(decode_probe_metric)
 {
     struct cqe_event ev;
     struct cqe_err err;
-    CHECK(dec(ENV("probe") "\"service\":\"s\",\"ok\":false,\"latency_ms\":12,\"site\":\"\"}", &ev,
-              &err) == 0);
+    CHECK(dec(ENV("probe") "\"service\":\"s\",\"ok\":false,\"latency_ms\":12,\"site\":\"\"}", &ev, &err) ==
+          0);
     CHECK(ev.type == CQE_T_PROBE && !ev.ok && ev.latency_ms == 12.0);
     CHECK(ev.has == (CQE_HAS_OK | CQE_HAS_LATENCY));
     CHECK(ev.entity.p == NULL && str_is(ev.service, "s") && ev.site.n == 0 && ev.site.p);
     cqe_event_clear(&ev);
 
-    CHECK(dec(ENV("metric") "\"resource\":\"vm-1\",\"pool\":\"pa\",\"mem\":0.25,\"net\":1}", &ev,
-              &err) == 0);
+    CHECK(dec(ENV("metric") "\"resource\":\"vm-1\",\"pool\":\"pa\",\"mem\":0.25,\"net\":1}", &ev, &err) == 0);
     CHECK(ev.type == CQE_T_METRIC && str_is(ev.resource, "vm-1") && str_is(ev.pool, "pa"));
     CHECK(ev.mem == 0.25 && ev.net == 1.0 && ev.cpu == 0.0);
     CHECK(ev.has == (CQE_HAS_MEM | CQE_HAS_NET));
@@ -133,13 +131,12 @@ CQE_TEST(decode_maintenance_ticket_backup)
     CHECK(ev.has == (CQE_HAS_DUE | CQE_HAS_COMPLAINT));
     cqe_event_clear(&ev);
 
-    CHECK(dec(ENV("ticket") "\"ticket\":\"t\",\"action\":\"feedback\",\"satisfied\":false}", &ev,
-              &err) == 0);
+    CHECK(dec(ENV("ticket") "\"ticket\":\"t\",\"action\":\"feedback\",\"satisfied\":false}", &ev, &err) == 0);
     CHECK(ev.action == CQE_A_FEEDBACK && !ev.satisfied && ev.has == CQE_HAS_SATISFIED);
     cqe_event_clear(&ev);
 
-    CHECK(dec(ENV("backup") "\"job\":\"j\",\"service\":\"s\",\"ok\":true,\"rpo_target_s\":3600}",
-              &ev, &err) == 0);
+    CHECK(dec(ENV("backup") "\"job\":\"j\",\"service\":\"s\",\"ok\":true,\"rpo_target_s\":3600}", &ev,
+              &err) == 0);
     CHECK(str_is(ev.entity, "j") && ev.ok && ev.rpo_target_s == 3600);
     CHECK(ev.has == (CQE_HAS_OK | CQE_HAS_RPO_TARGET));
     cqe_event_clear(&ev);
@@ -155,17 +152,14 @@ CQE_TEST(decode_drill_vuln_migration)
               &ev, &err) == 0);
     CHECK(ev.drill_kind == CQE_DRILL_EMERGENCY && ev.action == CQE_A_DONE && ev.ok);
     CHECK(ev.rto_s == INT64_MAX && ev.rto_target_s == 0 && ev.rpo_s == 5 && ev.rpo_target_s == 6);
-    CHECK(ev.has == (CQE_HAS_OK | CQE_HAS_RTO | CQE_HAS_RTO_TARGET | CQE_HAS_RPO |
-                     CQE_HAS_RPO_TARGET));
+    CHECK(ev.has == (CQE_HAS_OK | CQE_HAS_RTO | CQE_HAS_RTO_TARGET | CQE_HAS_RPO | CQE_HAS_RPO_TARGET));
     cqe_event_clear(&ev);
 
-    CHECK(dec(ENV("vuln") "\"vuln\":\"v\",\"action\":\"found\",\"level\":\"critical\"}", &ev,
-              &err) == 0);
+    CHECK(dec(ENV("vuln") "\"vuln\":\"v\",\"action\":\"found\",\"level\":\"critical\"}", &ev, &err) == 0);
     CHECK(ev.action == CQE_A_FOUND && ev.level == CQE_VULN_CRITICAL && ev.has == CQE_HAS_LEVEL);
     cqe_event_clear(&ev);
 
-    CHECK(dec(ENV("migration") "\"migration\":\"m\",\"action\":\"done\",\"ok\":false}", &ev,
-              &err) == 0);
+    CHECK(dec(ENV("migration") "\"migration\":\"m\",\"action\":\"done\",\"ok\":false}", &ev, &err) == 0);
     CHECK(ev.action == CQE_A_DONE && !ev.ok && !ev.data_verified && ev.has == CQE_HAS_OK);
     cqe_event_clear(&ev);
 
@@ -220,16 +214,14 @@ CQE_TEST(decode_messages_name_field_and_fix)
                                     "\"severity\":7}",
                     &err) == CQE_R_BAD_VALUE);
     CHECK(!strcmp(err.msg, "field \"severity\": must be an integer 1-4 (got 7)"));
-    CHECK(reason_of(ENV("incident") "\"incident\":\"i\",\"action\":\"open\",\"service\":\"s\"}",
-                    &err) == CQE_R_MISSING_FIELD);
-    CHECK(!strcmp(err.msg,
-                  "field \"severity\": missing; incident events with action \"open\" require it"));
+    CHECK(reason_of(ENV("incident") "\"incident\":\"i\",\"action\":\"open\",\"service\":\"s\"}", &err) ==
+          CQE_R_MISSING_FIELD);
+    CHECK(!strcmp(err.msg, "field \"severity\": missing; incident events with action \"open\" require it"));
     CHECK(reason_of(ENV("probe") "\"service\":\"s\",\"ok\":\"yes\"}", &err) == CQE_R_BAD_TYPE);
     CHECK(!strcmp(err.msg, "field \"ok\": must be true or false (got \"yes\")"));
     CHECK(reason_of(ENV("vuln") "\"vuln\":\"v\",\"action\":\"found\",\"level\":\"urgent\"}", &err) ==
           CQE_R_BAD_VALUE);
-    CHECK(!strcmp(err.msg,
-                  "field \"level\": must be one of critical, high, medium, low (got \"urgent\")"));
+    CHECK(!strcmp(err.msg, "field \"level\": must be one of critical, high, medium, low (got \"urgent\")"));
     CHECK(reason_of("{\"v\":1,\"type\":\"incident\"}", &err) == CQE_R_MISSING_FIELD);
     CHECK(strstr(err.msg, "\"id\"") != NULL);
     CHECK(reason_of("{\"v\":3,\"type\":\"incident\"}", &err) == CQE_R_UNSUPPORTED_VERSION);

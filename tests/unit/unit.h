@@ -13,21 +13,21 @@ struct cqe_unit {
 
 void cqe_unit_register(struct cqe_unit *u);
 
-#define CQE_TEST(tname)                                                                  \
-    static void tname(int *cqe_failed_);                                                 \
-    static struct cqe_unit tname##_unit = {#tname, tname, NULL};                         \
-    __attribute__((constructor)) static void tname##_reg(void)                           \
-    {                                                                                    \
-        cqe_unit_register(&tname##_unit);                                                \
-    }                                                                                    \
+#define CQE_TEST(tname)                                                                                      \
+    static void tname(int *cqe_failed_);                                                                     \
+    static struct cqe_unit tname##_unit = {#tname, tname, NULL};                                             \
+    __attribute__((constructor)) static void tname##_reg(void)                                               \
+    {                                                                                                        \
+        cqe_unit_register(&tname##_unit);                                                                    \
+    }                                                                                                        \
     static void tname(int *cqe_failed_)
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);    \
-            *cqe_failed_ = 1;                                                            \
-        }                                                                                \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);                         \
+            *cqe_failed_ = 1;                                                                                \
+        }                                                                                                    \
     } while (0)
 
 #endif
