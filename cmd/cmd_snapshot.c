@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "config.h"
@@ -101,7 +102,8 @@ int cqe_cmd_snapshot(int argc, char **argv)
     r = NULL;
 
     /* as replay: the largest event ts applied, unless the clock is the wall's */
-    const struct cqe_cell *ts = cqe_store_get(store, "G|ts", 4, "max", 3, CQE_OP_MAX);
+    const struct cqe_cell *ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MAX_TS,
+                                              strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
     cqe_eval_setup_resolve(&es, ts ? (int64_t)ts->d : 0, counts.applied > 0 && ts);
     if (!(view = cqe_view_build(store, &es.cfg, &err)))
         goto fail;
