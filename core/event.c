@@ -3,6 +3,7 @@
 #include "event.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,21 @@ const char *cqe_type_name(enum cqe_type t)
     if ((unsigned)t >= (unsigned)CQE_T__COUNT)
         return "unknown";
     return type_names[t];
+}
+
+const char *cqe_type_names_joined(char *buf, size_t cap)
+{
+    size_t o = 0;
+    if (!cap)
+        return buf;
+    buf[0] = '\0';
+    for (int t = 0; t < CQE_T__COUNT; t++) {
+        int k = snprintf(buf + o, cap - o, "%s%s", t ? ", " : "", type_names[t]);
+        if (k < 0 || (size_t)k >= cap - o)
+            break;
+        o += (size_t)k;
+    }
+    return buf;
 }
 
 const char *cqe_type_key_member(enum cqe_type t)

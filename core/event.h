@@ -54,6 +54,10 @@ enum cqe_type {
 /* Type names as on the wire ("incident", ...); "unknown" out of range. */
 const char *cqe_type_name(enum cqe_type t);
 
+/* Writes every type's wire name, ", "-separated, into buf (cap bytes, NUL-terminated, cut
+ * to fit), for messages. Returns buf. Thread-safe. */
+const char *cqe_type_names_joined(char *buf, size_t cap);
+
 /* The member that keys a message of type t on Kafka ("incident", "service", ...). */
 const char *cqe_type_key_member(enum cqe_type t);
 

@@ -287,10 +287,9 @@ static int get_type(struct cqe_dec *d, const json_t *root)
             return 0;
         }
     }
-    return cqe_dec_fail(d->err, CQE_R_UNKNOWN_TYPE,
-                        "field \"type\": %s is not an event type; use one of incident, probe, metric, "
-                        "maintenance, ticket, backup, drill, vuln, migration, audit, survey, asset",
-                        cqe_dec_describe(v, got, sizeof got));
+    char names[256];
+    return cqe_dec_fail(d->err, CQE_R_UNKNOWN_TYPE, "field \"type\": %s is not an event type; use one of %s",
+                        cqe_dec_describe(v, got, sizeof got), cqe_type_names_joined(names, sizeof names));
 }
 
 static int get_ts(struct cqe_dec *d, const json_t *root)
