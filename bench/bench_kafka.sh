@@ -10,27 +10,16 @@ OUT=${BENCH_DIR:-build/bench}
 CPU=${BENCH_CPU:-1}
 OTHER=$(( CPU == 0 ? 1 : 0 ))
 mkdir -p "$OUT"
-cc -std=c11 -D_DEFAULT_SOURCE -O2 bench/bench_consume.c $(pkg-config --cflags --libs rdkafka jansson) \
-    -o "$OUT/bench_consume"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
+build_consume
 
 # ~300-byte events of every type, no malformed lines; 128 partitions keep every
 # partition under the mock's ~5 MiB retention
 "$BIN" gen --seed 21 --days 2 --vms 600 --hosts 20 --bad-share 0 --dup-share 0 --late-share 0 \
     --out "$OUT/e2e.ndjson" --config-out "$OUT/e2e.gen.json" 2>/dev/null
 N=$(wc -l < "$OUT/e2e.ndjson")
-taskset -c "$OTHER" "$BIN" mock-kafka --brokers 1 --partitions 128 > "$OUT/mock.out" 2>"$OUT/mock.err" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q bootstrap= "$OUT/mock.out" 2>/dev/null && break; sleep 0.2; done
-BOOT=$(sed -n 's/^bootstrap=//p' "$OUT/mock.out")
-RPORT=$(free_port)
-taskset -c "$OTHER" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$OUT" > "$OUT/redis.log" 2>&1 &
-PIDS+=($!)
-sleep 0.5
+start_mock 128
+start_redis
 "$BIN" produce --bootstrap "$BOOT" --topic cloudqe.events --quiet "$OUT/e2e.ndjson" > "$OUT/produce.out"
 echo "input: $N events on cloudqe.events (128 partitions); worker on core $CPU, broker and Redis on core $OTHER"
 

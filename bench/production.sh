@@ -15,23 +15,11 @@ PARTS=${PARTS:-128}
 CPU=${BENCH_CPU:-1}
 OTHER=$((CPU == 0 ? 1 : 0))
 mkdir -p "$OUT"
-cc -std=c11 -D_DEFAULT_SOURCE -O2 bench/bench_consume.c $(pkg-config --cflags --libs rdkafka jansson) \
-    -o "$OUT/bench_consume"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
+. bench/lib.sh
+build_consume
 [ -s "$OUT/mix.$N.ndjson" ] || python3 bench/mix_events.py "$N" 1 "$OUT/mix.$N.ndjson" "$OUT/mix.json"
-taskset -c "$OTHER" "$BIN" mock-kafka --brokers 1 --partitions "$PARTS" >"$OUT/mock.out" 2>"$OUT/mock.err" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q bootstrap= "$OUT/mock.out" 2>/dev/null && break; sleep 0.2; done
-BOOT=$(sed -n 's/^bootstrap=//p' "$OUT/mock.out")
-RPORT=$(free_port)
-taskset -c "$OTHER" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$OUT" >"$OUT/redis.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_mock "$PARTS"
+start_redis
 "$BIN" produce --bootstrap "$BOOT" --topic cloudqe.events --quiet "$OUT/mix.$N.ndjson" >/dev/null
 echo "input: $N events (70 % metric, 15 % incident, 15 % probe; bench/mix_events.py) on $PARTS partitions;" \
     "worker on core $CPU, broker and Redis on core $OTHER; $RUNS runs"
