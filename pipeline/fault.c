@@ -28,8 +28,11 @@ int cqe_fault_from_env(struct cqe_redis *r, int64_t *commit_after, struct cqe_er
         cqe_redis_set_fault(r, CQE_FAULT_AFTER_EXEC, n);
     else if (!strcmp(point, "mid_pipeline"))
         cqe_redis_set_fault(r, CQE_FAULT_MID_PIPELINE, n);
+    else if (!strcmp(point, "lost_reply"))
+        cqe_redis_set_fault(r, CQE_FAULT_LOST_REPLY, n);
     else
-        return cqe_err_set(err, CQE_EINVAL, "CQE_FAULT=%s: use %sbefore_exec, after_exec or mid_pipeline",
-                           point, commit_after ? "after_exec_before_commit, " : "");
+        return cqe_err_set(err, CQE_EINVAL,
+                           "CQE_FAULT=%s: use %sbefore_exec, after_exec, mid_pipeline or lost_reply", point,
+                           commit_after ? "after_exec_before_commit, " : "");
     return 0;
 }

@@ -10,7 +10,8 @@
 #include "state_redis.h"
 
 /* Reads CQE_FAULT / CQE_FAULT_AFTER. The Redis store's own points (before_exec,
- * after_exec, mid_pipeline) are set on r (borrowed). after_exec_before_commit, the
+ * after_exec, mid_pipeline; lost_reply, which does not stop the process) are set on r
+ * (borrowed). after_exec_before_commit, the
  * worker's point after the EXEC and before the Kafka commit, is accepted only when
  * commit_after is not NULL: *commit_after is then its flush count, else -1. Returns 0,
  * or CQE_EINVAL naming the values accepted. */

@@ -1,14 +1,13 @@
 /* One partition's pending state, shared by the stream worker (`run`) and the partitioned
- * replay: a pipeline into a delta store with its own duplicate memory, the ids it applied
- * and its counts since the last flush, and its position; flushed to Redis with that
- * position in one transaction. */
+ * replay: a pipeline into a delta store with its own duplicate memory (whose newest
+ * fingerprints are the ids applied since the last flush), its counts since the last
+ * flush, and its position; flushed to Redis with that position in one script call. */
 #ifndef CQE_PARTITION_H
 #define CQE_PARTITION_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "id_batch.h"
 #include "pipeline.h"
 #include "state_redis.h"
 
@@ -23,15 +22,29 @@ struct cqe_partition {
     int64_t since;    /* messages consumed since the last flush */
     int64_t first_ms; /* monotonic ms of the oldest unflushed message */
     struct cqe_pipeline_counts at_flush; /* pl.counts as of the last flush */
-    struct cqe_id_batch ids;             /* ids applied since the last flush */
+    uint64_t ids_at_flush;               /* cqe_dedup_total of pl.dedup as of the last flush (or the load) */
+    uint64_t forgotten_at_flush;         /* cqe_dedup_forgotten likewise */
+    uint64_t forgotten_at_load;          /* cqe_dedup_forgotten right after the load */
+    uint64_t *fps;                       /* owned: the flush's new fingerprints */
+    size_t fps_cap;
 };
+
+/* Parses a position Redis holds (NULL: none, -1). Returns 0 or CQE_EIO naming the
+ * partition when it is not a number. */
+int cqe_partition_parse_pos(const char *s, int index, int64_t *out, struct cqe_err *err);
 
 /* Opens p as Redis partition index: a pipeline (cfg, dlq borrowed; dlq may be NULL)
  * over a new delta store, with the duplicate memory and position Redis holds for it
- * (r borrowed). p must be zeroed or closed. Returns 0 or a negative rc with err set
- * (CQE_EIO when the stored position is not a number); on error p is left closed. */
+ * (r borrowed; one round trip). p must be zeroed or closed. Returns 0 or a negative rc
+ * with err set (CQE_EIO when the stored position is not a number); on error p is left
+ * closed. */
 int cqe_partition_open(struct cqe_partition *p, int index, const struct cqe_config *cfg,
                        struct cqe_dead_letters *dlq, struct cqe_redis *r, struct cqe_err *err);
+
+/* The same for a partition whose position `stored` (-1 none) the caller loaded through
+ * r (cqe_redis_load_positions): only the duplicate memory is read. */
+int cqe_partition_open_at(struct cqe_partition *p, int index, int64_t stored, const struct cqe_config *cfg,
+                          struct cqe_dead_letters *dlq, struct cqe_redis *r, struct cqe_err *err);
 
 /* Releases what p owns and zeroes it but for its index. Safe on a closed p. */
 void cqe_partition_close(struct cqe_partition *p);
@@ -46,8 +59,8 @@ int cqe_partition_feed(struct cqe_partition *p, const char *buf, size_t n, const
  * Returns 0 or a negative rc with err set. */
 int cqe_partition_feed_event(struct cqe_partition *p, const struct cqe_event *ev, struct cqe_err *err);
 
-/* Writes the delta, the new ids and the counts since the last flush with pos, in one
- * transaction, unless nothing was consumed since. On success the delta and ids are
+/* Writes the delta, the new ids' fingerprints and the counts since the last flush with
+ * pos, in one script call, unless nothing was consumed since. On success the delta and ids are
  * cleared, stored = pos, since = 0; on error nothing changes, so the same flush can be
  * retried whole. Returns 0 or a negative rc with err set. */
 int cqe_partition_flush(struct cqe_partition *p, struct cqe_redis *r, int64_t dedup_window,

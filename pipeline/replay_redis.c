@@ -100,6 +100,9 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
         run->skipped++;
         goto out;
     }
+    /* opened at its first line: start-up does not wait on every partition's memory */
+    if (!p->ready && (rc = cqe_partition_open_at(p, i, p->stored, run->cfg, run->dlq, run->r, err)))
+        goto out;
     struct cqe_origin o = {.file = path, .line = line->line_no};
     if (decoded) /* decoded once, to route it */
         rc = cqe_partition_feed_event(p, &ev, err);
@@ -157,8 +160,15 @@ static int parse_env(struct run *run, struct cqe_err *err)
 static void summary(const struct run *run)
 {
     struct cqe_pipeline_counts t = {0};
+    uint64_t forgotten = 0, held = 0, bytes = 0;
     for (int i = 0; i < run->n; i++) {
         const struct cqe_pipeline_counts *c = &run->parts[i].pl.counts;
+        if (run->parts[i].ready) {
+            const struct cqe_dedup *d = run->parts[i].pl.dedup;
+            forgotten += cqe_dedup_forgotten(d) - run->parts[i].forgotten_at_load;
+            held += cqe_dedup_held(d);
+            bytes += cqe_dedup_bytes(d);
+        }
         t.read += c->read;
         t.applied += c->applied;
         t.duplicates += c->duplicates;
@@ -169,11 +179,13 @@ static void summary(const struct run *run)
             "{\"kind\":\"replay_summary\",\"state\":\"redis\",\"partitions\":%d,\"lines\":%lld,"
             "\"applied\":%lld,\"duplicates\":%lld,\"dead_letters\":%lld,\"skipped\":%lld,"
             "\"flushes\":%lld,\"redis_commands\":%lld,\"redis_round_trips\":%lld,"
-            "\"commands_per_1000_events\":%.1f}\n",
+            "\"commands_per_1000_events\":%.1f,\"dedup_held\":%llu,\"dedup_bytes\":%llu,"
+            "\"dedup_forgotten\":%llu}\n",
             run->n, (long long)t.read, (long long)t.applied, (long long)t.duplicates,
             (long long)t.dead_letters, (long long)run->skipped, (long long)run->flushes, (long long)cmds,
             (long long)cqe_redis_round_trips(run->r),
-            run->consumed ? 1000.0 * (double)cmds / (double)run->consumed : 0.0);
+            run->consumed ? 1000.0 * (double)cmds / (double)run->consumed : 0.0, (unsigned long long)held,
+            (unsigned long long)bytes, (unsigned long long)forgotten);
 }
 
 int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
@@ -181,6 +193,7 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
 {
     struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0};
     struct cqe_redis_conf rc_conf = cfg->redis;
+    char **positions = NULL;
     int rc = 0;
     if (partitions < 1 || partitions > MAX_PARTITIONS)
         return cqe_err_set(err, CQE_EINVAL, "--partitions takes a number from 1 to %d", MAX_PARTITIONS);
@@ -195,10 +208,18 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
         (rc = cqe_dead_letters_open(dlq_path, cfg->utc_offset_min, &run.dlq, err)))
         goto out;
 
+    /* every position in one round trip; a partition's memory is read when it is opened */
     int64_t min_pos = INT64_MAX;
+    if (!(positions = calloc((size_t)partitions, sizeof *positions))) {
+        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = cqe_redis_load_positions(run.r, CQE_REDIS_NS, partitions, positions, err)))
+        goto out;
     for (int i = 0; i < partitions; i++) {
         struct cqe_partition *p = &run.parts[i];
-        if ((rc = cqe_partition_open(p, i, cfg, run.dlq, run.r, err)))
+        p->index = i;
+        if ((rc = cqe_partition_parse_pos(positions[i], i, &p->stored, err)))
             goto out;
         if (p->stored < min_pos)
             min_pos = p->stored;
@@ -216,6 +237,9 @@ out:
     for (int i = 0; run.parts && i < partitions; i++)
         cqe_partition_close(&run.parts[i]);
     free(run.parts);
+    for (int i = 0; positions && i < partitions; i++)
+        free(positions[i]);
+    free(positions);
     if (run.dlq) {
         struct cqe_err e2;
         int crc = cqe_dead_letters_close(run.dlq, &e2);

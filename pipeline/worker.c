@@ -46,6 +46,8 @@ struct worker {
     size_t n_topics;
     struct part *parts; /* by Redis partition index */
     int n_parts;
+    char **pre_pos;                    /* positions read for the rebalance under way, by partition (owned) */
+    bool prefetched;                   /* pre_pos holds them: cleared once the rebalance returned */
     struct cqe_dead_letters *dlq;      /* file or count only */
     struct cqe_dead_letter_kafka *dlk; /* the dead-letter topic, NULL = none */
     int64_t flush_every, flush_ms;
@@ -128,7 +130,52 @@ static void queue_commit(struct worker *w, struct part *p, int64_t offset)
     w->commits[w->n_commits++] = (struct cqe_kafka_pos){p->topic, p->partition, offset};
 }
 
-/* Flushes one partition: dead letters first, then one MULTI/EXEC of deltas, next offset,
+/* Forgets the positions read for a rebalance (they are only fresh while it runs). */
+static void prefetch_clear(struct worker *w)
+{
+    for (int i = 0; w->prefetched && i < w->n_parts; i++) {
+        free(w->pre_pos[i]);
+        w->pre_pos[i] = NULL;
+    }
+    w->prefetched = false;
+}
+
+/* The position of a partition being assigned: the first assignment of a rebalance reads
+ * every partition's in one round trip; the others take theirs from it. A partition
+ * being assigned is no other member's, so its position cannot move meanwhile (and a
+ * flush from a wrong one is refused by the script). */
+static int assigned_position(struct worker *w, struct part *p, int64_t *stored, struct cqe_err *err)
+{
+    int rc;
+    if (!w->prefetched) {
+        if (!w->pre_pos && !(w->pre_pos = calloc((size_t)w->n_parts, sizeof *w->pre_pos)))
+            return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        if ((rc = cqe_redis_load_positions(w->r, CQE_REDIS_NS, w->n_parts, w->pre_pos, err)))
+            return rc;
+        w->prefetched = true;
+    }
+    return cqe_partition_parse_pos(w->pre_pos[p->st.index], p->st.index, stored, err);
+}
+
+/* Opens an assigned partition at its first message: its duplicate memory is read then,
+ * so an assignment of many partitions does not wait for every memory. Retries while
+ * Redis is out; a refusal is final. */
+static int part_open_lazily(struct worker *w, struct part *p, struct cqe_err *err)
+{
+    int64_t backoff = 200, stored = p->st.stored;
+    while (cqe_partition_open_at(&p->st, p->st.index, stored, w->cfg, w->dlq, w->r, err)) {
+        if (err->code != CQE_EUNAVAIL || *w->stop)
+            return err->code < 0 ? err->code : CQE_EIO;
+        fprintf(stderr, "run: %s [%d]: loading the partition failed, retrying: %s\n", p->topic,
+                (int)p->partition, err->msg);
+        cqe_sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        p->st.stored = p->st.pos = stored;
+    }
+    return 0;
+}
+
+/* Flushes one partition: dead letters first, then one script call of deltas, next offset,
  * new ids and counts; queues the Kafka commit. Returns 0 or the flush's rc. */
 static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
 {
@@ -257,11 +304,15 @@ static int hook_assign(void *arg, const char *topic, int32_t partition, int64_t 
         set_fatal(w, &why);
         return cqe_err_set(err, CQE_ECONFIG, "%s", why.msg);
     }
-    int rc = part_load(w, p, err);
+    int64_t stored = -1;
+    part_drop(w, p);
+    int rc = assigned_position(w, p, &stored, err);
     if (rc == CQE_EDENIED || rc == CQE_ENOMEM)
         set_fatal(w, err); /* final: retrying cannot help */
     if (rc)
         return rc;
+    p->st.stored = p->st.pos = stored; /* opened at its first message (part_open_lazily) */
+    p->active = true;
     *offset = p->st.pos >= 0 ? p->st.pos : RD_KAFKA_OFFSET_BEGINNING;
     return 0;
 }
@@ -331,6 +382,9 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
      * partition never flushed) is data Kafka deleted before it was applied */
     if (next >= 0 ? m->offset > next : m->offset > 0)
         report_loss(w, p, next >= 0 ? next : 0, m->offset);
+    int rc = p->st.ready ? 0 : part_open_lazily(w, p, err);
+    if (rc)
+        return rc;
     const char *buf = m->payload ? (const char *)m->payload : "";
     size_t n = m->payload ? m->len : 0;
     char detail[160] = "";
@@ -346,7 +400,7 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
      * in this worker's file and topic already, so it is counted only */
     bool again = m->offset < p->fed_upto;
     p->st.pl.dlq = again ? NULL : w->dlq;
-    int rc = cqe_partition_feed(&p->st, buf, n, &o, hint, detail, wall_ms(), err);
+    rc = cqe_partition_feed(&p->st, buf, n, &o, hint, detail, wall_ms(), err);
     p->st.pl.dlq = w->dlq;
     if (rc)
         return rc;
@@ -536,6 +590,7 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
     cqe_progress_start(&prog, c->progress_s);
     while (!*stop && !w.fatal) {
         int n = cqe_kafka_source_poll(w.src, batch, BATCH_MAX, POLL_MS, err);
+        prefetch_clear(&w); /* a rebalance runs inside the poll */
         if (n < 0) {
             set_fatal(&w, err);
             break;
@@ -589,6 +644,8 @@ out:
     }
     for (int i = 0; w.parts && i < w.n_parts; i++)
         part_drop(&w, &w.parts[i]);
+    prefetch_clear(&w);
+    free(w.pre_pos);
     free(w.parts);
     free(w.commits);
     free(batch);

@@ -412,8 +412,7 @@ def test_partitions_1_3_8_equal():
 # ---------------------------------------------------------------- least privilege
 
 # The ACL of docs/state.md: every command cloudqe sends, on its own keys only.
-ACL_RULES = ["resetkeys", "~cqe:*", "resetchannels", "-@all", "+select", "+watch", "+unwatch",
-             "+multi", "+exec", "+get", "+set", "+hincrby", "+hget", "+hset", "+hgetall", "+zadd",
+ACL_RULES = ["resetkeys", "~cqe:*", "resetchannels", "-@all", "+select", "+get", "+set", "+hincrby", "+hget", "+hset", "+hgetall", "+zadd",
              "+zrange", "+sadd", "+smembers", "+rpush", "+ltrim", "+lrange", "+scan", "+evalsha",
              "+script|load"]
 
@@ -454,3 +453,60 @@ def test_acl_user_password_file_least_privilege():
         srv.cmd("ACL", "DELUSER", "cqe-worker")
         srv.cmd("ACL", "LOG", "RESET")
         shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the flush script
+
+def _counts(srv, partitions):
+    out = []
+    for p in range(partitions):
+        h = srv.cmd("HGETALL", f"cqe:{{p{p}}}:count") or []
+        out.append({k.decode(): int(v) for k, v in zip(h[::2], h[1::2])})
+    return out
+
+
+def test_lost_reply_is_applied_once():
+    """A flush whose script ran but whose reply was lost with the connection is sent
+    again; the script finds its own new position and applies nothing twice."""
+    srv = shared_server()
+    path, mem = generated()
+    proc = replay_redis(srv.url(), 3, [path], env={"CQE_FAULT": "lost_reply", "CQE_FAULT_AFTER": "2"})
+    summary = json.loads([ln for ln in proc.stderr.decode().splitlines() if "replay_summary" in ln][-1])
+    read = sum(c.get("read", 0) for c in _counts(srv, 3))
+    if read != summary["lines"]:
+        raise RedisTestError(f"lost reply: Redis counts {read} lines read, the run read {summary['lines']}")
+    assert_same("lost reply", mem, snapshot(srv.url()))
+
+
+def test_dedup_chunks_trimmed_whole():
+    """One chunk of 8-byte fingerprints per flush; whole chunks go once the newer ones hold
+    the window; the ids forgotten past the window are counted in Redis and the summary."""
+    srv = shared_server()
+    path, _ = generated()
+    window, every = 50, 20
+    d = tempfile.mkdtemp(prefix="cqe-redis-dedup-")
+    try:
+        cfg = os.path.join(d, "config.json")
+        with open(cfg, "w") as f:
+            json.dump({"dedup_window": window}, f)
+        proc = replay_redis(srv.url(), 1, [path], config=cfg, env={"CQE_FLUSH_EVERY": str(every)})
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    summary = json.loads([ln for ln in proc.stderr.decode().splitlines() if "replay_summary" in ln][-1])
+    chunks = srv.cmd("LRANGE", "cqe:{p0}:dedup", "0", "-1")
+    sizes = [len(c) for c in chunks]
+    if any(s % 8 or s == 0 or s > 8 * every for s in sizes):
+        raise RedisTestError(f"dedup chunks must be 1 to {every} fingerprints of 8 bytes: {sizes}")
+    ids = sum(sizes) // 8
+    count = _counts(srv, 1)[0]
+    if count.get("dedup_ids") != ids:
+        raise RedisTestError(f"dedup_ids {count.get('dedup_ids')} but the list holds {ids}")
+    # the chunks after the oldest hold fewer than the window; all of them at least the window
+    if not (ids - sizes[0] // 8 < window <= ids):
+        raise RedisTestError(f"trimmed wrongly: {ids} ids in chunks {sizes}, window {window}")
+    applied = summary["applied"]
+    if summary["dedup_forgotten"] != applied - window or count.get("dedup_forgotten") != applied - window:
+        raise RedisTestError(f"forgotten: summary {summary['dedup_forgotten']}, Redis "
+                             f"{count.get('dedup_forgotten')}, expected {applied} - {window}")
+    if summary["dedup_held"] != window:
+        raise RedisTestError(f"the worker holds {summary['dedup_held']} ids, window {window}")

@@ -1,5 +1,6 @@
-/* Duplicate-id memory: a ring of the last `window` ids plus an open-addressing index
- * with tombstones (see dedup.h). */
+/* Duplicate-id memory: a ring of 64-bit fingerprints (oldest at head) plus an
+ * open-addressing index of 32-bit ring positions, both grown by doubling up to the window;
+ * forgetting shifts the probe run back, so no tombstones accumulate (see dedup.h). */
 #include "dedup.h"
 
 #include <stdlib.h>
@@ -7,30 +8,97 @@
 
 #include "err.h"
 
-#define TOMB ((size_t)-2)
-#define EMPTY ((size_t)-1)
-
-struct entry {
-    char *id;
-    size_t n;
-    uint64_t hash;
-};
+#define EMPTY UINT32_MAX
+#define FIRST_CAP 64
 
 struct cqe_dedup {
     size_t window;
-    struct entry *ring; /* window entries */
-    size_t head, count; /* oldest at head */
-    size_t *index;      /* ring position, EMPTY or TOMB */
-    size_t cap;
-    size_t tombs; /* TOMB slots: swept when they reach a quarter of cap */
+    uint64_t *ring;               /* ring_cap fingerprints */
+    size_t ring_cap, head, count; /* oldest at head */
+    uint32_t *index;              /* icap slots: a ring position or EMPTY */
+    size_t icap;                  /* 1.5 × ring_cap: at most 2/3 full */
+    uint64_t total, forgotten;
 };
 
-static uint64_t hash_id(const char *s, size_t n)
+/* A bijective 64-bit mixer (xor-shift-multiply rounds). */
+static uint64_t mix(uint64_t x)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h ^ (h >> 33);
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+uint64_t cqe_dedup_fp(const char *id, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)id;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)n * 0xff51afd7ed558ccdULL);
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t w = 0; /* little-endian whatever the machine: fingerprints are persisted */
+        for (size_t k = 0; k < 8 && i + k < n; k++)
+            w |= (uint64_t)s[i + k] << (8 * k);
+        /* each step is a bijection of h: ids of one length differing in one word never collide */
+        h = (h ^ mix(w + 0x632be59bd9b4e019ULL)) * 0xc2b2ae3d27d4eb4fULL;
+    }
+    return mix(h);
+}
+
+static size_t home(const struct cqe_dedup *d, uint64_t fp)
+{
+    return (size_t)(((unsigned __int128)fp * d->icap) >> 64);
+}
+
+static size_t next_slot(const struct cqe_dedup *d, size_t j)
+{
+    return j + 1 == d->icap ? 0 : j + 1;
+}
+
+static void insert(struct cqe_dedup *d, size_t pos)
+{
+    size_t j = home(d, d->ring[pos]);
+    while (d->index[j] != EMPTY)
+        j = next_slot(d, j);
+    d->index[j] = (uint32_t)pos;
+}
+
+/* Empties slot i and moves back the entries after it that may live there (linear probing
+ * deletion), so every run stays as short as if the entry had never been inserted. */
+static void delete_slot(struct cqe_dedup *d, size_t i)
+{
+    d->index[i] = EMPTY;
+    for (size_t k = next_slot(d, i); d->index[k] != EMPTY; k = next_slot(d, k)) {
+        size_t h = home(d, d->ring[d->index[k]]);
+        bool stays = i <= k ? (h > i && h <= k) : (h > i || h <= k);
+        if (stays)
+            continue;
+        d->index[i] = d->index[k];
+        d->index[k] = EMPTY;
+        i = k;
+    }
+}
+
+/* Ring and index for cap fingerprints; the held ones (head is 0 until the ring is at the
+ * window, the only time it wraps) are moved over. Returns 0 or CQE_ENOMEM (d unchanged). */
+static int resize(struct cqe_dedup *d, size_t cap)
+{
+    size_t icap = cap + cap / 2 + 1;
+    uint64_t *ring = realloc(d->ring, cap * sizeof *ring);
+    if (!ring)
+        return CQE_ENOMEM;
+    d->ring = ring;
+    uint32_t *index = malloc(icap * sizeof *index);
+    if (!index)
+        return CQE_ENOMEM;
+    free(d->index);
+    d->index = index;
+    d->ring_cap = cap;
+    d->icap = icap;
+    memset(d->index, 0xff, icap * sizeof *index);
+    for (size_t p = 0; p < d->count; p++)
+        insert(d, p);
+    return 0;
 }
 
 struct cqe_dedup *cqe_dedup_new(size_t window)
@@ -38,20 +106,11 @@ struct cqe_dedup *cqe_dedup_new(size_t window)
     struct cqe_dedup *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->window = window;
-    if (!window)
-        return d;
-    d->cap = 16;
-    while (d->cap < window * 2)
-        d->cap *= 2;
-    d->ring = calloc(window, sizeof *d->ring);
-    d->index = malloc(d->cap * sizeof *d->index);
-    if (!d->ring || !d->index) {
+    d->window = window < CQE_DEDUP_MAX_WINDOW ? window : CQE_DEDUP_MAX_WINDOW;
+    if (d->window && resize(d, d->window < FIRST_CAP ? d->window : FIRST_CAP)) {
         cqe_dedup_free(d);
         return NULL;
     }
-    for (size_t i = 0; i < d->cap; i++)
-        d->index[i] = EMPTY;
     return d;
 }
 
@@ -59,106 +118,106 @@ void cqe_dedup_free(struct cqe_dedup *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; d->ring && i < d->window; i++)
-        free(d->ring[i].id);
     free(d->ring);
     free(d->index);
     free(d);
 }
 
-static size_t find(const struct cqe_dedup *d, const char *id, size_t n, uint64_t h)
+bool cqe_dedup_seen_fp(const struct cqe_dedup *d, uint64_t fp)
 {
-    size_t j = h & (d->cap - 1);
-    for (size_t probes = 0; probes < d->cap; probes++) {
-        size_t p = d->index[j];
-        if (p == EMPTY)
-            return EMPTY;
-        if (p != TOMB && d->ring[p].hash == h && d->ring[p].n == n && !memcmp(d->ring[p].id, id, n))
-            return j;
-        j = (j + 1) & (d->cap - 1);
-    }
-    return EMPTY;
+    if (!d->count)
+        return false;
+    for (size_t j = home(d, fp); d->index[j] != EMPTY; j = next_slot(d, j))
+        if (d->ring[d->index[j]] == fp)
+            return true;
+    return false;
 }
 
 bool cqe_dedup_seen(const struct cqe_dedup *d, const char *id, size_t n)
 {
-    return d->window && find(d, id, n, hash_id(id, n)) != EMPTY;
+    return cqe_dedup_seen_fp(d, cqe_dedup_fp(id, n));
 }
 
-static void rebuild(struct cqe_dedup *d)
+int cqe_dedup_remember_fp(struct cqe_dedup *d, uint64_t fp)
 {
-    for (size_t i = 0; i < d->cap; i++)
-        d->index[i] = EMPTY;
-    d->tombs = 0;
-    for (size_t k = 0; k < d->count; k++) {
-        size_t p = (d->head + k) % d->window;
-        size_t j = d->ring[p].hash & (d->cap - 1);
-        while (d->index[j] != EMPTY)
-            j = (j + 1) & (d->cap - 1);
-        d->index[j] = p;
+    if (!d->window)
+        return 0;
+    if (d->count == d->ring_cap && d->ring_cap < d->window) {
+        size_t cap = d->ring_cap * 2 < d->window ? d->ring_cap * 2 : d->window;
+        if (resize(d, cap))
+            return CQE_ENOMEM;
+    } else if (d->count == d->ring_cap) { /* at the window: forget the oldest */
+        size_t j = home(d, d->ring[d->head]);
+        while (d->index[j] != d->head)
+            j = next_slot(d, j);
+        delete_slot(d, j);
+        d->head = (d->head + 1) % d->ring_cap;
+        d->count--;
+        d->forgotten++;
     }
+    size_t pos = (d->head + d->count) % d->ring_cap;
+    d->ring[pos] = fp;
+    insert(d, pos);
+    d->count++;
+    d->total++;
+    return 0;
 }
 
 int cqe_dedup_remember(struct cqe_dedup *d, const char *id, size_t n)
 {
-    if (!d->window)
-        return 0;
-    if (d->count == d->window) { /* forget the oldest */
-        struct entry *old = &d->ring[d->head];
-        size_t j = find(d, old->id, old->n, old->hash);
-        if (j != EMPTY) {
-            d->index[j] = TOMB;
-            d->tombs++;
-        }
-        free(old->id);
-        old->id = NULL;
-        d->head = (d->head + 1) % d->window;
-        d->count--;
-    }
-    size_t p = (d->head + d->count) % d->window;
-    char *copy = malloc(n ? n : 1);
-    if (!copy)
-        return CQE_ENOMEM;
-    memcpy(copy, id, n);
-    uint64_t h = hash_id(id, n);
-    d->ring[p] = (struct entry){copy, n, h};
-    d->count++;
-    size_t j = h & (d->cap - 1);
-    while (d->index[j] != EMPTY && d->index[j] != TOMB)
-        j = (j + 1) & (d->cap - 1);
-    if (d->index[j] == TOMB)
-        d->tombs--;
-    d->index[j] = p;
-    /* tombstones lengthen every miss (a miss stops only at EMPTY): sweep them */
-    if (d->tombs * 4 > d->cap)
-        rebuild(d);
-    return 0;
+    return cqe_dedup_remember_fp(d, cqe_dedup_fp(id, n));
+}
+
+void cqe_dedup_each_fp(const struct cqe_dedup *d, void (*fn)(uint64_t fp, void *arg), void *arg)
+{
+    for (size_t k = 0; k < d->count; k++)
+        fn(d->ring[(d->head + k) % d->ring_cap], arg);
+}
+
+size_t cqe_dedup_newest(const struct cqe_dedup *d, size_t k, uint64_t *out)
+{
+    size_t n = k < d->count ? k : d->count;
+    for (size_t i = 0; i < n; i++)
+        out[i] = d->ring[(d->head + d->count - n + i) % d->ring_cap];
+    return n;
+}
+
+size_t cqe_dedup_held(const struct cqe_dedup *d)
+{
+    return d->count;
+}
+
+uint64_t cqe_dedup_total(const struct cqe_dedup *d)
+{
+    return d->total;
+}
+
+uint64_t cqe_dedup_forgotten(const struct cqe_dedup *d)
+{
+    return d->forgotten;
+}
+
+size_t cqe_dedup_bytes(const struct cqe_dedup *d)
+{
+    return d->ring_cap * sizeof *d->ring + d->icap * sizeof *d->index;
 }
 
 size_t cqe_dedup_longest_run(const struct cqe_dedup *d)
 {
-    size_t longest = 0, run = 0, first_empty = d->cap;
-    for (size_t i = 0; i < d->cap; i++)
+    size_t longest = 0, run = 0, first_empty = d->icap;
+    for (size_t i = 0; i < d->icap; i++)
         if (d->index[i] == EMPTY) {
             first_empty = i;
             break;
         }
-    if (first_empty == d->cap)
-        return d->cap; /* no empty slot: a miss scans everything */
+    if (first_empty == d->icap)
+        return d->icap; /* no empty slot (never at 2/3 load): a miss scans everything */
     /* start after an empty slot so a run wrapping past the end is counted whole */
-    for (size_t k = 1; k <= d->cap; k++) {
-        size_t i = (first_empty + k) & (d->cap - 1);
+    for (size_t k = 1; k <= d->icap; k++) {
+        size_t i = (first_empty + k) % d->icap;
         run = d->index[i] == EMPTY ? 0 : run + 1;
         if (run > longest)
             longest = run;
     }
     return longest;
-}
-
-void cqe_dedup_each(const struct cqe_dedup *d, void (*fn)(const char *id, size_t n, void *arg), void *arg)
-{
-    for (size_t k = 0; k < d->count; k++) {
-        const struct entry *e = &d->ring[(d->head + k) % d->window];
-        fn(e->id, e->n, arg);
-    }
 }

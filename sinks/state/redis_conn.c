@@ -262,12 +262,12 @@ static int session_select(struct cqe_redis *r, struct cqe_err *err)
     return call_ok(r, "SELECT", err);
 }
 
-/* SCRIPT LOAD the register script and keep its SHA for EVALSHA. */
+/* SCRIPT LOAD the flush script and keep its SHA for EVALSHA. */
 static int session_script(struct cqe_redis *r, struct cqe_err *err)
 {
     redisReply *rep = NULL;
     cqe_rargs_reset(&r->a);
-    cqe_reg_script_load(&r->a);
+    cqe_flush_script_load(&r->a);
     int rc = cqe_rconn_call(r, "SCRIPT LOAD", &rep, err);
     if (rc)
         return rc;

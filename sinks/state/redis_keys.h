@@ -28,7 +28,8 @@ enum cqe_rkey_kind {
     CQE_RKEY_VEC    /* "vec": hash of vector entries (cqe_rkey_vec_field) */
 };
 
-/* A partition's meta keys: "<ns>:{p<n>}:pos" (string), ":dedup" (list), ":count" (hash). */
+/* A partition's meta keys: "<ns>:{p<n>}:pos" (string), ":dedup" (list of fingerprint
+ * chunks), ":count" (hash). */
 enum cqe_rkey_meta { CQE_RKEY_POS, CQE_RKEY_DEDUP, CQE_RKEY_COUNT };
 
 /* "<ns>:{p<partition>}:", the start of every key of a partition (one Cluster slot). */
@@ -88,7 +89,7 @@ int cqe_rkey_vec_field_parse(const char *s, size_t n, uint32_t *len, uint32_t *i
                              size_t *fn);
 
 /* Appends one argument: a register record "<ts>|<id length>:<id><val>", the value the
- * register script (reg_register.lua) compares by (ts, id). */
+ * flush script (flush_partition.lua) compares by (ts, id). */
 void cqe_rkey_reg_value(struct cqe_rargs *a, int64_t ts, const char *id, size_t idn, const char *val,
                         size_t valn);
 
@@ -101,6 +102,11 @@ int cqe_rkey_reg_value_parse(const char *v, size_t n, int64_t *ts, const char **
 #define CQE_RKEY_COUNTS 4
 const char *cqe_rkey_count_field(int i);
 int64_t cqe_rkey_count_get(const struct cqe_redis_counts *c, int i);
+
+/* Two more fields of the count key: ids forgotten past the window (written with the
+ * counts), and the fingerprints the dedup list holds (kept by the flush script). */
+#define CQE_RKEY_COUNT_FORGOTTEN "dedup_forgotten"
+#define CQE_RKEY_COUNT_DEDUP_IDS "dedup_ids"
 
 /* Adds v to the counter named by the fn bytes at f; an unknown field is ignored. */
 void cqe_rkey_count_add(struct cqe_redis_counts *c, const char *f, size_t fn, int64_t v);

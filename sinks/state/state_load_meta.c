@@ -5,81 +5,97 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "id_batch.h"
-
-#define DEDUP_CHUNK 10000 /* ids per LRANGE */
-
 struct meta {
     int partition;
-    char **position;
+    char **position; /* NULL: the position is not read */
     struct cqe_dedup *dedup;
     struct cqe_rkey_prefix prefix;
 };
 
-/* GET the position into *m->position (NULL when the partition was never flushed). */
-static int read_position(struct cqe_redis *r, struct meta *m, struct cqe_err *err)
+/* Appends "<verb> <meta key m of the partition>" (LRANGE: the whole list). */
+static int send_meta_read(struct cqe_redis *r, const struct cqe_rkey_prefix *p, enum cqe_rkey_meta m,
+                          struct cqe_err *err)
 {
-    redisReply *rep = NULL;
     cqe_rargs_reset(&r->a);
-    cqe_rargs_cstr(&r->a, "GET");
-    cqe_rkey_meta(&r->a, &m->prefix, CQE_RKEY_POS);
-    int rc = cqe_rconn_send(r, err);
-    if (rc || (rc = cqe_rconn_reply(r, &rep, true, err)))
-        return rc;
-    if (rep->type == REDIS_REPLY_ERROR)
-        rc = cqe_rconn_reply_error(r, rep, "GET", err);
-    else if (rep->type == REDIS_REPLY_STRING && !(*m->position = strndup(rep->str, rep->len)))
-        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    freeReplyObject(rep);
-    return rc;
-}
-
-/* LRANGEs the duplicate-id list chunk by chunk into ids (oldest first). */
-static int read_ids(struct cqe_redis *r, struct meta *m, struct cqe_id_batch *ids, struct cqe_err *err)
-{
-    for (long long start = 0;; start += DEDUP_CHUNK) {
-        redisReply *rep = NULL;
-        size_t got = 0;
-        int rc;
-        cqe_rargs_reset(&r->a);
-        cqe_rargs_cstr(&r->a, "LRANGE");
-        cqe_rkey_meta(&r->a, &m->prefix, CQE_RKEY_DEDUP);
-        cqe_rargs_i64(&r->a, start);
-        cqe_rargs_i64(&r->a, start + DEDUP_CHUNK - 1);
-        if ((rc = cqe_rconn_send(r, err)) || (rc = cqe_rconn_reply(r, &rep, true, err)))
-            return rc;
-        if (rep->type == REDIS_REPLY_ERROR)
-            rc = cqe_rconn_reply_error(r, rep, "LRANGE", err);
-        for (size_t i = 0; !rc && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
-            const redisReply *e = rep->element[i];
-            if (e->type == REDIS_REPLY_STRING && cqe_id_batch_add(ids, e->str, e->len))
-                rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
-            got++;
-        }
-        freeReplyObject(rep);
-        if (rc || got < DEDUP_CHUNK)
-            return rc;
+    cqe_rargs_cstr(&r->a, m == CQE_RKEY_POS ? "GET" : "LRANGE");
+    cqe_rkey_meta(&r->a, p, m);
+    if (m != CQE_RKEY_POS) {
+        cqe_rargs_cstr(&r->a, "0");
+        cqe_rargs_cstr(&r->a, "-1");
     }
+    return cqe_rconn_send(r, err);
 }
 
+/* A GET reply of a position into *out (NULL when the partition was never flushed). */
+static int take_position(struct cqe_redis *r, const redisReply *rep, char **out, struct cqe_err *err)
+{
+    *out = NULL;
+    if (rep->type == REDIS_REPLY_ERROR)
+        return cqe_rconn_reply_error(r, rep, "GET", err);
+    if (rep->type == REDIS_REPLY_STRING && !(*out = strndup(rep->str, rep->len)))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    return 0;
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++)
+        v |= (uint64_t)b[k] << (8 * k);
+    return v;
+}
+
+/* Remembers the fingerprints of an LRANGE reply of the dedup chunks, oldest first. The
+ * chunks are checked whole before the first is remembered. */
+static int take_chunks(struct cqe_redis *r, const struct meta *m, const redisReply *rep, struct cqe_err *err)
+{
+    if (rep->type == REDIS_REPLY_ERROR)
+        return cqe_rconn_reply_error(r, rep, "LRANGE", err);
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++)
+        if (rep->element[i]->type != REDIS_REPLY_STRING || rep->element[i]->len % 8)
+            return cqe_err_set(err, CQE_EIO,
+                               "redis: %sdedup holds an element that is not 8-byte fingerprints (written by "
+                               "an older cloudqe?): start again from an empty database",
+                               m->prefix.s);
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        for (size_t o = 0; o < e->len; o += 8)
+            if (cqe_dedup_remember_fp(m->dedup, le64((const unsigned char *)e->str + o)))
+                return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* GET the position and LRANGE the chunks, pipelined: one round trip. Nothing is
+ * remembered until both replies arrived, so a retried attempt remembers nothing twice. */
 static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     struct meta *m = arg;
-    /* remembered only once every chunk arrived, so a retried attempt never
-     * remembers an id twice */
-    struct cqe_id_batch ids = {0};
-    free(*m->position);
-    *m->position = NULL;
-    int rc = read_position(r, m, err);
-    if (rc || !m->dedup || (rc = read_ids(r, m, &ids, err)))
+    redisReply *pos = NULL, *ids = NULL;
+    int rc = 0;
+    if (m->position) {
+        free(*m->position);
+        *m->position = NULL;
+        rc = send_meta_read(r, &m->prefix, CQE_RKEY_POS, err);
+    }
+    if (!rc && m->dedup)
+        rc = send_meta_read(r, &m->prefix, CQE_RKEY_DEDUP, err);
+    if (rc) {
+        cqe_rconn_drop(r); /* half-sent pipeline: discard it with the connection */
+        return rc;
+    }
+    if ((m->position && (rc = cqe_rconn_reply(r, &pos, true, err))) ||
+        (m->dedup && (rc = cqe_rconn_reply(r, &ids, !m->position, err))))
         goto out;
-    for (size_t i = 0, o = 0; i < ids.n; o += ids.lens[i], i++)
-        if (cqe_dedup_remember(m->dedup, ids.bytes + o, ids.lens[i])) {
-            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
-            break;
-        }
+    if (m->position && (rc = take_position(r, pos, m->position, err)))
+        goto out;
+    if (m->dedup)
+        rc = take_chunks(r, m, ids, err);
 out:
-    cqe_id_batch_free(&ids);
+    if (pos)
+        freeReplyObject(pos);
+    if (ids)
+        freeReplyObject(ids);
     return rc;
 }
 
@@ -100,6 +116,74 @@ out:
         free(*position);
         *position = NULL;
     }
+    return rc;
+}
+
+int cqe_redis_load_dedup(struct cqe_redis *r, const char *ns, int partition, struct cqe_dedup *dedup,
+                         struct cqe_err *err)
+{
+    struct meta m = {partition, NULL, dedup, {"", 0}};
+    int rc = cqe_rkey_prefix(&m.prefix, ns, partition, err);
+    return rc ? rc : cqe_rconn_retry(r, meta_attempt, &m, err);
+}
+
+/* ---------------------------------------------------------------- many positions */
+
+struct positions {
+    const char *ns;
+    int n;
+    char **out;
+};
+
+static void free_positions(struct positions *ps)
+{
+    for (int i = 0; i < ps->n; i++) {
+        free(ps->out[i]);
+        ps->out[i] = NULL;
+    }
+}
+
+/* GET of every position, pipelined: one round trip. */
+static int positions_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+{
+    struct positions *ps = arg;
+    int rc = 0, p;
+    free_positions(ps);
+    for (p = 0; !rc && p < ps->n; p++) {
+        struct cqe_rkey_prefix prefix;
+        if (!(rc = cqe_rkey_prefix(&prefix, ps->ns, p, err)))
+            rc = send_meta_read(r, &prefix, CQE_RKEY_POS, err);
+    }
+    if (rc) {
+        cqe_rconn_drop(r);
+        return rc;
+    }
+    for (p = 0; p < ps->n; p++) {
+        redisReply *rep = NULL;
+        if ((rc = cqe_rconn_reply(r, &rep, p == 0, err)))
+            return rc;
+        rc = take_position(r, rep, &ps->out[p], err);
+        freeReplyObject(rep);
+        if (rc) {
+            int d = cqe_rconn_drain(r, (size_t)(ps->n - p - 1), NULL);
+            return d ? d : rc;
+        }
+    }
+    return 0;
+}
+
+int cqe_redis_load_positions(struct cqe_redis *r, const char *ns, int n, char **positions,
+                             struct cqe_err *err)
+{
+    struct positions ps = {ns, n, positions};
+    for (int i = 0; i < n; i++)
+        positions[i] = NULL;
+    int rc = cqe_rconn_retry(r, positions_attempt, &ps, err);
+    for (int i = 0; !rc && i < n; i++)
+        if ((rc = cqe_redis_set_known(r, i, positions[i])))
+            cqe_err_set(err, rc, "out of memory");
+    if (rc)
+        free_positions(&ps);
     return rc;
 }
 

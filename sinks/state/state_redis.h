@@ -1,6 +1,6 @@
 /* The Redis state store: applies a partition's pre-aggregated delta (a memory store),
- * its new position and its new duplicate ids in one MULTI/EXEC, and reads the
- * partitions back and merges them into a memory store. Key layout: docs/state.md. */
+ * its new position and its new duplicate-id fingerprints in one script call, and reads
+ * the partitions back and merges them into a memory store. Key layout: docs/state.md. */
 #ifndef CQE_STATE_REDIS_H
 #define CQE_STATE_REDIS_H
 
@@ -25,15 +25,17 @@ struct cqe_redis_counts {
 /* Test-only fault points of a flush: the process _exit(77)s there. */
 enum cqe_redis_fault {
     CQE_FAULT_NONE,
-    CQE_FAULT_MID_PIPELINE, /* MULTI and half of the commands written, no EXEC */
-    CQE_FAULT_BEFORE_EXEC,  /* everything but EXEC written */
-    CQE_FAULT_AFTER_EXEC    /* EXEC answered, before the caller learns it */
+    CQE_FAULT_MID_PIPELINE, /* half of the script call's bytes written */
+    CQE_FAULT_BEFORE_EXEC,  /* all of the script call written but its last CRLF */
+    CQE_FAULT_AFTER_EXEC,   /* the script applied and answered, before the caller learns it */
+    CQE_FAULT_LOST_REPLY    /* once: the script applied, its reply then dropped with the
+                               connection, so the retry meets its own applied flush */
 };
 
 /* Connects to rc->url ("redis://[user@]host[:port][/db]", a password in the URL is
  * refused), authenticates with rc->user and the password read from rc->password_file
  * or the environment variable rc->password_env (never logged), selects the database
- * (rc->db when >= 0, else the URL's, else 0) and loads the register script.
+ * (rc->db when >= 0, else the URL's, else 0) and loads the flush script.
  * Fails at once when the server cannot be reached (no retry at start).
  * On success *out is owned by the caller (cqe_redis_free). Returns 0, CQE_ECONFIG
  * (bad URL, unreadable password), CQE_EUNAVAIL (cannot connect), CQE_EIO (the server
@@ -60,28 +62,44 @@ int cqe_redis_claim_partitions(struct cqe_redis *r, const char *ns, int partitio
 /* The recorded number of partitions (0 when none). Returns 0 or CQE_EUNAVAIL / CQE_EIO. */
 int cqe_redis_partitions(struct cqe_redis *r, const char *ns, int *partitions, struct cqe_err *err);
 
-/* Applies, in one MULTI/EXEC on the keys of `partition` only (one Cluster slot): every
- * cell of delta, the position string (strictly greater than the partition's previous
- * one), the n_ids new duplicate ids (oldest first; the list is trimmed to the last
- * dedup_window ids) and the counts delta (NULL = none). All arguments are borrowed;
- * the caller keeps delta until this returns 0, then clears it.
- * Connection errors, timeouts and a server that is loading or out of memory are
- * retried whole with capped backoff (one log line per outage on stderr); after a lost
- * connection the partition's position tells whether the EXEC was applied, so a
- * transaction is never applied twice nor in part.
- * Returns 0; CQE_EUNAVAIL after the retry limit; CQE_EIO when Redis refused a command
- * (err holds its reply) or lost acknowledged state; CQE_ENOMEM. */
+/* Applies, in one call of the flush script on the keys of `partition` only (one Cluster
+ * slot), atomically: every cell of delta, the position string (strictly greater than
+ * the partition's previous one), the n_fps new duplicate-id fingerprints (oldest first,
+ * one chunk; whole chunks are trimmed once the newer ones hold dedup_window), the
+ * counts delta (NULL = none) and the number of ids the partition's memory forgot past
+ * the window since the last flush (field dedup_forgotten of the count key) — provided Redis holds the
+ * position this handle last wrote or loaded for the partition (which it must have loaded first). All
+ * arguments are borrowed; the caller keeps delta until this returns 0, then clears it. Connection errors,
+ * timeouts and a server that is loading or out of memory are retried whole with capped backoff (one log line
+ * per outage on stderr); a retry whose earlier call was applied finds the new position and stops there, so a
+ * flush is never applied twice nor in part. Returns 0; CQE_EUNAVAIL after the retry limit; CQE_EIO when Redis
+ * refused a command (err holds its reply) or holds another position (lost acknowledged state, or another
+ * writer); CQE_EINVAL (no position loaded, a sum beyond 2^95, a NaN); CQE_ENOMEM. */
 int cqe_redis_flush_partition(struct cqe_redis *r, const char *ns, int partition,
-                              const struct cqe_store *delta, const char *position, const char **new_dedup_ids,
-                              const size_t *id_lens, size_t n_ids, int64_t dedup_window,
-                              const struct cqe_redis_counts *counts, struct cqe_err *err);
+                              const struct cqe_store *delta, const char *position, const uint64_t *fps,
+                              size_t n_fps, int64_t dedup_window, const struct cqe_redis_counts *counts,
+                              int64_t forgotten, struct cqe_err *err);
 
 /* Loads what a partition needs to resume: *position (malloc'd, owned by the caller;
  * NULL when the partition was never flushed) and, when dedup is not NULL, its
- * duplicate-id memory (remembered oldest first into dedup). Returns 0, CQE_EUNAVAIL,
- * CQE_EIO or CQE_ENOMEM. */
+ * duplicate-id memory (remembered oldest first into dedup), in one round trip.
+ * Returns 0, CQE_EUNAVAIL, CQE_EIO (a chunk that is not whole fingerprints) or
+ * CQE_ENOMEM. */
 int cqe_redis_load_partition_meta(struct cqe_redis *r, const char *ns, int partition, char **position,
                                   struct cqe_dedup *dedup, struct cqe_err *err);
+
+/* The positions of partitions 0..n-1 in one pipelined round trip: positions[i] is
+ * malloc'd (owned by the caller) or NULL when partition i was never flushed. Each
+ * becomes the position this handle expects for its partition. On error every entry
+ * is NULL. Returns 0, CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */
+int cqe_redis_load_positions(struct cqe_redis *r, const char *ns, int n, char **positions,
+                             struct cqe_err *err);
+
+/* Remembers, oldest first into dedup, the duplicate-id memory of a partition whose
+ * position was loaded (cqe_redis_load_positions): one round trip. Returns as
+ * cqe_redis_load_partition_meta. */
+int cqe_redis_load_dedup(struct cqe_redis *r, const char *ns, int partition, struct cqe_dedup *dedup,
+                         struct cqe_err *err);
 
 /* Reads every partition's state keys (SCAN "<ns>:{p*}:*", pipelined reads) and applies
  * each as a cell into `into`, merging the partitions: the result holds the same cells
@@ -94,7 +112,7 @@ int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *
 int cqe_redis_load_counts(struct cqe_redis *r, const char *ns, struct cqe_redis_counts *out,
                           struct cqe_err *err);
 
-/* Redis commands sent through r so far (MULTI and EXEC included, retries too). */
+/* Redis commands sent through r so far (a flush script call is one; retries count). */
 int64_t cqe_redis_commands(const struct cqe_redis *r);
 
 /* Round trips (waits for replies) made through r so far. */

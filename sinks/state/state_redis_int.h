@@ -1,5 +1,5 @@
 /* Private to sinks/state: the Redis handle and what its files share — the connection
- * (redis_conn.c), the register script (reg_script.c) and the partition positions this
+ * (redis_conn.c), the flush script (flush_script.c) and the partition positions this
  * handle last wrote or read (state_flush.c). Public interface: state_redis.h. */
 #ifndef CQE_STATE_REDIS_INT_H
 #define CQE_STATE_REDIS_INT_H
@@ -17,7 +17,7 @@
  * loading, busy or full); negative codes are final. */
 #define CQE_RETRY 1
 
-/* Members per SADD / ZADD, ids per RPUSH, cells per EVALSHA. */
+/* Replies per pipelined read of many keys (loading). */
 #define CQE_REDIS_BATCH 1000
 
 struct cqe_redis {
@@ -26,7 +26,7 @@ struct cqe_redis {
     int port, db;
     char *user;     /* NULL = default user */
     char *password; /* NULL = no AUTH; wiped on free */
-    char sha[41];   /* of the register script */
+    char sha[41];   /* of the flush script */
     int64_t commands, round_trips;
     int64_t retry_max_ms;
     enum cqe_redis_fault fault;
@@ -78,10 +78,10 @@ void cqe_rconn_drop(struct cqe_redis *r);
 /* Fires the armed fault point `here`: pushes what is buffered to the server, _exit(77). */
 void cqe_rconn_fault(struct cqe_redis *r, enum cqe_redis_fault here);
 
-/* ---- reg_script.c */
+/* ---- flush_script.c */
 
-/* Appends "SCRIPT LOAD <register script>" to a (the text is static). */
-void cqe_reg_script_load(struct cqe_rargs *a);
+/* Appends "SCRIPT LOAD <flush script>" to a (the text is static). */
+void cqe_flush_script_load(struct cqe_rargs *a);
 
 /* ---- state_flush.c: positions known to this handle */
 

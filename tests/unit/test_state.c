@@ -270,9 +270,9 @@ CQE_TEST(dedup_window_forgets_oldest_and_keeps_probes_short)
     struct cqe_dedup *d = cqe_dedup_new(1000);
     CHECK(d != NULL);
     char id[32];
-    /* 200 windows' worth of ids: tombstones of forgotten ids are swept, so the index
-     * (2048 slots) never fills; without the sweep every slot ends up occupied and a
-     * miss scans them all */
+    /* 200 windows' worth of ids: forgetting shifts probe runs back, so the index
+     * (1501 slots) never fills; were forgotten slots left occupied, every slot would end
+     * up occupied and a miss would scan them all */
     size_t longest = 0;
     for (int i = 0; i < 200000; i++) {
         int n = snprintf(id, sizeof id, "e%d", i);
@@ -291,12 +291,94 @@ CQE_TEST(dedup_window_forgets_oldest_and_keeps_probes_short)
 
 CQE_TEST(dedup_longest_run_counts_occupied_slots)
 {
-    struct cqe_dedup *d = cqe_dedup_new(8); /* 16 slots */
+    struct cqe_dedup *d = cqe_dedup_new(8); /* 13 slots */
     CHECK(d != NULL && cqe_dedup_longest_run(d) == 0);
     cqe_dedup_remember(d, "a", 1);
     CHECK(cqe_dedup_longest_run(d) == 1);
     cqe_dedup_free(d);
     struct cqe_dedup *z = cqe_dedup_new(0);
     CHECK(z != NULL && cqe_dedup_longest_run(z) == 0);
+    cqe_dedup_free(z);
+}
+
+/* Grown on demand: capacity doubles from 64 up to the window, each slot costing 8 B of
+ * ring and 1.5 × 4 B of index (index of 1.5·cap + 1 slots). */
+CQE_TEST(dedup_grows_with_the_ids_held)
+{
+    struct cqe_dedup *d = cqe_dedup_new(1000000);
+    char id[32];
+    CHECK(d != NULL && cqe_dedup_bytes(d) == 64 * 8 + 97 * 4); /* 900 B, not 1 M × 14 B */
+    for (int i = 0; i < 64; i++)
+        cqe_dedup_remember(d, id, (size_t)snprintf(id, sizeof id, "g%d", i));
+    CHECK(cqe_dedup_bytes(d) == 900);
+    cqe_dedup_remember(d, "g64", 3); /* the 65th: 128 slots */
+    CHECK(cqe_dedup_bytes(d) == 128 * 8 + 193 * 4);
+    for (int i = 65; i < 8000; i++)
+        cqe_dedup_remember(d, id, (size_t)snprintf(id, sizeof id, "g%d", i));
+    CHECK(cqe_dedup_held(d) == 8000 && cqe_dedup_bytes(d) == 8192 * 8 + 12289 * 4); /* 14.3 B per id */
+    for (int i = 0; i < 8000; i++) /* every id survived the moves */
+        CHECK(cqe_dedup_seen(d, id, (size_t)snprintf(id, sizeof id, "g%d", i)));
+    CHECK(!cqe_dedup_seen(d, "g8000", 5) && cqe_dedup_forgotten(d) == 0);
+    cqe_dedup_free(d);
+    /* a window that is not a power of two stops growing at the window */
+    d = cqe_dedup_new(100);
+    for (int i = 0; i < 300; i++)
+        cqe_dedup_remember(d, id, (size_t)snprintf(id, sizeof id, "w%d", i));
+    CHECK(cqe_dedup_held(d) == 100 && cqe_dedup_bytes(d) == 100 * 8 + 151 * 4);
+    CHECK(cqe_dedup_total(d) == 300 && cqe_dedup_forgotten(d) == 200);
+    cqe_dedup_free(d);
+}
+
+static void collect_fp(uint64_t fp, void *arg)
+{
+    uint64_t **p = arg;
+    *(*p)++ = fp;
+}
+
+CQE_TEST(dedup_forgets_oldest_first)
+{
+    struct cqe_dedup *d = cqe_dedup_new(3);
+    const char *ids[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 4; i++)
+        cqe_dedup_remember(d, ids[i], 1);
+    /* a, b, c, d: "a" went when "d" came */
+    CHECK(!cqe_dedup_seen(d, "a", 1) && cqe_dedup_seen(d, "b", 1) && cqe_dedup_seen(d, "d", 1));
+    CHECK(cqe_dedup_held(d) == 3 && cqe_dedup_forgotten(d) == 1 && cqe_dedup_total(d) == 4);
+    uint64_t got[3], *p = got, newest[3];
+    cqe_dedup_each_fp(d, collect_fp, &p);
+    CHECK(p == got + 3 && got[0] == cqe_dedup_fp("b", 1) && got[1] == cqe_dedup_fp("c", 1) &&
+          got[2] == cqe_dedup_fp("d", 1));
+    CHECK(cqe_dedup_newest(d, 2, newest) == 2 && newest[0] == got[1] && newest[1] == got[2]);
+    CHECK(cqe_dedup_newest(d, 5, newest) == 3 && newest[0] == got[0]);
+    cqe_dedup_remember(d, "e", 1); /* then "b" */
+    CHECK(!cqe_dedup_seen(d, "b", 1) && cqe_dedup_seen(d, "c", 1) && cqe_dedup_seen(d, "e", 1));
+    CHECK(cqe_dedup_forgotten(d) == 2);
+    cqe_dedup_free(d);
+}
+
+CQE_TEST(dedup_fingerprints_round_trip)
+{
+    struct cqe_dedup *a = cqe_dedup_new(5), *b = cqe_dedup_new(5);
+    char id[16];
+    for (int i = 0; i < 7; i++) /* holds r2..r6 */
+        cqe_dedup_remember(a, id, (size_t)snprintf(id, sizeof id, "r%d", i));
+    uint64_t fa[5], fb[5], *p = fa;
+    cqe_dedup_each_fp(a, collect_fp, &p);
+    for (int i = 0; i < 5; i++) /* what a load from Redis does, oldest first */
+        CHECK(!cqe_dedup_remember_fp(b, fa[i]));
+    p = fb;
+    cqe_dedup_each_fp(b, collect_fp, &p);
+    CHECK(!memcmp(fa, fb, sizeof fa));
+    CHECK(!cqe_dedup_seen(b, "r1", 2) && cqe_dedup_seen(b, "r2", 2) && cqe_dedup_seen(b, "r6", 2));
+    cqe_dedup_remember(b, "r7", 2); /* forgets r2 in b as in a */
+    CHECK(!cqe_dedup_seen(b, "r2", 2) && cqe_dedup_seen(b, "r3", 2));
+    /* pinned: fingerprints are persisted, so a change of the function (which would make
+     * every stored memory miss) must be deliberate */
+    CHECK(cqe_dedup_fp("", 0) == cqe_dedup_fp("", 0) && cqe_dedup_fp("a", 1) != cqe_dedup_fp("a\0", 2));
+    CHECK(cqe_dedup_fp("inc-000001-open", 15) == UINT64_C(0xfc0dd9686a7525c0));
+    cqe_dedup_free(a);
+    cqe_dedup_free(b);
+    struct cqe_dedup *z = cqe_dedup_new(0);
+    CHECK(z && !cqe_dedup_remember(z, "x", 1) && !cqe_dedup_seen(z, "x", 1) && cqe_dedup_bytes(z) == 0);
     cqe_dedup_free(z);
 }
