@@ -10,11 +10,20 @@ PKG="$(pkg-config --cflags --libs rdkafka jansson libzstd hiredis)"
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -g $(make -s --no-print-directory print-inc) bench/bench_decode.c \
     build/rel/libcqe.a $PKG -lm -lpthread -o "$OUT/bench_decode"
 CPU=${BENCH_CPU:-1}
-echo "== decode / processors, one core (taskset -c $CPU)"
+echo "== decode / processors, one core (taskset -c $CPU; events per CPU second, medians of 3)"
 # a mix of every type at ~300 bytes: few resources so metrics do not swamp the rest
 "$BIN" gen --seed 11 --days 3 --vms 40 --hosts 4 --services 200 --bad-share 0 --dup-share 0 \
     --late-share 0 --out "$OUT/mix.ndjson" 2>/dev/null
-taskset -c "$CPU" "$OUT/bench_decode" "$OUT/mix.ndjson" 3
+taskset -c "$CPU" "$OUT/bench_decode" "$OUT/mix.ndjson" 3 | tee "$OUT/mix.decode.txt"
+echo "== the peers' mix (200,000 events of ~288 B: 70 % metric, 15 % incident, 15 % probe)"
+python3 bench/gen_peers_mix.py 200000 "$OUT/peers.ndjson" 1
+taskset -c "$CPU" "$OUT/bench_decode" "$OUT/peers.ndjson" 3 | tee "$OUT/peers.decode.txt"
+echo "== in-memory replay against the raw json_loadb rate of the same bytes (goal: >= 0.8 x)"
+printf '%-12s %16s %22s %7s\n' mix "json_loadb ev/s" "decode+apply ev/s" ratio
+for m in mix peers; do
+    sed -n 's/^ratio: json_loadb \([0-9]*\) events\/s, decode+apply \([0-9]*\) events\/s, \([0-9.]*\) x$/\1 \2 \3/p' \
+        "$OUT/$m.decode.txt" | { read -r raw app ratio; printf '%-12s %16s %22s %6sx\n' "$m" "$raw" "$app" "$ratio"; }
+done
 echo "== metric-heavy (a generated day of 2,000 VMs every 5 minutes)"
 "$BIN" gen --seed 12 --days 1 --vms 2000 --hosts 100 --bad-share 0 --dup-share 0 --late-share 0 \
     --out "$OUT/metrics.ndjson" 2>/dev/null

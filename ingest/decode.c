@@ -1,5 +1,6 @@
 /* The event decoder: byte-level checks (size, UTF-8), a strict JSON pre-scan (syntax,
- * depth, the JSON-level limits), one Jansson parse, then the envelope, and the fields of
+ * depth, the JSON-level limits), the Jansson document built from the scanned bytes
+ * (json_build.c), then the envelope, and the fields of
  * the type from the contract's tables (contract.c) through decode_field.c. */
 #include "decode.h"
 
@@ -9,6 +10,7 @@
 
 #include "contract.h"
 #include "decode_field.h"
+#include "json_build.h"
 #include "timeutil.h"
 #include "utf8.h"
 
@@ -400,7 +402,16 @@ int cqe_decode(const char *buf, size_t len, int64_t max_message_bytes, struct cq
         rc = cqe_dec_fail(err, CQE_R_BAD_VALUE, "at byte %zu: %s", s.limit_at, s.limit);
         goto out;
     }
-    root = json_loadb(buf, len, 0, &jerr);
+    /* the pre-scan passed: build the document without a second lexer, unless a number
+     * is out of range, which json_loadb then names */
+    rc = cqe_json_build(buf, len, &root);
+    if (rc == CQE_ENOMEM) {
+        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory parsing an event");
+        goto out;
+    }
+    if (rc)
+        root = json_loadb(buf, len, 0, &jerr);
+    rc = 0;
     if (!root) {
         /* the pre-scan accepted the syntax (fuzz_decode holds it to Jansson's), and
          * Jansson reports a failed allocation inside its lexer as a syntax error: so

@@ -2,7 +2,6 @@
  * timestamps of successful backups and the largest RPO target given. */
 #include "family.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define KEY_BACKUP "B"          /* B|<month>|<provider>: sums "n", "ok" */
@@ -31,9 +30,9 @@ static int apply_backup(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
         return rc;
     if (!ev->ok)
         return 0;
-    char m[32];
-    int n = snprintf(m, sizeof m, MEMBER_OK_TS "|%lld", (long long)ev->ts);
-    return cqe_apply_set(ctx, m, (size_t)n);
+    char m[sizeof MEMBER_OK_TS + CQE_I64_CHARS] = MEMBER_OK_TS "|";
+    size_t n = sizeof MEMBER_OK_TS + cqe_fmt_i64(m + sizeof MEMBER_OK_TS, ev->ts);
+    return cqe_apply_set(ctx, m, n);
 }
 
 /* A BS cell: sums, the rpo maximum (seconds) or a successful backup "t|<ts>". */

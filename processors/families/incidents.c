@@ -26,11 +26,11 @@ enum {
     R__COUNT
 };
 
-static void opt_int(struct cqe_kb *b, int present, long long v)
+static void opt_int(struct cqe_kb *b, int present, int64_t v)
 {
-    char t[24];
-    int n = snprintf(t, sizeof t, "%lld", v);
-    cqe_kb_opt_str(b, present ? t : NULL, (size_t)n);
+    char t[CQE_I64_CHARS];
+    size_t n = cqe_fmt_i64(t, v);
+    cqe_kb_opt_str(b, present ? t : NULL, n);
 }
 
 static int apply_incident(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)

@@ -3,7 +3,6 @@
  * service's earliest probe for attribution, and the services with probes per month. */
 #include "family.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +18,12 @@ static int apply_probe(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     int off = ctx->cfg->utc_offset_min;
     int64_t day = cqe_local_day(ev->ts, off);
     int64_t minute = (ev->ts - cqe_local_midnight(day, off)) / 60000; /* whole-minute offsets */
-    int64_t y;
-    int m, d;
-    char date[16];
     int rc;
-    cqe_civil_from_days(day, &y, &m, &d);
-    snprintf(date, sizeof date, "%04lld-%02d-%02d", (long long)y, m, d);
 
     cqe_kb_reset(&ctx->key);
     cqe_kb_cstr(&ctx->key, KEY_PROBES);
     cqe_kb_str(&ctx->key, ev->service.p, ev->service.n);
-    cqe_kb_cstr(&ctx->key, date);
+    cqe_kb_date(&ctx->key, day);
     if (ctx->key.oom)
         return CQE_ENOMEM;
     if ((rc = cqe_store_vec_add(ctx->store, ctx->key.p, ctx->key.n, "", 0, CQE_PROBE_VEC_LEN,

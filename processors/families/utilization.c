@@ -15,9 +15,10 @@
 
 static const char *const metric_names[4] = {"cpu", "mem", "disk", "net"};
 
-/* Field names per metric: "cpu|s", "cpu|max" (fixed-point sums stay int128 cells). */
+/* Field names per metric: "cpu|s", "cpu|max", "cpu|w" (fixed-point sums stay int128
+ * cells), built once. */
 struct metric_fields {
-    char s[8], max[12];
+    char s[8], max[12], w[8];
 };
 static struct metric_fields fields[4];
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
@@ -27,6 +28,7 @@ static void build_fields(void)
     for (int m = 0; m < 4; m++) {
         snprintf(fields[m].s, sizeof fields[m].s, "%s|s", metric_names[m]);
         snprintf(fields[m].max, sizeof fields[m].max, "%s|max", metric_names[m]);
+        snprintf(fields[m].w, sizeof fields[m].w, "%s|w", metric_names[m]);
     }
 }
 
@@ -87,9 +89,7 @@ static int apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
         for (int i = 0; i < 2; i++) {
             if (!(ev->has & bits[i]))
                 continue;
-            char wf[8];
-            snprintf(wf, sizeof wf, "%s|w", metric_names[i]);
-            if ((rc = cqe_apply_sum(ctx, wf, w)) ||
+            if ((rc = cqe_apply_sum(ctx, fields[i].w, w)) ||
                 (rc = put_metric(ctx, i, vals[i], w, 0, NULL, NULL, NULL)))
                 return rc;
         }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "timeutil.h"
 
 void cqe_kb_free(struct cqe_kb *b)
 {
@@ -75,12 +76,28 @@ void cqe_kb_cstr(struct cqe_kb *b, const char *s)
     cqe_kb_str(b, s, strlen(s));
 }
 
+size_t cqe_fmt_i64(char *out, int64_t v)
+{
+    char t[CQE_I64_CHARS];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, k = 0;
+    do {
+        t[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = t[--n];
+    return k;
+}
+
 void cqe_kb_i64(struct cqe_kb *b, int64_t v)
 {
-    char t[24];
-    int n = snprintf(t, sizeof t, "%lld", (long long)v);
+    char t[CQE_I64_CHARS];
+    size_t n = cqe_fmt_i64(t, v);
     sep(b);
-    put_raw(b, t, (size_t)n);
+    put_raw(b, t, n);
 }
 
 void cqe_kb_dbl(struct cqe_kb *b, double v)
@@ -91,10 +108,47 @@ void cqe_kb_dbl(struct cqe_kb *b, double v)
     put_raw(b, t, (size_t)n);
 }
 
+/* v as exactly `width` digits, zero-padded (0 <= v < 10^width). */
+static void digits(char *out, int64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 void cqe_kb_month(struct cqe_kb *b, int64_t month)
 {
     char t[24];
-    int n = snprintf(t, sizeof t, "%04lld-%02d", (long long)(month / 12), (int)(month % 12) + 1);
+    int64_t y = month / 12;
+    int m = (int)(month % 12) + 1, n;
+    if (y >= 0 && y <= 9999 && m >= 1) {
+        digits(t, y, 4);
+        t[4] = '-';
+        digits(t + 5, m, 2);
+        n = 7;
+    } else { /* outside the contract's years: printf's rendering */
+        n = snprintf(t, sizeof t, "%04lld-%02d", (long long)y, m);
+    }
+    sep(b);
+    put_raw(b, t, (size_t)n);
+}
+
+void cqe_kb_date(struct cqe_kb *b, int64_t day)
+{
+    char t[40];
+    int64_t y;
+    int m, d, n;
+    cqe_civil_from_days(day, &y, &m, &d);
+    if (y >= 0 && y <= 9999) {
+        digits(t, y, 4);
+        t[4] = t[7] = '-';
+        digits(t + 5, m, 2);
+        digits(t + 8, d, 2);
+        n = 10;
+    } else {
+        n = snprintf(t, sizeof t, "%04lld-%02d-%02d", (long long)y, m, d);
+    }
     sep(b);
     put_raw(b, t, (size_t)n);
 }

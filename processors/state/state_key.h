@@ -24,6 +24,13 @@ void cqe_kb_i64(struct cqe_kb *b, int64_t v);
 void cqe_kb_dbl(struct cqe_kb *b, double v);
 /* Month index (year*12 + month-1) as "YYYY-MM". */
 void cqe_kb_month(struct cqe_kb *b, int64_t month);
+/* Day (days since 1970-01-01) as "YYYY-MM-DD". */
+void cqe_kb_date(struct cqe_kb *b, int64_t day);
+
+/* Writes v in decimal, as "%lld" does, into out (at least CQE_I64_CHARS bytes, no NUL
+ * added); returns the length. Keys are built per event: no printf on that path. */
+#define CQE_I64_CHARS 20
+size_t cqe_fmt_i64(char *out, int64_t v);
 /* Optional component: absent when s == NULL. */
 void cqe_kb_opt_str(struct cqe_kb *b, const char *s, size_t n);
 

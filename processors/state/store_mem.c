@@ -1,4 +1,5 @@
-/* The in-memory state store: an open-addressing hash table of cells. Used directly by
+/* The in-memory state store: a flat open-addressing hash table of cells, the hash stored
+ * in the slot, the cells in bump-allocated chunks. Used directly by
  * replay, as the per-flush delta buffer of the Redis store, and as the merged view
  * that figures are computed from. */
 #include <stdlib.h>
@@ -7,18 +8,37 @@
 #include "err.h"
 #include "store.h"
 
+/* A cell with its key and field text; nodes live in the store's chunks and are never
+ * freed one by one (a store only grows until cleared). */
 struct node {
     struct cqe_cell cell;
-    uint64_t hash;
     char *reg_buf; /* owned: reg_id then reg_val */
     char text[];   /* key '\0' field '\0' */
 };
 
+/* A slot holds the hash beside the node, so a probe compares hashes without reading
+ * the node: one cache line per probe, the node read only on a likely match. */
+struct slot {
+    uint64_t hash;
+    struct node *node; /* NULL: empty */
+};
+
+/* Bump-allocated memory for nodes: one malloc per chunk, not per cell. */
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    _Alignas(16) char data[];
+};
+
+#define CHUNK_MIN 4096
+#define CHUNK_MAX (1u << 20)
+
 struct cqe_store {
-    struct node **slots;
+    struct slot *slots;
     size_t cap; /* power of two */
     size_t count;
     size_t bytes;
+    struct chunk *chunks; /* newest first */
 };
 
 /* 8 bytes at a time, multiply-xorshift mixing: keys are short and hashed per update. */
@@ -70,13 +90,18 @@ struct cqe_store *cqe_store_new(void)
 void cqe_store_clear(struct cqe_store *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
-        if (s->slots[i]) {
-            free(s->slots[i]->reg_buf);
-            if (s->slots[i]->cell.op == CQE_OP_VEC)
-                free(s->slots[i]->cell.vec);
-            free(s->slots[i]);
-            s->slots[i] = NULL;
+        struct node *n = s->slots[i].node;
+        if (n) {
+            free(n->reg_buf);
+            if (n->cell.op == CQE_OP_VEC)
+                free(n->cell.vec);
         }
+    }
+    memset(s->slots, 0, s->cap * sizeof *s->slots);
+    while (s->chunks) {
+        struct chunk *c = s->chunks;
+        s->chunks = c->next;
+        free(c);
     }
     s->count = 0;
     s->bytes = 0;
@@ -91,20 +116,45 @@ void cqe_store_free(struct cqe_store *s)
     free(s);
 }
 
+/* Returns size bytes, 16-aligned and zeroed, from the newest chunk or a new one
+ * (twice the last, at most CHUNK_MAX unless one node needs more); NULL on ENOMEM. */
+static void *chunk_alloc(struct cqe_store *s, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    struct chunk *c = s->chunks;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = c ? c->cap * 2 : CHUNK_MIN;
+        if (cap > CHUNK_MAX)
+            cap = CHUNK_MAX;
+        if (cap < size)
+            cap = size;
+        struct chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc)
+            return NULL;
+        nc->next = c;
+        nc->used = 0;
+        nc->cap = cap;
+        s->chunks = c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
 static int grow(struct cqe_store *s)
 {
     size_t ncap = s->cap * 2;
-    struct node **ns = calloc(ncap, sizeof *ns);
+    struct slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return CQE_ENOMEM;
     for (size_t i = 0; i < s->cap; i++) {
-        struct node *n = s->slots[i];
-        if (!n)
+        if (!s->slots[i].node)
             continue;
-        size_t j = n->hash & (ncap - 1);
-        while (ns[j])
+        size_t j = s->slots[i].hash & (ncap - 1);
+        while (ns[j].node)
             j = (j + 1) & (ncap - 1);
-        ns[j] = n;
+        ns[j] = s->slots[i];
     }
     free(s->slots);
     s->slots = ns;
@@ -112,17 +162,18 @@ static int grow(struct cqe_store *s)
     return 0;
 }
 
-static struct node **find_slot(const struct cqe_store *s, const char *k, size_t kl, const char *f, size_t fl,
-                               enum cqe_cell_op op, uint64_t h)
+static struct slot *find_slot(const struct cqe_store *s, const char *k, size_t kl, const char *f, size_t fl,
+                              enum cqe_cell_op op, uint64_t h)
 {
     size_t j = h & (s->cap - 1);
     for (;;) {
-        struct node *n = s->slots[j];
+        struct slot *sl = &s->slots[j];
+        const struct node *n = sl->node;
         if (!n)
-            return &s->slots[j];
-        if (n->hash == h && n->cell.op == op && n->cell.key_len == kl && n->cell.field_len == fl &&
-            !memcmp(n->cell.key, k, kl) && !memcmp(n->cell.field, f, fl))
-            return &s->slots[j];
+            return sl;
+        if (sl->hash == h && n->cell.op == op && n->cell.key_len == kl && n->cell.field_len == fl &&
+            !memcmp(n->text, k, kl) && !memcmp(n->text + kl + 1, f, fl))
+            return sl;
         j = (j + 1) & (s->cap - 1);
     }
 }
@@ -132,16 +183,16 @@ static struct cqe_cell *cell_get(struct cqe_store *s, const char *k, size_t kl, 
                                  enum cqe_cell_op op, int *created)
 {
     uint64_t h = hash_cell(k, kl, f, fl, op);
-    struct node **slot = find_slot(s, k, kl, f, fl, op, h);
+    struct slot *slot = find_slot(s, k, kl, f, fl, op, h);
     *created = 0;
-    if (*slot)
-        return &(*slot)->cell;
+    if (slot->node)
+        return &slot->node->cell;
     if ((s->count + 1) * 4 > s->cap * 3) {
         if (grow(s))
             return NULL;
         slot = find_slot(s, k, kl, f, fl, op, h);
     }
-    struct node *n = calloc(1, sizeof *n + kl + fl + 2);
+    struct node *n = chunk_alloc(s, sizeof *n + kl + fl + 2);
     if (!n)
         return NULL;
     memcpy(n->text, k, kl);
@@ -151,10 +202,10 @@ static struct cqe_cell *cell_get(struct cqe_store *s, const char *k, size_t kl, 
     n->cell.field = n->text + kl + 1;
     n->cell.field_len = fl;
     n->cell.op = op;
-    n->hash = h;
-    *slot = n;
+    slot->hash = h;
+    slot->node = n;
     s->count++;
-    s->bytes += sizeof *n + kl + fl + 2 + 16;
+    s->bytes += sizeof *n + kl + fl + 2 + sizeof *slot;
     *created = 1;
     return &n->cell;
 }
@@ -312,9 +363,9 @@ int cqe_store_merge(struct cqe_store *dst, const struct cqe_store *src)
 int cqe_store_each(const struct cqe_store *s, int (*fn)(const struct cqe_cell *c, void *arg), void *arg)
 {
     for (size_t i = 0; i < s->cap; i++) {
-        if (!s->slots[i])
+        if (!s->slots[i].node)
             continue;
-        int rc = fn(&s->slots[i]->cell, arg);
+        int rc = fn(&s->slots[i].node->cell, arg);
         if (rc)
             return rc;
     }
@@ -335,6 +386,6 @@ const struct cqe_cell *cqe_store_get(const struct cqe_store *s, const char *key,
                                      const char *field, size_t flen, enum cqe_cell_op op)
 {
     uint64_t h = hash_cell(key, klen, field, flen, op);
-    struct node **slot = find_slot(s, key, klen, field, flen, op, h);
-    return *slot ? &(*slot)->cell : NULL;
+    const struct node *n = find_slot(s, key, klen, field, flen, op, h)->node;
+    return n ? &n->cell : NULL;
 }

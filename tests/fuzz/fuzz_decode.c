@@ -1,6 +1,7 @@
 /* libFuzzer target for the event decoder (make fuzz): any bytes in, a verdict out, no
  * crash, leak or undefined behaviour; accepted events carry a known type and a ts in
- * range, refusals a reason; and the decoder's own JSON pre-scan agrees with Jansson. */
+ * range, refusals a reason; the decoder's own JSON pre-scan agrees with Jansson, and
+ * the document it builds (json_build.c) equals json_loadb's. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,6 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < ev.n_answers; i++)
             if (ev.answers[i].level < 1 || ev.answers[i].level > 5)
                 abort();
+        json_t *j = json_loadb(buf, size, 0, NULL);
+        bool same = j && json_equal(j, ev.root);
+        json_decref(j);
+        if (!same)
+            abort();
     } else if (rc == CQE_EINVAL) {
         if (err.code <= CQE_R_NONE || err.code >= CQE_R__COUNT || !err.msg[0] || ev.root)
             abort();

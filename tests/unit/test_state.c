@@ -8,6 +8,7 @@
 #include "model.h"
 #include "state_key.h"
 #include "store.h"
+#include "timeutil.h"
 #include "unit.h"
 
 /* One update of the commute tests. */
@@ -201,6 +202,26 @@ CQE_TEST(state_key_escaping)
     CHECK(cqe_kparts_i64(&k, 4, &v) == 0 && v == -42);
     cqe_kb_free(&b);
     cqe_kparts_free(&k);
+}
+
+/* The hand-written number and date formatting of keys, as printf would write them. */
+CQE_TEST(state_key_formats_without_printf)
+{
+    char t[CQE_I64_CHARS];
+    CHECK(cqe_fmt_i64(t, 0) == 1 && !memcmp(t, "0", 1));
+    CHECK(cqe_fmt_i64(t, 1772323200000) == 13 && !memcmp(t, "1772323200000", 13));
+    CHECK(cqe_fmt_i64(t, -7) == 2 && !memcmp(t, "-7", 2));
+    CHECK(cqe_fmt_i64(t, INT64_MAX) == 19 && !memcmp(t, "9223372036854775807", 19));
+    CHECK(cqe_fmt_i64(t, INT64_MIN) == 20 && !memcmp(t, "-9223372036854775808", 20));
+    struct cqe_kb b = {0};
+    cqe_kb_cstr(&b, "P");
+    cqe_kb_month(&b, 2026 * 12 + 2);                   /* March 2026 */
+    cqe_kb_month(&b, 2001 * 12 + 11);                  /* December 2001 */
+    cqe_kb_date(&b, 20513);                            /* 1970-01-01 + 20513 days */
+    cqe_kb_date(&b, cqe_days_from_civil(2000, 2, 29)); /* a leap day */
+    cqe_kb_i64(&b, -1);
+    CHECK(b.p && !strcmp(b.p, "P|2026-03|2001-12|2026-03-01|2000-02-29|-1"));
+    cqe_kb_free(&b);
 }
 
 CQE_TEST(state_key_numbers_are_checked)
