@@ -39,3 +39,5 @@ grep -h '"kind":"replay_summary"' "$OUT/week.replay.log" | cut -c1-200
 tail -n 1 "$OUT/week.replay.log"
 echo "== end to end: Kafka (mock) -> cloudqe run -> Redis"
 bash bench/bench_kafka.sh
+echo "== production shape: 128 partitions, 1M events (bench/production.sh; N, RUNS, PARTS override)"
+bash bench/production.sh
