@@ -340,6 +340,12 @@ static int watch_position(struct cqe_redis *r, const struct flush *f, enum held 
     bool has = rep->type == REDIS_REPLY_STRING, set;
     const char *known = cqe_redis_known_pos(r, f->partition, &set);
     *held = HELD_PREVIOUS;
+    if (!has && cqe_rconn_asking(r)) { /* the position may not have moved yet: ask its owner */
+        freeReplyObject(rep);
+        cqe_err_set(err, CQE_EUNAVAIL, "redis cluster: partition %d is being migrated", f->partition);
+        r->redirected = CQE_REDIRECT_WAIT;
+        return CQE_RETRY;
+    }
     if (has && !strcmp(rep->str, f->position))
         *held = HELD_APPLIED;
     else if (set && (known ? !has || strcmp(rep->str, known) : has)) {
@@ -380,7 +386,7 @@ static int check_exec(struct cqe_redis *r, const struct flush *f, const redisRep
     }
     if (rep->type == REDIS_REPLY_ERROR) {
         const char *why = first_err[0] ? first_err : rep->str;
-        int code, rc = cqe_rconn_classify(why, &code);
+        int code, rc = cqe_rconn_classify(r, why, &code);
         cqe_err_set(err, code, "redis %s:%d refused the transaction of partition %d: %s", r->host, r->port,
                     f->partition, why);
         return rc;
@@ -428,8 +434,8 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
     struct flush *f = arg;
     redisReply *rep = NULL;
     enum held held = HELD_PREVIOUS;
-    int rc = watch_position(r, f, &held, err);
-    if (rc)
+    int rc = cqe_rconn_route(r, cqe_rconn_prefix_slot(&f->prefix), true, err);
+    if (rc || (rc = watch_position(r, f, &held, err)))
         return rc;
     if (held != HELD_PREVIOUS) {
         rc = cqe_rconn_send_strs(r, err, "UNWATCH", (const char *)NULL);

@@ -70,8 +70,8 @@ static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
     struct cqe_id_batch ids = {0};
     free(*m->position);
     *m->position = NULL;
-    int rc = read_position(r, m, err);
-    if (rc || !m->dedup || (rc = read_ids(r, m, &ids, err)))
+    int rc = cqe_rconn_route(r, cqe_rconn_prefix_slot(&m->prefix), false, err);
+    if (rc || (rc = read_position(r, m, err)) || !m->dedup || (rc = read_ids(r, m, &ids, err)))
         goto out;
     for (size_t i = 0, o = 0; i < ids.n; o += ids.lens[i], i++)
         if (cqe_dedup_remember(m->dedup, ids.bytes + o, ids.lens[i])) {
@@ -123,12 +123,12 @@ static void add_counts(struct cqe_redis_counts *out, const redisReply *rep)
     }
 }
 
-static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+/* Pipelines HGETALL of the count keys of partitions from..to-1 (all served by the
+ * current node) and adds their replies. */
+static int counts_read(struct cqe_redis *r, struct counts_load *c, int from, int to, struct cqe_err *err)
 {
-    struct counts_load *c = arg;
     int rc = 0;
-    memset(c->out, 0, sizeof *c->out);
-    for (int p = 0; !rc && p < c->partitions; p++) {
+    for (int p = from; !rc && p < to; p++) {
         struct cqe_rkey_prefix prefix;
         if (!(rc = cqe_rkey_prefix(&prefix, c->ns, p, err))) {
             cqe_rargs_reset(&r->a);
@@ -141,20 +141,43 @@ static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
         cqe_rconn_drop(r);
         return rc;
     }
-    for (int p = 0; p < c->partitions; p++) {
+    for (int p = from; p < to; p++) {
         redisReply *rep = NULL;
-        if ((rc = cqe_rconn_reply(r, &rep, p == 0, err)))
+        if ((rc = cqe_rconn_reply(r, &rep, p == from, err)))
             return rc;
         if (rep->type == REDIS_REPLY_ERROR) {
             rc = cqe_rconn_reply_error(r, rep, "HGETALL", err);
             freeReplyObject(rep);
-            int d = cqe_rconn_drain(r, (size_t)(c->partitions - p - 1), NULL);
+            int d = cqe_rconn_drain(r, (size_t)(to - p - 1), NULL);
             return d ? d : rc;
         }
         add_counts(c->out, rep);
         freeReplyObject(rep);
     }
     return 0;
+}
+
+/* Slot of partition p's keys (-1 for a bad namespace, already refused). */
+static int count_slot(const struct counts_load *c, int p)
+{
+    struct cqe_rkey_prefix prefix;
+    return cqe_rkey_prefix(&prefix, c->ns, p, NULL) ? -1 : cqe_rconn_prefix_slot(&prefix);
+}
+
+static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+{
+    struct counts_load *c = arg;
+    int rc = 0;
+    memset(c->out, 0, sizeof *c->out);
+    /* one pipeline per run of partitions on the same node: one on one server */
+    for (int p = 0, q; !rc && p < c->partitions; p = q) {
+        if ((rc = cqe_rconn_route(r, count_slot(c, p), false, err)))
+            return rc;
+        for (q = p + 1; q < c->partitions && cqe_rconn_on_current(r, count_slot(c, q)); q++)
+            ;
+        rc = counts_read(r, c, p, q, err);
+    }
+    return rc;
 }
 
 int cqe_redis_load_counts(struct cqe_redis *r, const char *ns, struct cqe_redis_counts *out,
