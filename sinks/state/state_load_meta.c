@@ -157,11 +157,12 @@ static int counts_read(struct cqe_redis *r, struct counts_load *c, int from, int
     return 0;
 }
 
-/* Slot of partition p's keys (-1 for a bad namespace, already refused). */
+/* Slot of partition p's keys (the namespace was checked by cqe_redis_partitions; were it
+ * not, counts_read reports it). */
 static int count_slot(const struct counts_load *c, int p)
 {
     struct cqe_rkey_prefix prefix;
-    return cqe_rkey_prefix(&prefix, c->ns, p, NULL) ? -1 : cqe_rconn_prefix_slot(&prefix);
+    return cqe_rkey_prefix(&prefix, c->ns, p, NULL) ? 0 : cqe_rconn_prefix_slot(&prefix);
 }
 
 static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
