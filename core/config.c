@@ -48,6 +48,7 @@ void cqe_config_defaults(struct cqe_config *cfg)
     cfg->dedup_window = 1000000;
     cfg->clock = CQE_CLOCK_UNSET;
     cfg->redis.db = -1;
+    cfg->redis.cluster = -1;
     cfg->snapshot_interval_s = 60;
     cfg->resolve_after_s = 300;
     cfg->no_data_after_s = 600;

@@ -32,6 +32,7 @@ struct cqe_redis_conf {
     char *password_file; /* secret from a file ... */
     char *password_env;  /* ... or from this environment variable */
     int db;              /* -1 = none given (use 0); the url's /db when it names one */
+    int cluster;         /* Redis Cluster: -1 auto (asked of the server), 0 no, 1 yes */
 };
 
 struct cqe_config {

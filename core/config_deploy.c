@@ -48,6 +48,19 @@ static int load_env_name(struct cqe_jt *L, json_t *v, void *base, const struct c
     return cqe_jt_set_str(L, (char **)((char *)base + ks->off), s);
 }
 
+/* redis.cluster: true, false or "auto" (ask the server; the default). */
+static int load_redis_cluster(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *ks)
+{
+    int *out = (int *)((char *)base + ks->off);
+    if (json_is_boolean(v))
+        *out = json_is_true(v);
+    else if (json_is_string(v) && !strcmp(json_string_value(v), "auto"))
+        *out = -1;
+    else
+        return cqe_jt_fail(L, "must be true, false or \"auto\"; got %s", cqe_jt_type_name(v));
+    return 0;
+}
+
 static int refuse_secret(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *ks)
 {
     (void)v;
@@ -68,6 +81,7 @@ static const struct cqe_jt_key redis_keys[] = {
      false},
     {"password_env", load_env_name, offsetof(struct cqe_redis_conf, password_env), {0}, false, false},
     {"db", load_redis_db, offsetof(struct cqe_redis_conf, db), {0}, false, false},
+    {"cluster", load_redis_cluster, offsetof(struct cqe_redis_conf, cluster), {0}, false, false},
     {"password", refuse_secret, 0, {0}, false, true},
 };
 

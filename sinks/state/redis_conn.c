@@ -1,12 +1,14 @@
 /* The connection of a Redis handle: connect, AUTH, SELECT, timeouts, sending commands and
  * reading replies, classifying error replies (retry, denied, final), reconnecting with
- * capped backoff; also the handle's life cycle (cqe_redis_connect / _free). hiredis 0.14. */
+ * capped backoff, routing to Redis Cluster nodes (MOVED, ASK); also the handle's life
+ * cycle (cqe_redis_connect / _free). hiredis 0.14. */
 #include "state_redis_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -18,6 +20,7 @@
 #define RETRY_DEFAULT_MS 300000
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 2000
+#define REDIRECTS_AT_ONCE 5 /* MOVED / ASK retried without a pause, then with backoff */
 
 /* ---------------------------------------------------------------- the handle */
 
@@ -32,9 +35,13 @@ static void wipe(char *p)
 
 void cqe_rconn_drop(struct cqe_redis *r)
 {
-    if (r->c)
+    if (r->c) {
         redisFree(r->c);
+        r->refresh = r->cluster != NULL; /* a node lost: the map may have changed too */
+    }
     r->c = NULL;
+    r->ask_unread = 0;
+    r->in_multi = false;
 }
 
 void cqe_redis_free(struct cqe_redis *r)
@@ -42,9 +49,10 @@ void cqe_redis_free(struct cqe_redis *r)
     if (!r)
         return;
     cqe_rconn_drop(r);
+    cqe_rcluster_free(r->cluster);
     wipe(r->password);
     free(r->password);
-    free(r->host);
+    free(r->seed_host);
     free(r->user);
     for (size_t i = 0; i < r->n_known; i++)
         free(r->known[i]);
@@ -99,10 +107,12 @@ static int take_url(struct cqe_redis *r, const struct cqe_redis_conf *rc, struct
         return cqe_err_set(err, CQE_ECONFIG, "redis: redis.db %d and the url's database %d differ", rc->db,
                            u.db);
     r->db = rc->db >= 0 ? rc->db : u.db >= 0 ? u.db : 0;
-    r->port = u.port;
+    r->port = r->seed_port = u.port;
+    r->cluster_conf = rc->cluster;
     const char *user = rc->user ? rc->user : u.user[0] ? u.user : NULL;
-    if (!(r->host = strdup(u.host)) || (user && !(r->user = strdup(user))))
+    if (!(r->seed_host = strdup(u.host)) || (user && !(r->user = strdup(user))))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    r->host = r->seed_host;
     return 0;
 }
 
@@ -123,11 +133,36 @@ static int take_secret(struct cqe_redis *r, const struct cqe_redis_conf *rc, str
 
 /* ---------------------------------------------------------------- commands and replies */
 
+/* Whether the resolved command in a is the verb v. */
+static bool verb_is(const struct cqe_rargs *a, const char *v)
+{
+    return a->n && a->lv[0] == strlen(v) && !strncasecmp(a->pv[0], v, a->lv[0]);
+}
+
+/* Before a command to an ASK target: ASKING, unless inside MULTI (the flag set before
+ * MULTI holds until EXEC, and an ASKING there would be queued). */
+static int send_asking(struct cqe_redis *r, struct cqe_err *err)
+{
+    if (!r->in_multi) {
+        if (redisAppendCommand(r->c, "ASKING") != REDIS_OK)
+            return cqe_err_set(err, CQE_ENOMEM, "out of memory buffering a redis command");
+        r->commands++;
+        r->ask_unread++;
+    }
+    if (verb_is(&r->a, "MULTI"))
+        r->in_multi = true;
+    else if (verb_is(&r->a, "EXEC") || verb_is(&r->a, "DISCARD"))
+        r->in_multi = false;
+    return 0;
+}
+
 int cqe_rconn_send(struct cqe_redis *r, struct cqe_err *err)
 {
     int rc = cqe_rargs_resolve(&r->a);
     if (rc)
         return cqe_err_set(err, rc, "out of memory building a redis command");
+    if (r->asking && (rc = send_asking(r, err)))
+        return rc;
     if (redisAppendCommandArgv(r->c, (int)r->a.n, r->a.pv, r->a.lv) != REDIS_OK)
         return cqe_err_set(err, CQE_ENOMEM, "out of memory buffering a redis command");
     r->commands++;
@@ -146,17 +181,33 @@ int cqe_rconn_send_strs(struct cqe_redis *r, struct cqe_err *err, const char *fi
     return cqe_rconn_send(r, err);
 }
 
-int cqe_rconn_reply(struct cqe_redis *r, redisReply **out, bool first, struct cqe_err *err)
+/* Reads one reply; a lost connection is dropped (CQE_RETRY). */
+static int get_reply(struct cqe_redis *r, void **rep, struct cqe_err *err)
 {
-    void *rep = NULL;
-    if (first)
-        r->round_trips++;
-    if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
+    if (redisGetReply(r->c, rep) != REDIS_OK || !*rep) {
         cqe_err_set(err, CQE_EUNAVAIL, "redis %s:%d: %s", r->host, r->port,
                     r->c->errstr[0] ? r->c->errstr : "connection lost");
         cqe_rconn_drop(r);
         return CQE_RETRY;
     }
+    return 0;
+}
+
+int cqe_rconn_reply(struct cqe_redis *r, redisReply **out, bool first, struct cqe_err *err)
+{
+    void *rep = NULL;
+    int rc;
+    if (first)
+        r->round_trips++;
+    if (r->ask_unread > 0) { /* the ASKING sent before this command: its +OK is dropped */
+        if ((rc = get_reply(r, &rep, err)))
+            return rc;
+        freeReplyObject(rep);
+        rep = NULL;
+        r->ask_unread--;
+    }
+    if ((rc = get_reply(r, &rep, err)))
+        return rc;
     *out = rep;
     return 0;
 }
@@ -166,7 +217,30 @@ static bool starts_with(const char *msg, const char *prefix)
     return !strncmp(msg, prefix, strlen(prefix));
 }
 
-int cqe_rconn_classify(const char *msg, int *code)
+/* On a cluster: MOVED and ASK are remembered for the next routing (an empty host is the
+ * node that answered) and retried at once; TRYAGAIN (keys of a slot being migrated) after
+ * a pause. Returns 1 when msg was one of those. */
+static int cluster_reply(struct cqe_redis *r, const char *msg)
+{
+    struct cqe_rredirect rd;
+    if (!r->cluster)
+        return 0;
+    if (starts_with(msg, "TRYAGAIN")) {
+        r->redirected = CQE_REDIRECT_WAIT;
+        return 1;
+    }
+    if (cqe_rcluster_parse_redirect(msg, strlen(msg), &rd))
+        return 0;
+    if (!rd.host[0] && strlen(r->host) < sizeof rd.host)
+        memcpy(rd.host, r->host, strlen(r->host) + 1);
+    r->hint = rd;
+    r->hint_set = true;
+    r->refresh = r->refresh || !rd.ask;
+    r->redirected = CQE_REDIRECT_NOW;
+    return 1;
+}
+
+int cqe_rconn_classify(struct cqe_redis *r, const char *msg, int *code)
 {
     /* the server is loading, busy or full: worth another attempt */
     static const char *const retry[] = {"LOADING",     "BUSY",       "OOM",       "TRYAGAIN",
@@ -174,6 +248,8 @@ int cqe_rconn_classify(const char *msg, int *code)
     /* who we are or what we may do is refused: final (docs/state.md, "Retries and outages") */
     static const char *const denied[] = {"WRONGPASS", "NOPERM", "NOAUTH"};
     *code = CQE_EIO;
+    if (cluster_reply(r, msg))
+        return CQE_RETRY;
     for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
         if (starts_with(msg, denied[i]))
             *code = CQE_EDENIED;
@@ -185,7 +261,7 @@ int cqe_rconn_classify(const char *msg, int *code)
 
 int cqe_rconn_reply_error(struct cqe_redis *r, const redisReply *rep, const char *what, struct cqe_err *err)
 {
-    int code, rc = cqe_rconn_classify(rep->str, &code);
+    int code, rc = cqe_rconn_classify(r, rep->str, &code);
     cqe_err_set(err, code, "redis %s:%d refused %s: %.*s", r->host, r->port, what,
                 (int)(rep->len < 300 ? rep->len : 300), rep->str);
     return rc;
@@ -251,6 +327,53 @@ static int session_auth(struct cqe_redis *r, struct cqe_err *err)
     return call_ok(r, "AUTH", err);
 }
 
+/* HELLO 2 (allowed to every ACL user, Redis >= 6) says "mode" "cluster" on a cluster;
+ * an error (an older Redis) means one server. Returns 1 (cluster), 0, or an error. */
+static int hello_says_cluster(struct cqe_redis *r, struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    int cluster = 0;
+    cqe_rargs_reset(&r->a);
+    cqe_rargs_cstr(&r->a, "HELLO");
+    cqe_rargs_cstr(&r->a, "2");
+    int rc = cqe_rconn_send(r, err);
+    if (rc || (rc = cqe_rconn_reply(r, &rep, true, err)))
+        return rc;
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+        if (k->type == REDIS_REPLY_STRING && !strcmp(k->str, "mode") && v->type == REDIS_REPLY_STRING)
+            cluster = !strcmp(v->str, "cluster");
+    }
+    freeReplyObject(rep);
+    return cluster;
+}
+
+/* Once per handle, on the first server: one server or a cluster (redis.cluster, or asked
+ * when auto). A cluster has database 0 only: another is refused. */
+static int session_detect(struct cqe_redis *r, struct cqe_err *err)
+{
+    int cluster = r->cluster_conf;
+    if (cluster < 0 && (cluster = hello_says_cluster(r, err)) < 0)
+        return cluster;
+    r->detected = true;
+    if (!cluster)
+        return 0;
+    if (r->db)
+        return cqe_err_set(err, CQE_ECONFIG,
+                           "redis %s:%d is a Redis Cluster (redis.cluster %s), which has database 0 "
+                           "only: use redis://%s:%d/0, not database %d",
+                           r->host, r->port, r->cluster_conf < 0 ? "auto" : "true", r->host, r->port, r->db);
+    if (!(r->cluster = cqe_rcluster_new()))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    int i = cqe_rcluster_node(r->cluster, r->seed_host, strlen(r->seed_host), r->seed_port);
+    if (i < 0)
+        return cqe_err_set(err, i, "out of memory");
+    r->cur = i;
+    r->host = r->cluster->nodes[i].host;
+    r->refresh = true;
+    return 0;
+}
+
 /* SELECT the database when it is not 0. */
 static int session_select(struct cqe_redis *r, struct cqe_err *err)
 {
@@ -298,26 +421,203 @@ static int session_open(struct cqe_redis *r, struct cqe_err *err)
     }
     redisSetTimeout(r->c, tt);
     redisEnableKeepAlive(r->c);
-    if ((rc = session_auth(r, err)) || (rc = session_select(r, err)) || (rc = session_script(r, err)))
+    if ((rc = session_auth(r, err)) || (!r->detected && (rc = session_detect(r, err))) ||
+        (!r->cluster && (rc = session_select(r, err))) || (rc = session_script(r, err)))
         cqe_rconn_drop(r);
     return rc;
+}
+
+/* ---------------------------------------------------------------- cluster routing */
+
+/* Makes node i the current one; its connection moves to r->c and back. */
+static void use_node(struct cqe_redis *r, int i)
+{
+    struct cqe_rcluster *cl = r->cluster;
+    if (i == r->cur)
+        return;
+    cl->nodes[r->cur].c = r->c;
+    r->c = cl->nodes[i].c;
+    cl->nodes[i].c = NULL;
+    r->cur = i;
+    r->host = cl->nodes[i].host;
+    r->port = cl->nodes[i].port;
+    r->ask_unread = 0;
+    r->in_multi = false;
+}
+
+/* Connects the current node when it is not. */
+static int use_open(struct cqe_redis *r, struct cqe_err *err)
+{
+    return r->c ? 0 : session_open(r, err);
+}
+
+/* Replaces the map with CLUSTER SLOTS of the current node, or of the first node after
+ * it that answers. */
+static int refresh_map(struct cqe_redis *r, struct cqe_err *err)
+{
+    int rc = CQE_RETRY;
+    for (size_t k = 0; rc == CQE_RETRY && k <= r->cluster->n_nodes; k++) {
+        redisReply *rep = NULL;
+        if (k)
+            use_node(r, (int)k - 1);
+        if ((rc = use_open(r, err)))
+            continue;
+        cqe_rargs_reset(&r->a);
+        cqe_rargs_cstr(&r->a, "CLUSTER");
+        cqe_rargs_cstr(&r->a, "SLOTS");
+        if ((rc = cqe_rconn_call(r, "CLUSTER SLOTS", &rep, err)))
+            continue;
+        rc = cqe_rcluster_parse_slots(r->cluster, rep, r->host, err);
+        freeReplyObject(rep);
+    }
+    if (!rc)
+        r->refresh = false;
+    return rc;
+}
+
+int cqe_rconn_prefix_slot(const struct cqe_rkey_prefix *p)
+{
+    return cqe_rcluster_key_slot(p->s, p->len);
+}
+
+bool cqe_rconn_on_current(const struct cqe_redis *r, int slot)
+{
+    return !r->cluster || r->cluster->owner[slot] == r->cur;
+}
+
+bool cqe_rconn_asking(const struct cqe_redis *r)
+{
+    return r->asking;
+}
+
+int cqe_rconn_route(struct cqe_redis *r, int slot, bool ask_ok, struct cqe_err *err)
+{
+    struct cqe_rcluster *cl = r->cluster;
+    r->asking = false;
+    if (!cl)
+        return use_open(r, err);
+    bool hint = r->hint_set && r->hint.slot == slot;
+    int rc, node = CQE_RCLUSTER_NONE;
+    r->hint_set = false;
+    if (r->refresh && (rc = refresh_map(r, err)))
+        return rc;
+    if (hint && (!r->hint.ask || ask_ok)) {
+        if ((node = cqe_rcluster_node(cl, r->hint.host, strlen(r->hint.host), r->hint.port)) < 0)
+            return cqe_err_set(err, node, "out of memory");
+        if (!r->hint.ask) { /* the node that said MOVED knows better than a stale map */
+            cl->owner[slot] = (uint16_t)node;
+            cl->nodes[node].master = true;
+        }
+    } else {
+        node = cl->owner[slot];
+    }
+    if (node == CQE_RCLUSTER_NONE) {
+        r->refresh = true;
+        cqe_err_set(err, CQE_EUNAVAIL, "redis cluster: no node serves slot %d", slot);
+        return CQE_RETRY;
+    }
+    use_node(r, node);
+    if ((rc = use_open(r, err)))
+        return rc;
+    r->asking = hint && r->hint.ask && ask_ok;
+    return 0;
+}
+
+int cqe_rconn_masters(const struct cqe_redis *r)
+{
+    int n = 0;
+    for (size_t i = 0; r->cluster && i < r->cluster->n_nodes; i++)
+        n += r->cluster->nodes[i].master;
+    return r->cluster ? n : 1;
+}
+
+int cqe_rconn_route_master(struct cqe_redis *r, int i, struct cqe_err *err)
+{
+    r->asking = false;
+    r->hint_set = false;
+    if (!r->cluster)
+        return use_open(r, err);
+    for (size_t k = 0; k < r->cluster->n_nodes; k++)
+        if (r->cluster->nodes[k].master && i-- == 0) {
+            use_node(r, (int)k);
+            return use_open(r, err);
+        }
+    cqe_err_set(err, CQE_EUNAVAIL, "redis cluster: the masters changed during a read");
+    r->refresh = true;
+    r->redirected = CQE_REDIRECT_WAIT;
+    return CQE_RETRY;
+}
+
+/* FNV-1a of the current master's own line of CLUSTER NODES ("myself"), without its ping
+ * and pong times; CQE_RETRY while it migrates or imports a slot ("[slot->-id]"). */
+static int node_print(struct cqe_redis *r, uint64_t *h, struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    cqe_rargs_reset(&r->a);
+    cqe_rargs_cstr(&r->a, "CLUSTER");
+    cqe_rargs_cstr(&r->a, "NODES");
+    int rc = cqe_rconn_call(r, "CLUSTER NODES", &rep, err);
+    if (rc)
+        return rc;
+    const char *line = rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "myself") : NULL;
+    while (line && line > rep->str && line[-1] != '\n')
+        line--;
+    if (!line) {
+        rc =
+            cqe_err_set(err, CQE_EIO, "redis %s:%d: CLUSTER NODES without the node itself", r->host, r->port);
+    } else if (memchr(line, '[', strcspn(line, "\n"))) {
+        cqe_err_set(err, CQE_EUNAVAIL, "redis %s:%d: a slot is being migrated", r->host, r->port);
+        r->redirected = CQE_REDIRECT_WAIT;
+        rc = CQE_RETRY;
+    }
+    for (int field = 0; !rc && *line && *line != '\n'; line++) {
+        field += *line == ' ';
+        if (field != 4 && field != 5) /* <id> <addr> <flags> <master> <ping> <pong> <epoch> … */
+            *h = (*h ^ (unsigned char)*line) * 1099511628211ULL;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+int cqe_rconn_layout(struct cqe_redis *r, uint64_t *print, bool check, struct cqe_err *err)
+{
+    uint64_t h = 14695981039346656037ULL;
+    int rc = 0, n = cqe_rconn_masters(r);
+    for (int i = 0; r->cluster && !rc && i < n; i++)
+        if (!(rc = cqe_rconn_route_master(r, i, err)))
+            rc = node_print(r, &h, err);
+    if (rc || !check) {
+        *print = h;
+        return rc;
+    }
+    if (h == *print)
+        return 0;
+    cqe_err_set(err, CQE_EUNAVAIL, "redis cluster: the slots moved during a read");
+    r->refresh = true;
+    r->redirected = CQE_REDIRECT_WAIT;
+    return CQE_RETRY;
 }
 
 int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err)
 {
     int64_t t0 = cqe_mono_ms(), delay = BACKOFF_FIRST_MS;
     bool logged = false;
+    int at_once = 0;
     struct cqe_err e = {0};
     for (;;) {
-        int rc = r->c ? 0 : session_open(r, &e);
+        r->redirected = CQE_REDIRECT_NONE;
+        int rc = r->c || r->cluster ? 0 : session_open(r, &e);
         if (!rc)
             rc = attempt(r, arg, &e);
+        r->asking = false;
         if (rc <= 0) {
             if (rc && err)
                 *err = e;
             return rc;
         }
-        if (!logged) {
+        if (r->redirected == CQE_REDIRECT_NOW && at_once++ < REDIRECTS_AT_ONCE)
+            continue;
+        if (!logged && r->redirected == CQE_REDIRECT_NONE) {
             fprintf(stderr, "cloudqe: %s; retrying with backoff\n", e.msg);
             logged = true;
         }
@@ -340,7 +640,9 @@ int cqe_redis_connect(const struct cqe_redis_conf *rc, struct cqe_redis **out, s
     r->retry_max_ms = RETRY_DEFAULT_MS;
     if ((ret = take_url(r, rc, &e)) || (ret = take_secret(r, rc, &e)))
         goto out;
-    if ((ret = session_open(r, &e)) == CQE_RETRY)
+    if (!(ret = session_open(r, &e)) && r->cluster)
+        ret = refresh_map(r, &e);
+    if (ret == CQE_RETRY)
         ret = e.code = CQE_EUNAVAIL;
 out:
     if (!ret) {

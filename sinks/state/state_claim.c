@@ -14,6 +14,12 @@ static int claim_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     struct claim *c = arg;
     int rc, bad = 0;
+    cqe_rargs_reset(&r->a);
+    cqe_rkey_partitions(&r->a, c->ns);
+    if (cqe_rargs_resolve(&r->a))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if ((rc = cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err)))
+        return rc;
     if (c->want) {
         cqe_rargs_reset(&r->a);
         cqe_rargs_cstr(&r->a, "SET");

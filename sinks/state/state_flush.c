@@ -328,7 +328,10 @@ static int flush_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     const struct flush *f = arg;
     redisReply *rep = NULL;
-    int rc = call_script(r, f, &rep, err);
+    /* every key of the call shares the partition's hash tag: one slot, one node */
+    int rc = cqe_rconn_route(r, cqe_rconn_prefix_slot(&f->prefix), true, err);
+    if (!rc)
+        rc = call_script(r, f, &rep, err);
     if (rc)
         return rc;
     long long code = -1;

@@ -1,6 +1,6 @@
-/* Loading the state: SCAN every partition's state keys, read them with pipelined
- * HGETALL / ZRANGE / SMEMBERS, and merge the cells into a memory store — the same cells
- * one memory store fed with every event holds. */
+/* Loading the state: SCAN every partition's state keys (on every master of a cluster),
+ * read them with pipelined HGETALL / ZRANGE / SMEMBERS, and merge the cells into a memory
+ * store — the same cells one memory store fed with every event holds. */
 #include "state_redis_int.h"
 
 #include <stdlib.h>
@@ -195,10 +195,9 @@ static int collect_key(const struct cqe_cell *c, void *arg)
     return 0;
 }
 
-static int load_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+/* SCANs the current node and reads the keys it holds. */
+static int load_node(struct cqe_redis *r, struct load *l, struct cqe_err *err)
 {
-    struct load *l = arg;
-    cqe_store_clear(l->tmp);
     cqe_store_clear(l->keys);
     int rc = scan_keys(r, l, err);
     if (rc)
@@ -217,6 +216,19 @@ out:
     free(all.k);
     free(all.n);
     return rc;
+}
+
+/* Every master in turn; a cluster whose slots moved meanwhile is read again. */
+static int load_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+{
+    struct load *l = arg;
+    uint64_t layout = 0;
+    cqe_store_clear(l->tmp);
+    int rc = cqe_rconn_layout(r, &layout, false, err);
+    for (int m = 0; !rc && m < cqe_rconn_masters(r); m++)
+        if (!(rc = cqe_rconn_route_master(r, m, err)))
+            rc = load_node(r, l, err);
+    return rc ? rc : cqe_rconn_layout(r, &layout, true, err);
 }
 
 int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into, struct cqe_err *err)

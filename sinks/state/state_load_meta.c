@@ -72,7 +72,10 @@ static int meta_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     struct meta *m = arg;
     redisReply *pos = NULL, *ids = NULL;
-    int rc = 0;
+    /* ASK is not followed: position and chunks are two keys outside a transaction */
+    int rc = cqe_rconn_route(r, cqe_rconn_prefix_slot(&m->prefix), false, err);
+    if (rc)
+        return rc;
     if (m->position) {
         free(*m->position);
         *m->position = NULL;
@@ -143,13 +146,12 @@ static void free_positions(struct positions *ps)
     }
 }
 
-/* GET of every position, pipelined: one round trip. */
-static int positions_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+/* GET of the positions of partitions from..to-1 (all served by the current node),
+ * pipelined: one round trip. */
+static int positions_read(struct cqe_redis *r, struct positions *ps, int from, int to, struct cqe_err *err)
 {
-    struct positions *ps = arg;
     int rc = 0, p;
-    free_positions(ps);
-    for (p = 0; !rc && p < ps->n; p++) {
+    for (p = from; !rc && p < to; p++) {
         struct cqe_rkey_prefix prefix;
         if (!(rc = cqe_rkey_prefix(&prefix, ps->ns, p, err)))
             rc = send_meta_read(r, &prefix, CQE_RKEY_POS, err);
@@ -158,18 +160,42 @@ static int positions_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err
         cqe_rconn_drop(r);
         return rc;
     }
-    for (p = 0; p < ps->n; p++) {
+    for (p = from; p < to; p++) {
         redisReply *rep = NULL;
-        if ((rc = cqe_rconn_reply(r, &rep, p == 0, err)))
+        if ((rc = cqe_rconn_reply(r, &rep, p == from, err)))
             return rc;
         rc = take_position(r, rep, &ps->out[p], err);
         freeReplyObject(rep);
         if (rc) {
-            int d = cqe_rconn_drain(r, (size_t)(ps->n - p - 1), NULL);
+            int d = cqe_rconn_drain(r, (size_t)(to - p - 1), NULL);
             return d ? d : rc;
         }
     }
     return 0;
+}
+
+/* Slot of partition p's keys (0 when the namespace is bad: the read reports it). */
+static int partition_slot(const char *ns, int p)
+{
+    struct cqe_rkey_prefix prefix;
+    return cqe_rkey_prefix(&prefix, ns, p, NULL) ? 0 : cqe_rconn_prefix_slot(&prefix);
+}
+
+/* Every position: one pipeline per run of partitions on the same node (one round trip
+ * on one server). */
+static int positions_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+{
+    struct positions *ps = arg;
+    int rc = 0;
+    free_positions(ps);
+    for (int p = 0, q; !rc && p < ps->n; p = q) {
+        if ((rc = cqe_rconn_route(r, partition_slot(ps->ns, p), false, err)))
+            return rc;
+        for (q = p + 1; q < ps->n && cqe_rconn_on_current(r, partition_slot(ps->ns, q)); q++)
+            ;
+        rc = positions_read(r, ps, p, q, err);
+    }
+    return rc;
 }
 
 int cqe_redis_load_positions(struct cqe_redis *r, const char *ns, int n, char **positions,
@@ -207,12 +233,12 @@ static void add_counts(struct cqe_redis_counts *out, const redisReply *rep)
     }
 }
 
-static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+/* Pipelines HGETALL of the count keys of partitions from..to-1 (all served by the
+ * current node) and adds their replies. */
+static int counts_read(struct cqe_redis *r, struct counts_load *c, int from, int to, struct cqe_err *err)
 {
-    struct counts_load *c = arg;
     int rc = 0;
-    memset(c->out, 0, sizeof *c->out);
-    for (int p = 0; !rc && p < c->partitions; p++) {
+    for (int p = from; !rc && p < to; p++) {
         struct cqe_rkey_prefix prefix;
         if (!(rc = cqe_rkey_prefix(&prefix, c->ns, p, err))) {
             cqe_rargs_reset(&r->a);
@@ -225,20 +251,36 @@ static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
         cqe_rconn_drop(r);
         return rc;
     }
-    for (int p = 0; p < c->partitions; p++) {
+    for (int p = from; p < to; p++) {
         redisReply *rep = NULL;
-        if ((rc = cqe_rconn_reply(r, &rep, p == 0, err)))
+        if ((rc = cqe_rconn_reply(r, &rep, p == from, err)))
             return rc;
         if (rep->type == REDIS_REPLY_ERROR) {
             rc = cqe_rconn_reply_error(r, rep, "HGETALL", err);
             freeReplyObject(rep);
-            int d = cqe_rconn_drain(r, (size_t)(c->partitions - p - 1), NULL);
+            int d = cqe_rconn_drain(r, (size_t)(to - p - 1), NULL);
             return d ? d : rc;
         }
         add_counts(c->out, rep);
         freeReplyObject(rep);
     }
     return 0;
+}
+
+static int counts_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
+{
+    struct counts_load *c = arg;
+    int rc = 0;
+    memset(c->out, 0, sizeof *c->out);
+    /* one pipeline per run of partitions on the same node: one on one server */
+    for (int p = 0, q; !rc && p < c->partitions; p = q) {
+        if ((rc = cqe_rconn_route(r, partition_slot(c->ns, p), false, err)))
+            return rc;
+        for (q = p + 1; q < c->partitions && cqe_rconn_on_current(r, partition_slot(c->ns, q)); q++)
+            ;
+        rc = counts_read(r, c, p, q, err);
+    }
+    return rc;
 }
 
 int cqe_redis_load_counts(struct cqe_redis *r, const char *ns, struct cqe_redis_counts *out,

@@ -1,6 +1,6 @@
-/* Private to sinks/state: the Redis handle and what its files share — the connection
- * (redis_conn.c), the flush script (flush_script.c) and the partition positions this
- * handle last wrote or read (state_flush.c). Public interface: state_redis.h. */
+/* Private to sinks/state: the Redis handle and what its files share — the connection and
+ * its Cluster routing (redis_conn.c), the flush script (flush_script.c) and the partition
+ * positions this handle last wrote or read (state_flush.c). Public: state_redis.h. */
 #ifndef CQE_STATE_REDIS_INT_H
 #define CQE_STATE_REDIS_INT_H
 
@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "redis_args.h"
+#include "redis_cluster.h"
 #include "redis_keys.h"
 #include "state_redis.h"
 
@@ -17,13 +18,34 @@
  * loading, busy or full); negative codes are final. */
 #define CQE_RETRY 1
 
+/* What an attempt met that is no outage: nothing, MOVED or ASK (retried at once), or
+ * TRYAGAIN / a slot being migrated (retried after a pause, quietly). */
+#define CQE_REDIRECT_NONE 0
+#define CQE_REDIRECT_NOW 1
+#define CQE_REDIRECT_WAIT 2
+
 /* Replies per pipelined read of many keys (loading). */
 #define CQE_REDIS_BATCH 1000
 
 struct cqe_redis {
-    redisContext *c; /* NULL while disconnected */
-    char *host;
+    redisContext *c;  /* of the current node; NULL while disconnected */
+    const char *host; /* the current node's: seed, or a node of cluster */
     int port, db;
+    char *seed_host; /* owned: the url's host */
+    int seed_port;
+    int cluster_conf; /* redis.cluster: -1 auto, 0 no, 1 yes */
+    bool detected;    /* whether the server was asked if it is a cluster */
+    /* Redis Cluster (NULL on one server): the map, the current node, the redirection the
+     * last reply asked for, and the ASKING state of the commands being sent */
+    struct cqe_rcluster *cluster;
+    int cur;                   /* index of the current node */
+    bool refresh;              /* refresh the map before the next routing */
+    struct cqe_rredirect hint; /* the last MOVED / ASK; hint_set says whether it is unused */
+    bool hint_set;
+    int redirected; /* CQE_REDIRECT_*: what the last attempt met */
+    bool asking;    /* commands outside MULTI go after an ASKING */
+    bool in_multi;
+    int ask_unread; /* ASKING replies still to be read and dropped */
     char *user;     /* NULL = default user */
     char *password; /* NULL = no AUTH; wiped on free */
     char sha[41];   /* of the flush script */
@@ -62,8 +84,9 @@ int cqe_rconn_reply(struct cqe_redis *r, redisReply **out, bool first, struct cq
 int cqe_rconn_reply_error(struct cqe_redis *r, const redisReply *rep, const char *what, struct cqe_err *err);
 
 /* The same for the text of an error reply: CQE_RETRY or the final code *code
- * (CQE_EDENIED or CQE_EIO). */
-int cqe_rconn_classify(const char *msg, int *code);
+ * (CQE_EDENIED or CQE_EIO). On a cluster, MOVED and ASK are retried: the redirection is
+ * remembered for the next cqe_rconn_route. */
+int cqe_rconn_classify(struct cqe_redis *r, const char *msg, int *code);
 
 /* Sends r->a and reads its reply (one round trip); an error reply is classified. */
 int cqe_rconn_call(struct cqe_redis *r, const char *what, redisReply **out, struct cqe_err *err);
@@ -74,6 +97,38 @@ int cqe_rconn_drain(struct cqe_redis *r, size_t n, struct cqe_err *err);
 
 /* Closes the connection; the next attempt opens a new one. */
 void cqe_rconn_drop(struct cqe_redis *r);
+
+/* ---- routing (redis_conn.c): which node the next commands go to; on one server every
+ * call below picks that server. An attempt routes before its first command. */
+
+/* Makes the master of `slot` the current node, connecting to it when needed (after a
+ * MOVED the map is refreshed first). When ask_ok and the last reply for this slot was
+ * ASK, the commands go once to the ASK target instead, each one outside MULTI after an
+ * ASKING: only for one key, or one transaction (Redis checks every key at EXEC).
+ * Returns 0, CQE_RETRY (node down, slot unserved) or a final negative code. */
+int cqe_rconn_route(struct cqe_redis *r, int slot, bool ask_ok, struct cqe_err *err);
+
+/* The slot of a partition's keys (its hash tag). */
+int cqe_rconn_prefix_slot(const struct cqe_rkey_prefix *p);
+
+/* Whether `slot` is served by the current node (always on one server). */
+bool cqe_rconn_on_current(const struct cqe_redis *r, int slot);
+
+/* Whether the commands go to an ASK target: a key missing there may still be on the
+ * node the slot moves from, so an absent key proves nothing. */
+bool cqe_rconn_asking(const struct cqe_redis *r);
+
+/* The number of masters (1 on one server), and routing to the i-th one (SCAN visits
+ * each). Returns 0, CQE_RETRY or a final negative code. */
+int cqe_rconn_masters(const struct cqe_redis *r);
+int cqe_rconn_route_master(struct cqe_redis *r, int i, struct cqe_err *err);
+
+/* A fingerprint of the cluster's layout as every master describes itself (its slots,
+ * config epoch): with check, compares it with *print instead and returns CQE_RETRY when
+ * it differs; CQE_RETRY also while a slot is being migrated. A read of every master is
+ * consistent when the layout was the same before and after it. Always 0 on one server.
+ * Returns 0, CQE_RETRY or a final negative code. */
+int cqe_rconn_layout(struct cqe_redis *r, uint64_t *print, bool check, struct cqe_err *err);
 
 /* Fires the armed fault point `here`: pushes what is buffered to the server, _exit(77). */
 void cqe_rconn_fault(struct cqe_redis *r, enum cqe_redis_fault here);

@@ -252,3 +252,24 @@ CQE_TEST(config_workday_rule)
     CHECK(!cqe_config_is_workday(&c, thu + 10)); /* the next Sunday */
     cqe_config_fini(&c);
 }
+
+/* redis.cluster: true, false or "auto" (the default, -1); anything else is refused. */
+CQE_TEST(config_redis_cluster)
+{
+    static const struct {
+        const char *json;
+        int want;
+    } ok[] = {{"{}", -1},
+              {"{\"redis\":{\"cluster\":true}}", 1},
+              {"{\"redis\":{\"cluster\":false}}", 0},
+              {"{\"redis\":{\"cluster\":\"auto\"}}", -1}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct cqe_config c;
+        struct cqe_err err = {0};
+        cqe_config_defaults(&c);
+        CHECK(cqe_config_load_string(&c, ok[i].json, "c.json", &err) == 0 && c.redis.cluster == ok[i].want);
+        cqe_config_fini(&c);
+    }
+    CHECK(refused("{\"redis\":{\"cluster\":\"yes\"}}", "$.redis.cluster: must be true, false or \"auto\""));
+    CHECK(refused("{\"redis\":{\"cluster\":1}}", "$.redis.cluster: must be true, false or \"auto\""));
+}
