@@ -385,8 +385,7 @@ static int session_select(struct cqe_redis *r, struct cqe_err *err)
     return call_ok(r, "SELECT", err);
 }
 
-/* SCRIPT LOAD the flush script and keep its SHA for EVALSHA. */
-static int session_script(struct cqe_redis *r, struct cqe_err *err)
+int cqe_rconn_load_script(struct cqe_redis *r, struct cqe_err *err)
 {
     redisReply *rep = NULL;
     cqe_rargs_reset(&r->a);
@@ -422,7 +421,7 @@ static int session_open(struct cqe_redis *r, struct cqe_err *err)
     redisSetTimeout(r->c, tt);
     redisEnableKeepAlive(r->c);
     if ((rc = session_auth(r, err)) || (!r->detected && (rc = session_detect(r, err))) ||
-        (!r->cluster && (rc = session_select(r, err))) || (rc = session_script(r, err)))
+        (!r->cluster && (rc = session_select(r, err))) || (rc = cqe_rconn_load_script(r, err)))
         cqe_rconn_drop(r);
     return rc;
 }

@@ -280,23 +280,6 @@ static void fault_partial(struct cqe_redis *r, enum cqe_redis_fault here)
     _exit(77);
 }
 
-/* SCRIPT LOAD again (the server's script cache was emptied under a live connection). */
-static int reload_script(struct cqe_redis *r, struct cqe_err *err)
-{
-    redisReply *rep = NULL;
-    cqe_rargs_reset(&r->a);
-    cqe_flush_script_load(&r->a);
-    int rc = cqe_rconn_call(r, "SCRIPT LOAD", &rep, err);
-    if (rc)
-        return rc;
-    if (rep->type != REDIS_REPLY_STRING || rep->len != 40)
-        rc = cqe_err_set(err, CQE_EIO, "redis %s:%d: unexpected SCRIPT LOAD reply", r->host, r->port);
-    else
-        memcpy(r->sha, rep->str, 40);
-    freeReplyObject(rep);
-    return rc;
-}
-
 /* Sends the call and reads its reply; NOSCRIPT loads the script and sends it again. */
 static int call_script(struct cqe_redis *r, const struct flush *f, redisReply **rep, struct cqe_err *err)
 {
@@ -317,7 +300,7 @@ static int call_script(struct cqe_redis *r, const struct flush *f, redisReply **
         }
         freeReplyObject(*rep);
         *rep = NULL;
-        if ((rc = reload_script(r, err)))
+        if ((rc = cqe_rconn_load_script(r, err)))
             return rc;
     }
 }

@@ -79,6 +79,10 @@ int cqe_rconn_send_strs(struct cqe_redis *r, struct cqe_err *err, const char *fi
  * round trip. An I/O error or timeout drops the connection and returns CQE_RETRY. */
 int cqe_rconn_reply(struct cqe_redis *r, redisReply **out, bool first, struct cqe_err *err);
 
+/* SCRIPT LOAD the flush script on the current connection and keep its SHA for EVALSHA
+ * (at connect, and again after NOSCRIPT). Returns 0, CQE_RETRY or a negative code. */
+int cqe_rconn_load_script(struct cqe_redis *r, struct cqe_err *err);
+
 /* Classifies an error reply to the command `what`: CQE_RETRY when the server is loading,
  * busy or full, CQE_EDENIED for refused credentials or permissions, else CQE_EIO. */
 int cqe_rconn_reply_error(struct cqe_redis *r, const redisReply *rep, const char *what, struct cqe_err *err);
