@@ -1,5 +1,6 @@
 /* Duplicate-id memory: a ring of 64-bit fingerprints (oldest at head) plus an
- * open-addressing index of 32-bit ring positions, both grown by doubling up to the window;
+ * open-addressing index of 32-bit ring positions, both grown by an eighth up to the window
+ * (so they never cost more than 16 B per id held);
  * forgetting shifts the probe run back, so no tombstones accumulate (see dedup.h). */
 #include "dedup.h"
 
@@ -143,7 +144,9 @@ int cqe_dedup_remember_fp(struct cqe_dedup *d, uint64_t fp)
     if (!d->window)
         return 0;
     if (d->count == d->ring_cap && d->ring_cap < d->window) {
-        size_t cap = d->ring_cap * 2 < d->window ? d->ring_cap * 2 : d->window;
+        /* an eighth more: 14 B a slot at most 1/8 unused stays within 16 B per id held */
+        size_t grown = d->ring_cap + d->ring_cap / 8;
+        size_t cap = grown < d->window ? grown : d->window;
         if (resize(d, cap))
             return CQE_ENOMEM;
     } else if (d->count == d->ring_cap) { /* at the window: forget the oldest */

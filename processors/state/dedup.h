@@ -18,7 +18,8 @@ struct cqe_dedup;
  * probability 2^-64 (docs/state.md, "Duplicate ids"). */
 uint64_t cqe_dedup_fp(const char *id, size_t n);
 
-/* window 0 remembers nothing. Starts small and doubles as ids arrive, up to window.
+/* window 0 remembers nothing. Starts small and grows by an eighth as ids arrive, up to
+ * window: at most 16 B per id held once 64 are held.
  * Returns an owned memory (cqe_dedup_free) or NULL (out of memory). */
 struct cqe_dedup *cqe_dedup_new(size_t window);
 void cqe_dedup_free(struct cqe_dedup *d);
