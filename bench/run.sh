@@ -41,3 +41,5 @@ echo "== end to end: Kafka (mock) -> cloudqe run -> Redis"
 bash bench/bench_kafka.sh
 echo "== production shape: 128 partitions, 1M events (bench/production.sh; N, RUNS, PARTS override)"
 bash bench/production.sh
+echo "== sizing: Redis memory per service-month and resource-month, a province-year (bench/sizing.py)"
+/usr/bin/python3 bench/sizing.py "$OUT/sizing"
