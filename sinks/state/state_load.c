@@ -24,9 +24,8 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
 {
     int64_t i, ts;
     double d;
-    uint32_t len, idx;
-    const char *f, *id, *val;
-    size_t fn, idn, valn;
+    const char *id, *val;
+    size_t idn, valn;
     switch (k) {
     case CQE_RKEY_SUM:
     case CQE_RKEY_SUMHI:
@@ -41,11 +40,8 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
         return k == CQE_RKEY_MAX ? cqe_store_max(s, skey, sl, a->str, a->len, d)
                                  : cqe_store_min(s, skey, sl, a->str, a->len, d);
     case CQE_RKEY_SET: return cqe_store_set_add(s, skey, sl, a->str, a->len);
-    case CQE_RKEY_VEC:
-        if (cqe_rkey_vec_field_parse(a->str, a->len, &len, &idx, &f, &fn) ||
-            cqe_rargs_parse_i64(b->str, b->len, &i))
-            return BAD_VALUE;
-        return cqe_store_vec_add(s, skey, sl, f, fn, len, idx, i);
+    case CQE_RKEY_I64:
+    case CQE_RKEY_RUNS: return BAD_VALUE; /* strings: apply_vec */
     case CQE_RKEY_RMIN:
     case CQE_RKEY_RMAX:
         if (cqe_rkey_reg_value_parse(b->str, b->len, &ts, &id, &idn, &val, &valn))
@@ -56,11 +52,43 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
     return BAD_VALUE;
 }
 
-/* Applies one key's reply (HGETALL / ZRANGE WITHSCORES / SMEMBERS) into the store. */
+/* Applies a vector's string (GET: dense i64 entries or runs) as its cell. */
+static int apply_vec(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const redisReply *rep,
+                     const char *rk, size_t rkl, struct cqe_err *err)
+{
+    struct cqe_cell c = {.key = pk->skey, .key_len = (uint32_t)pk->skey_len, .op = CQE_OP_VEC};
+    size_t fn;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_NIL)
+        return 0; /* gone since the SCAN: nothing to read */
+    if (rep->type != REDIS_REPLY_STRING)
+        return cqe_err_set(err, CQE_EIO, "redis key %.*s: unexpected reply (type %d)", (int)rkl, rk,
+                           rep->type);
+    if (cqe_rkey_vec_suffix_parse(pk, &c.vec_len, &c.field, &fn))
+        return cqe_err_set(err, CQE_EIO, "redis key %.*s: the vector suffix is not <kind>|<length>|<field>",
+                           (int)rkl, rk);
+    c.field_len = (uint32_t)fn;
+    if (!(c.vec = malloc((size_t)c.vec_len * sizeof *c.vec)))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory loading state");
+    if (pk->kind == CQE_RKEY_I64
+            ? cqe_rkey_i64_parse((const unsigned char *)rep->str, rep->len, c.vec, c.vec_len)
+            : cqe_rkey_runs_parse(rep->str, rep->len, c.vec, c.vec_len))
+        rc = cqe_err_set(err, CQE_EIO, "redis key %.*s: the vector does not parse (%s)", (int)rkl, rk,
+                         pk->kind == CQE_RKEY_I64 ? "big-endian int64 entries"
+                                                  : "runs <count>*<e1>,...,<ew> joined by ';'");
+    else if ((rc = cqe_store_apply_cell(s, &c)))
+        cqe_err_set(err, rc, "out of memory loading state");
+    free(c.vec);
+    return rc;
+}
+
+/* Applies one key's reply (HGETALL / ZRANGE WITHSCORES / SMEMBERS / GET) into the store. */
 static int apply_key(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const redisReply *rep,
                      const char *rk, size_t rkl, struct cqe_err *err)
 {
     int rc = 0;
+    if (pk->kind == CQE_RKEY_I64 || pk->kind == CQE_RKEY_RUNS)
+        return apply_vec(s, pk, rep, rk, rkl, err);
     if (rep->type != REDIS_REPLY_ARRAY)
         return cqe_err_set(err, CQE_EIO, "redis key %.*s: unexpected reply (type %d)", (int)rkl, rk,
                            rep->type);
@@ -80,8 +108,8 @@ static int apply_key(struct cqe_store *s, const struct cqe_rkey_parsed *pk, cons
 
 /* ---------------------------------------------------------------- reading keys */
 
-/* Appends the read of state key k: ZRANGE WITHSCORES (max, min), SMEMBERS (set) or
- * HGETALL (the hashes). */
+/* Appends the read of state key k: ZRANGE WITHSCORES (max, min), SMEMBERS (set),
+ * HGETALL (the hashes) or GET (vectors). */
 static int send_read(struct cqe_redis *r, const struct cqe_rkey_parsed *pk, const char *k, size_t kn,
                      struct cqe_err *err)
 {
@@ -90,9 +118,10 @@ static int send_read(struct cqe_redis *r, const struct cqe_rkey_parsed *pk, cons
     case CQE_RKEY_MAX:
     case CQE_RKEY_MIN: cqe_rargs_cstr(&r->a, "ZRANGE"); break;
     case CQE_RKEY_SET: cqe_rargs_cstr(&r->a, "SMEMBERS"); break;
+    case CQE_RKEY_I64:
+    case CQE_RKEY_RUNS: cqe_rargs_cstr(&r->a, "GET"); break;
     case CQE_RKEY_SUM:
     case CQE_RKEY_SUMHI:
-    case CQE_RKEY_VEC:
     case CQE_RKEY_RMIN:
     case CQE_RKEY_RMAX: cqe_rargs_cstr(&r->a, "HGETALL"); break;
     default:
