@@ -103,6 +103,7 @@ end
 -- The number of arguments of a group "<op><n>" after its header.
 local function span(op, n)
   if op == 's' or op == 'r' then return n end
+  if op == 'b' then return 4 * n end
   return 2 * n
 end
 local merged = {}
@@ -125,13 +126,10 @@ local function apply(key, a)
   elseif op == '<' or op == '>' then
     for i = a, a + 2 * n - 1, 2 do register(key, op, ARGV[i], ARGV[i + 1]) end
   elseif op == 'b' then
-    -- a dense vector: BITFIELD INCRBY i64 (wraps like int64), 1,000 entries per call
+    -- a dense vector: n "INCRBY i64 #<index> <delta>" quadruples, BITFIELD's own arguments
+    -- (wraps like int64), 1,000 per call
     for s = 0, n - 1, 1000 do
-      local t = {}
-      for i = a + 2 * s, a + 2 * math.min(n, s + 1000) - 1, 2 do
-        t[#t + 1] = 'INCRBY'; t[#t + 1] = 'i64'; t[#t + 1] = ARGV[i]; t[#t + 1] = ARGV[i + 1]
-      end
-      redis.call('BITFIELD', key, unpack(t))
+      redis.call('BITFIELD', key, unpack(ARGV, a + 4 * s, a + 4 * math.min(n, s + 1000) - 1))
     end
   elseif op == 'r' then
     redis.call('SET', key, merged[key])

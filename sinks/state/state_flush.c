@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 /* The cells of one Redis key and how the script applies them: 'h' HINCRBY pairs, 'g' / 'l'
- * ZADD GT / LT pairs, 's' SADD members, '<' / '>' register pairs, 'b' BITFIELD INCRBY i64
- * (offset, delta) pairs of a dense vector, 'r' the delta of a vector kept as runs. */
+ * ZADD GT / LT pairs, 's' SADD members, '<' / '>' register pairs, 'b' "INCRBY i64 #<index>
+ * <delta>" quadruples of a dense vector (BITFIELD's arguments), 'r' the delta of a vector
+ * kept as runs. */
 struct group {
     const struct cqe_cell *const *c; /* the key's cells (a run of the sorted cells) */
     size_t n;                        /* cells */
@@ -241,6 +242,8 @@ static void group_args(struct cqe_rargs *a, const struct group *g)
         case CQE_RKEY_I64:
             for (uint32_t v = 0; v < c->vec_len; v++)
                 if (c->vec[v]) {
+                    cqe_rargs_cstr(a, "INCRBY");
+                    cqe_rargs_cstr(a, "i64");
                     cqe_rkey_i64_offset(a, v);
                     cqe_rargs_i64(a, c->vec[v]);
                 }

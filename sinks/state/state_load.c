@@ -175,6 +175,31 @@ static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const
     return 0;
 }
 
+int cqe_redis_scan_page(struct cqe_redis *r, const char *ns, char cursor[32], redisReply **keys,
+                        struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    cqe_rargs_reset(&r->a);
+    cqe_rargs_cstr(&r->a, "SCAN");
+    cqe_rargs_cstr(&r->a, cursor);
+    cqe_rargs_cstr(&r->a, "MATCH");
+    cqe_rkey_scan_pattern(&r->a, ns);
+    cqe_rargs_cstr(&r->a, "COUNT");
+    cqe_rargs_cstr(&r->a, "1000");
+    int rc = cqe_rconn_call(r, "SCAN", &rep, err);
+    if (rc)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[0]->len >= 32 || rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return cqe_err_set(err, CQE_EIO, "redis: unexpected SCAN reply");
+    }
+    memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+    cursor[rep->element[0]->len] = 0;
+    *keys = rep;
+    return 0;
+}
+
 /* SCANs the namespace's partition keys into l->keys. */
 static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
 {
@@ -182,23 +207,8 @@ static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
     int rc = 0;
     do {
         redisReply *rep = NULL;
-        cqe_rargs_reset(&r->a);
-        cqe_rargs_cstr(&r->a, "SCAN");
-        cqe_rargs_cstr(&r->a, cursor);
-        cqe_rargs_cstr(&r->a, "MATCH");
-        cqe_rkey_scan_pattern(&r->a, l->ns);
-        cqe_rargs_cstr(&r->a, "COUNT");
-        cqe_rargs_cstr(&r->a, "1000");
-        if ((rc = cqe_rconn_call(r, "SCAN", &rep, err)))
+        if ((rc = cqe_redis_scan_page(r, l->ns, cursor, &rep, err)))
             return rc;
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-            rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
-            rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            return cqe_err_set(err, CQE_EIO, "redis: unexpected SCAN reply");
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = 0;
         const redisReply *ks = rep->element[1];
         for (size_t i = 0; !rc && i < ks->elements; i++)
             if (ks->element[i]->type == REDIS_REPLY_STRING &&
@@ -264,7 +274,7 @@ int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *
 {
     struct load l = {ns, NULL, NULL};
     int rc = cqe_rkey_check_ns(ns, err);
-    if (rc)
+    if (rc || (rc = cqe_redis_check_format(r, ns, false, err)))
         return rc;
     l.tmp = cqe_store_new();
     l.keys = cqe_store_new();
