@@ -10,32 +10,41 @@
 struct format {
     const char *ns;
     bool write;
-    int slot;       /* of the marker (no hash tag: a slot of its own) */
     bool marker;    /* found */
     char found[32]; /* its value, cut */
     bool state;     /* the namespace holds state */
 };
 
-/* GET (or, with nx, SET NX then GET) the marker on the node of its slot. */
-static int marker_call(struct cqe_redis *r, struct format *f, bool nx, struct cqe_err *err)
+/* Routes to the node of the namespace-wide key that name(a, ns) appends (no hash tag: a
+ * slot of its own). */
+static int route_ns_key(struct cqe_redis *r, void (*name)(struct cqe_rargs *, const char *), const char *ns,
+                        struct cqe_err *err)
 {
-    redisReply *rep = NULL;
-    int rc = cqe_rconn_route(r, f->slot, true, err);
-    if (!rc && nx) {
-        cqe_rargs_reset(&r->a);
-        cqe_rargs_cstr(&r->a, "SET");
-        cqe_rkey_format(&r->a, f->ns);
-        cqe_rargs_cstr(&r->a, CQE_RKEY_FORMAT);
-        cqe_rargs_cstr(&r->a, "NX");
-        if (!(rc = cqe_rconn_call(r, "SET NX", &rep, err)))
-            freeReplyObject(rep);
-    }
+    cqe_rargs_reset(&r->a);
+    name(&r->a, ns);
+    if (cqe_rargs_resolve(&r->a))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    return cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
+}
+
+/* GET of that key on its node; *rep is owned by the caller. */
+static int get_ns_key(struct cqe_redis *r, void (*name)(struct cqe_rargs *, const char *), const char *ns,
+                      redisReply **rep, struct cqe_err *err)
+{
+    int rc = route_ns_key(r, name, ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
     cqe_rargs_cstr(&r->a, "GET");
-    cqe_rkey_format(&r->a, f->ns);
-    if ((rc = cqe_rconn_call(r, "GET", &rep, err)))
+    name(&r->a, ns);
+    return cqe_rconn_call(r, "GET", rep, err);
+}
+
+static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    int rc = get_ns_key(r, cqe_rkey_format, f->ns, &rep, err);
+    if (rc)
         return rc;
     f->marker = rep->type == REDIS_REPLY_STRING;
     if (f->marker) {
@@ -47,22 +56,31 @@ static int marker_call(struct cqe_redis *r, struct format *f, bool nx, struct cq
     return 0;
 }
 
+/* SET NX of the marker, then reads it back: a concurrent first run may have won. */
+static int marker_set(struct cqe_redis *r, struct format *f, struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    int rc = route_ns_key(r, cqe_rkey_format, f->ns, err);
+    if (rc)
+        return rc;
+    cqe_rargs_reset(&r->a);
+    cqe_rargs_cstr(&r->a, "SET");
+    cqe_rkey_format(&r->a, f->ns);
+    cqe_rargs_cstr(&r->a, CQE_RKEY_FORMAT);
+    cqe_rargs_cstr(&r->a, "NX");
+    if ((rc = cqe_rconn_call(r, "SET NX", &rep, err)))
+        return rc;
+    freeReplyObject(rep);
+    return marker_get(r, f, err);
+}
+
 /* Whether the namespace holds state: its partition count, or any partition key on any
  * master (one SCAN; it runs only while the namespace has no marker). */
 static int find_state(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
     redisReply *rep = NULL;
-    cqe_rargs_reset(&r->a);
-    cqe_rkey_partitions(&r->a, f->ns);
-    if (cqe_rargs_resolve(&r->a))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    int rc = cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
+    int rc = get_ns_key(r, cqe_rkey_partitions, f->ns, &rep, err);
     if (rc)
-        return rc;
-    cqe_rargs_reset(&r->a);
-    cqe_rargs_cstr(&r->a, "GET");
-    cqe_rkey_partitions(&r->a, f->ns);
-    if ((rc = cqe_rconn_call(r, "GET", &rep, err)))
         return rc;
     f->state = rep->type != REDIS_REPLY_NIL;
     freeReplyObject(rep);
@@ -84,20 +102,15 @@ static int format_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 {
     struct format *f = arg;
     f->marker = f->state = false;
-    int rc = marker_call(r, f, false, err);
+    int rc = marker_get(r, f, err);
     if (rc || f->marker || (rc = find_state(r, f, err)) || f->state || !f->write)
         return rc;
-    return marker_call(r, f, true, err); /* SET NX: a concurrent first run may win */
+    return marker_set(r, f, err);
 }
 
 int cqe_redis_check_format(struct cqe_redis *r, const char *ns, bool write, struct cqe_err *err)
 {
     struct format f = {.ns = ns, .write = write};
-    cqe_rargs_reset(&r->a);
-    cqe_rkey_format(&r->a, ns);
-    if (cqe_rargs_resolve(&r->a))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    f.slot = cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]);
     int rc = cqe_rconn_retry(r, format_attempt, &f, err);
     if (rc || (f.marker ? !strcmp(f.found, CQE_RKEY_FORMAT) : !f.state))
         return rc;
