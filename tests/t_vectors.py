@@ -1,6 +1,7 @@
 """Vectors in Redis (docs/state.md, "Vectors") and the format marker, against a real
-redis-server: a probe day flushed in pieces, out of order and late is one string of runs
-whose text is checked against counts worked out from the events, the utilization vector
+redis-server: a probe day flushed in pieces, out of order and late is one field of runs
+(in its month's hash) whose text is checked against counts worked out from the events,
+days of one month share the hash and a late day merges into it, the utilization vector
 of 408 entries and a probe day of 2,880 distinct entries go through BITFIELD and runs
 whole, every snapshot equals the in-memory replay, and a database holding state of
 another format (the old "vec" hashes, no marker, another marker) is refused."""
@@ -69,11 +70,16 @@ def runs_text(counts):
     return ";".join(out)
 
 
-def day_key(srv, service, day):
-    keys = srv.cmd("KEYS", f"cqe:{{p*}}:P|{service}|{day}:*")
-    if len(keys) != 1 or not keys[0].endswith(b":runs|2880|"):
-        raise RedisTestError(f"{service} {day}: expected one runs|2880| key, found {keys!r}")
+def month_key(srv, service, day):
+    """The hash of the service's month, whose field DD holds the day's runs."""
+    keys = srv.cmd("KEYS", f"cqe:{{p*}}:P|{service}|{day[:7]}*")
+    if len(keys) != 1 or not keys[0].endswith(f"|{day[:7]}:runs|2880|".encode()):
+        raise RedisTestError(f"{service} {day[:7]}: expected one runs|2880| hash, found {keys!r}")
     return keys[0]
+
+
+def day_runs(srv, service, day):
+    return srv.cmd("HGET", month_key(srv, service, day), day[8:]).decode()
 
 
 def check_state(srv, files, paths, what):
@@ -94,12 +100,16 @@ def test_probe_day_in_pieces_out_of_order_and_late():
         clean = [probe("svc-b", DAY, m, s, True) for m in range(1440) for s in (1, 2)]
         afternoon = [probe("svc-a", DAY, m, s, True) for m in range(720, 1440) for s in (1, 2)]
         late = [probe("svc-a", DAY, m, 3, True) for m in range(10)] + [probe("svc-a", DAY, 1000, 3, False)]
-        paths = [fs.write("1.ndjson", shuffled(morning + clean, 1)), fs.write("2.ndjson", shuffled(afternoon, 2)),
-                 fs.write("3.ndjson", shuffled(late, 3))]
+        # svc-a on two more days: the next day of the month (its hash), a day of April
+        next_day = [probe("svc-a", "2026-03-11", m, 1, True) for m in range(60)]
+        april = [probe("svc-a", "2026-04-01", 0, 1, True)]
+        paths = [fs.write("1.ndjson", shuffled(morning + clean, 1)),
+                 fs.write("2.ndjson", shuffled(afternoon + next_day, 2)),
+                 fs.write("3.ndjson", shuffled(late + april, 3))]
         day = [[0, 0] for _ in range(1440)]
         expected = []
         for piece in (morning, afternoon, late):
-            for e in piece:
+            for e in piece:  # svc-a on DAY only
                 m = int(e["ts"][11:13]) * 60 + int(e["ts"][14:16])
                 day[m][0 if e["ok"] else 1] += 1
             expected.append(runs_text([tuple(c) for c in day]))
@@ -110,15 +120,19 @@ def test_probe_day_in_pieces_out_of_order_and_late():
             raise RedisTestError(f"the test's own expectation is off: {expected} vs {hand}")
         for n in (1, 2, 3):  # each run resumes after the lines the previous one consumed
             replay_redis(srv.url(), 3, paths[:n], config=fs.config, env=FLUSH)
-            got = srv.cmd("GET", day_key(srv, "svc-a", DAY)).decode()
+            got = day_runs(srv, "svc-a", DAY)
             if got != hand[n - 1]:
                 raise RedisTestError(f"svc-a after file {n}: {got[:300]!r}, expected {hand[n - 1]!r}")
             check_state(srv, fs, paths[:n], f"after file {n}")
-        clean_key = day_key(srv, "svc-b", DAY)
-        if srv.cmd("GET", clean_key) != b"1440*2,0":
-            raise RedisTestError(f"a clean day is one run: {srv.cmd('GET', clean_key)!r}")
-        print(f"  MEMORY USAGE of a clean service-day ({clean_key.decode()}): "
-              f"{srv.cmd('MEMORY', 'USAGE', clean_key)} B")
+        march = srv.cmd("HGETALL", month_key(srv, "svc-a", DAY))
+        want = {b"10": hand[2].encode(), b"11": b"60*1,0;1380*0,0"}
+        if dict(zip(march[::2], march[1::2])) != want:
+            raise RedisTestError(f"svc-a's March hash: {march!r}, expected {want!r}")
+        if srv.cmd("HGETALL", month_key(srv, "svc-a", "2026-04-01")) != [b"01", b"1*1,0;1439*0,0"]:
+            raise RedisTestError("svc-a's April hash is not one day with one probe at minute 0")
+        clean = month_key(srv, "svc-b", DAY)
+        if srv.cmd("HGETALL", clean) != [DAY[8:].encode(), b"1440*2,0"]:
+            raise RedisTestError(f"a clean day is one run: {srv.cmd('HGETALL', clean)!r}")
 
 
 def test_full_vectors_408_and_2880_entries():
@@ -164,7 +178,7 @@ def test_full_vectors_408_and_2880_entries():
             bad = [i for i in range(408) if total[i] != weights[i]]
             raise RedisTestError(f"utilization vector entries {bad[:10]} differ: "
                                  f"{[total[i] for i in bad[:5]]} vs {[weights[i] for i in bad[:5]]}")
-        got = srv.cmd("GET", day_key(srv, "svc-c", DAY)).decode()
+        got = day_runs(srv, "svc-c", DAY)
         if got.count(";") != 1439 or got != runs_text(day):
             raise RedisTestError(f"svc-c: {got[:200]!r}... is not 1,440 runs of one minute each")
         check_state(srv, fs, paths, "full vectors")

@@ -17,7 +17,8 @@ typedef int (*cqe_family_parse_fn)(struct cqe_vb *b, const struct cqe_kparts *k,
 
 /* Vectors a family keeps as runs of equal tuples of `width` entries in Redis (docs/state.md,
  * "Vectors"): the cells of keys with this prefix, mostly constant along the vector (a day of
- * probe minutes). Every other vector is kept dense, one int64 per entry. */
+ * probe minutes). Such keys end with a date component "YYYY-MM-DD": Redis keeps a month's
+ * days in one hash. Every other vector is kept dense, one int64 per entry. */
 struct cqe_vec_runs {
     const char *prefix;
     uint32_t width;

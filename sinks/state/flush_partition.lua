@@ -85,10 +85,10 @@ local function runs_add(key, a, b)
   end
   return table.concat(text, ';')
 end
--- The held runs of key plus the delta d; an error, before anything is written, when
--- either is malformed or they do not cover the same entries.
-local function runs_merge(key, d)
-  local old = redis.call('GET', key)
+-- The runs held in field day of key plus the delta d; an error, before anything is
+-- written, when either is malformed or they do not cover the same entries.
+local function runs_merge(key, day, d)
+  local old = redis.call('HGET', key, day)
   local b, wb, nb = runs_decode(key, d)
   if not old then
     if not wb then return error('cloudqe flush: empty runs for ' .. key) end
@@ -102,7 +102,7 @@ local function runs_merge(key, d)
 end
 -- The number of arguments of a group "<op><n>" after its header.
 local function span(op, n)
-  if op == 's' or op == 'r' then return n end
+  if op == 's' then return n end
   if op == 'b' then return 4 * n end
   return 2 * n
 end
@@ -132,7 +132,10 @@ local function apply(key, a)
       redis.call('BITFIELD', key, unpack(ARGV, a + 4 * s, a + 4 * math.min(n, s + 1000) - 1))
     end
   elseif op == 'r' then
-    redis.call('SET', key, merged[key])
+    -- the days of a month: (day, merged runs) pairs, computed by the first pass
+    local t = {}
+    for i = a, a + 2 * n - 1, 2 do t[#t + 1] = ARGV[i]; t[#t + 1] = merged[key][ARGV[i]] end
+    redis.call('HSET', key, unpack(t))
   else
     return error('cloudqe flush: unknown group ' .. ARGV[a - 1])
   end
@@ -143,7 +146,10 @@ end
 local a = 6 + span('h', tonumber(string.sub(ARGV[5], 2)))
 for k = 4, #KEYS do
   local op, n = string.sub(ARGV[a], 1, 1), tonumber(string.sub(ARGV[a], 2))
-  if op == 'r' then merged[KEYS[k]] = runs_merge(KEYS[k], ARGV[a + 1]) end
+  if op == 'r' then
+    merged[KEYS[k]] = merged[KEYS[k]] or {}
+    for i = a + 1, a + 2 * n, 2 do merged[KEYS[k]][ARGV[i]] = runs_merge(KEYS[k], ARGV[i], ARGV[i + 1]) end
+  end
   a = a + 1 + span(op, n)
 end
 a = apply(KEYS[3], 5)

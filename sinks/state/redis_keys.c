@@ -183,6 +183,21 @@ int cqe_rkey_parse(const char *ns, const char *k, size_t n, struct cqe_rkey_pars
     return 1;
 }
 
+int cqe_rkey_split_day(const char *key, size_t n, size_t *month_len)
+{
+    static const char shape[] = "|dddd-dd-dd"; /* d: a digit */
+    size_t l = sizeof shape - 1;
+    if (n < l)
+        return -1;
+    for (size_t i = 0; i < l; i++) {
+        char c = key[n - l + i];
+        if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
+            return -1;
+    }
+    *month_len = n - 3;
+    return 0;
+}
+
 void cqe_rkey_i64_offset(struct cqe_rargs *a, uint32_t idx)
 {
     char d[CQE_I64_CHARS];

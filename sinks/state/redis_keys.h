@@ -26,7 +26,8 @@ enum cqe_rkey_kind {
     CQE_RKEY_RMIN,  /* "rmin": hash of register records */
     CQE_RKEY_RMAX,  /* "rmax": hash of register records */
     CQE_RKEY_I64,   /* "i64|<len>|<field>": string, a dense vector (BITFIELD i64 #idx) */
-    CQE_RKEY_RUNS   /* "runs|<len>|<field>": string, a vector as runs (cqe_rkey_runs) */
+    CQE_RKEY_RUNS   /* "runs|<len>|<field>": hash, a month's days (field "DD") of a vector
+                       kept as runs (cqe_rkey_runs); the key names the month */
 };
 
 /* The state format this build reads and writes, kept in "<ns>:format" (docs/state.md,
@@ -62,7 +63,8 @@ void cqe_rkey_state(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, const 
 
 /* Appends one argument: the state key of the len-long vector cell (key, field f) kept as
  * k (CQE_RKEY_I64 or CQE_RKEY_RUNS): "<prefix><key>:<suffix>|<len>|<f>". f must hold no
- * ':' (the suffix starts after the key's last ':'). */
+ * ':' (the suffix starts after the key's last ':'). For runs, key is the month key
+ * (cqe_rkey_split_day). */
 void cqe_rkey_vec_state(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, const char *key, size_t n,
                         enum cqe_rkey_kind k, uint32_t len, const char *f, size_t fn);
 
@@ -97,6 +99,11 @@ int cqe_rkey_parse(const char *ns, const char *k, size_t n, struct cqe_rkey_pars
 /* Parses the suffix of a vector state key (pk->kind CQE_RKEY_I64 or CQE_RKEY_RUNS).
  * Returns 0 (*f points into the key), or -1 when malformed (1 <= len <= UINT32_MAX). */
 int cqe_rkey_vec_suffix_parse(const struct cqe_rkey_parsed *pk, uint32_t *len, const char **f, size_t *fn);
+
+/* Splits a store key whose last component is a date "YYYY-MM-DD" (after a '|') into
+ * its month key, the first *month_len bytes (up to "YYYY-MM"), and its day, the last two
+ * bytes (the hash field of a vector kept as runs). Returns 0, or -1 for another shape. */
+int cqe_rkey_split_day(const char *key, size_t n, size_t *month_len);
 
 /* Appends one argument: "#<idx>", entry idx of a dense vector as a BITFIELD offset. */
 void cqe_rkey_i64_offset(struct cqe_rargs *a, uint32_t idx);

@@ -176,14 +176,14 @@ CQE_TEST(redis_keys_vector_keys)
     CHECK(cqe_rkey_prefix(&p, "cqe", 1, NULL) == 0);
     cqe_rkey_vec_state(&a, &p, "U|2026-03|gz", 12, CQE_RKEY_I64, 408, "wh", 2);
     CHECK(built(&a, "cqe:{p1}:U|2026-03|gz:i64|408|wh"));
-    cqe_rkey_vec_state(&a, &p, "P|s:1|2026-03-01", 16, CQE_RKEY_RUNS, 2880, "", 0);
-    CHECK(built(&a, "cqe:{p1}:P|s:1|2026-03-01:runs|2880|"));
+    cqe_rkey_vec_state(&a, &p, "P|s:1|2026-03", 13, CQE_RKEY_RUNS, 2880, "", 0);
+    CHECK(built(&a, "cqe:{p1}:P|s:1|2026-03:runs|2880|"));
     CHECK(parse("cqe:{p1}:U|2026-03|gz:i64|408|wh", &pk) == 1 && pk.kind == CQE_RKEY_I64 &&
           pk.skey_len == 12 && !memcmp(pk.skey, "U|2026-03|gz", 12));
     CHECK(cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == 0 && len == 408 && fn == 2 && !memcmp(f, "wh", 2));
     /* a store key holding ':' still splits at the last ':' */
-    CHECK(parse("cqe:{p1}:P|s:1|2026-03-01:runs|2880|", &pk) == 1 && pk.kind == CQE_RKEY_RUNS &&
-          pk.skey_len == 16 && !memcmp(pk.skey, "P|s:1|2026-03-01", 16));
+    CHECK(parse("cqe:{p1}:P|s:1|2026-03:runs|2880|", &pk) == 1 && pk.kind == CQE_RKEY_RUNS &&
+          pk.skey_len == 13 && !memcmp(pk.skey, "P|s:1|2026-03", 13));
     CHECK(cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == 0 && len == 2880 && fn == 0);
     /* the format before the marker: a "vec" hash is a key of unknown kind */
     CHECK(parse("cqe:{p1}:P|s|2026-03-01:vec", &pk) == 1 && pk.kind == -1);
@@ -198,6 +198,19 @@ CQE_TEST(redis_keys_vector_keys)
     CHECK(parse("cqe:{p1}:k:runs|12", &pk) == 1 && cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
     CHECK(parse("cqe:{p1}:k:sum", &pk) == 1 && cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
     cqe_rargs_free(&a);
+}
+
+/* The day of a run vector's store key: its hash field; the rest names the month's hash. */
+CQE_TEST(redis_keys_split_day)
+{
+    size_t m = 0;
+    CHECK(cqe_rkey_split_day("P|svc|2026-03-10", 16, &m) == 0 && m == 13);
+    CHECK(cqe_rkey_split_day("|2026-03-10", 11, &m) == 0 && m == 8);
+    CHECK(cqe_rkey_split_day("2026-03-10", 10, &m) == -1); /* no '|' before the date */
+    CHECK(cqe_rkey_split_day("P|svc|2026-03", 13, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|2026-03-1x", 16, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|2026/03/10", 16, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|12026-03-10", 17, &m) == -1);
 }
 
 CQE_TEST(redis_keys_dense_vector)
