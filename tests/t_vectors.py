@@ -206,7 +206,7 @@ def test_format_marker_written_and_other_formats_refused():
         replay_redis(srv.url(), 2, [ev], config=fs.config)  # its own format: resumes
         # the format before the marker: vectors as "vec" hashes
         cases = [(("HSET", "cqe:{p0}:P|svc-a|2026-03-10:vec", "2880|0|", "1"), "format 1"),
-                 (("SET", "cqe:partitions", "2"), "format 1"),
+                 (("SET", "cqe:{p1}:pos", "7"), "format 1"),
                  (("SET", "cqe:format", "3"), "format 3")]
         for setup, found in cases:
             srv.cmd("FLUSHALL")
@@ -216,3 +216,9 @@ def test_format_marker_written_and_other_formats_refused():
             refused(["snapshot", "--state", srv.url(), "--config", fs.config], words)
             if srv.cmd("DBSIZE") != 1:
                 raise RedisTestError(f"a refused namespace was written to ({setup}): {srv.cmd('KEYS', '*')!r}")
+        # a partition count alone is no state: marked, then resumed with that count
+        srv.cmd("FLUSHALL")
+        srv.cmd("SET", "cqe:partitions", "2")
+        replay_redis(srv.url(), 2, [ev], config=fs.config)
+        if srv.cmd("GET", "cqe:format") != b"2":
+            raise RedisTestError("a namespace holding only its partition count was not marked")

@@ -15,36 +15,26 @@ struct format {
     bool state;     /* the namespace holds state */
 };
 
-/* Routes to the node of the namespace-wide key that name(a, ns) appends (no hash tag: a
- * slot of its own). */
-static int route_ns_key(struct cqe_redis *r, void (*name)(struct cqe_rargs *, const char *), const char *ns,
-                        struct cqe_err *err)
+/* Routes to the node of the marker's slot (no hash tag: a slot of its own). */
+static int route_marker(struct cqe_redis *r, const char *ns, struct cqe_err *err)
 {
     cqe_rargs_reset(&r->a);
-    name(&r->a, ns);
+    cqe_rkey_format(&r->a, ns);
     if (cqe_rargs_resolve(&r->a))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     return cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
 }
 
-/* GET of that key on its node; *rep is owned by the caller. */
-static int get_ns_key(struct cqe_redis *r, void (*name)(struct cqe_rargs *, const char *), const char *ns,
-                      redisReply **rep, struct cqe_err *err)
+static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
-    int rc = route_ns_key(r, name, ns, err);
+    redisReply *rep = NULL;
+    int rc = route_marker(r, f->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
     cqe_rargs_cstr(&r->a, "GET");
-    name(&r->a, ns);
-    return cqe_rconn_call(r, "GET", rep, err);
-}
-
-static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err)
-{
-    redisReply *rep = NULL;
-    int rc = get_ns_key(r, cqe_rkey_format, f->ns, &rep, err);
-    if (rc)
+    cqe_rkey_format(&r->a, f->ns);
+    if ((rc = cqe_rconn_call(r, "GET", &rep, err)))
         return rc;
     f->marker = rep->type == REDIS_REPLY_STRING;
     if (f->marker) {
@@ -60,7 +50,7 @@ static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err
 static int marker_set(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
     redisReply *rep = NULL;
-    int rc = route_ns_key(r, cqe_rkey_format, f->ns, err);
+    int rc = route_marker(r, f->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
@@ -74,16 +64,14 @@ static int marker_set(struct cqe_redis *r, struct format *f, struct cqe_err *err
     return marker_get(r, f, err);
 }
 
-/* Whether the namespace holds state: its partition count, or any partition key on any
- * master (one SCAN; it runs only while the namespace has no marker). */
+/* Whether the namespace holds state: any partition key on any master (one SCAN; it runs
+ * only while the namespace has no marker). A partition count alone is no state: nothing
+ * was flushed under it, and the claim that follows checks it. */
 static int find_state(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
     redisReply *rep = NULL;
-    int rc = get_ns_key(r, cqe_rkey_partitions, f->ns, &rep, err);
-    if (rc)
-        return rc;
-    f->state = rep->type != REDIS_REPLY_NIL;
-    freeReplyObject(rep);
+    int rc = 0;
+    f->state = false;
     for (int m = 0; !f->state && m < cqe_rconn_masters(r); m++) {
         char cursor[32] = "0";
         if ((rc = cqe_rconn_route_master(r, m, err)))

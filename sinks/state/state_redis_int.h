@@ -153,10 +153,9 @@ int cqe_redis_scan_page(struct cqe_redis *r, const char *ns, char cursor[32], re
 /* ---- state_claim.c */
 
 /* Checks the namespace's format marker "<ns>:format" (docs/state.md, "Format marker"):
- * 0 when it holds CQE_RKEY_FORMAT, or when the namespace holds no state (a partition
- * count or any partition key, on any master), in which case, with write, the marker is
- * written. Returns 0, CQE_ECONFIG naming the namespace, the format found (or none) and
- * the one expected, CQE_EUNAVAIL or CQE_EIO. */
+ * 0 when it holds CQE_RKEY_FORMAT, or when the namespace holds no state (no partition
+ * key on any master), in which case, with write, the marker is written. Returns 0, CQE_ECONFIG naming the
+ * namespace, the format found (or none) and the one expected, CQE_EUNAVAIL or CQE_EIO. */
 int cqe_redis_check_format(struct cqe_redis *r, const char *ns, bool write, struct cqe_err *err);
 
 /* ---- state_flush.c: positions known to this handle */
