@@ -5,6 +5,8 @@
 # topic in the same run. Broker and Redis share the other core. RUNS runs (default 3),
 # medians with [min-max]: events/s, consumer CPU s per 1M events, Redis CPU s per 1M
 # events, Redis commands per 1,000 events, worker peak RSS, Redis memory at the end.
+# RUN_ARGS adds options to `cloudqe run` (e.g. "--flush-ms 3000"); each run's Redis
+# `INFO commandstats` is kept in $OUT/commandstats.<run>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/rel/cloudqe
@@ -32,6 +34,7 @@ for run in $(seq "$RUNS"); do
     raw=$(taskset -c "$CPU" "$OUT/bench_consume" "$BOOT" cloudqe.events "raw-$run-$$" "$N" |
         sed -n 's/.* \([0-9]*\) events\/s.*/\1/p')
     redis-cli -p "$RPORT" FLUSHALL >/dev/null
+    redis-cli -p "$RPORT" CONFIG RESETSTAT >/dev/null
     python3 - "$OUT/mix.json" "$BOOT" "cqe-$run-$$" "$RPORT" >"$OUT/run.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1], encoding="utf-8"))
@@ -43,13 +46,14 @@ PY
     cpu0=$(redis_cpu)
     start=$(date +%s.%N)
     taskset -c "$CPU" /usr/bin/time -f "TIME %U %S %M" -o "$OUT/time.$run" \
-        "$BIN" run --config "$OUT/run.json" --no-dead-letter-topic --progress 1 2>"$OUT/run.$run.log" &
+        "$BIN" run --config "$OUT/run.json" --no-dead-letter-topic --progress 1 ${RUN_ARGS:-} 2>"$OUT/run.$run.log" &
     rp=$!
     "$BIN" produce --bootstrap "$BOOT" --topic cloudqe.events --group "cqe-$run-$$" --wait --quiet /dev/null >/dev/null
     end=$(date +%s.%N)
     pkill -TERM -P "$rp" || true # the worker under /usr/bin/time: time itself would just die
     wait "$rp" || true
     cpu1=$(redis_cpu)
+    redis-cli -p "$RPORT" INFO commandstats | tr -d '\r' | grep '^cmdstat_' >"$OUT/commandstats.$run"
     mem=$(redis-cli -p "$RPORT" INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)/\1/p')
     python3 - "$N" "$raw" "$start" "$end" "$cpu0" "$cpu1" "$mem" "$OUT/time.$run" "$OUT/run.$run.log" \
         >>"$OUT/results.txt" <<'PY'

@@ -412,7 +412,7 @@ def test_partitions_1_3_8_equal():
 # ---------------------------------------------------------------- least privilege
 
 # The ACL of docs/state.md: every command cloudqe sends, on its own keys only.
-ACL_RULES = ["resetkeys", "~cqe:*", "resetchannels", "-@all", "+select", "+get", "+set", "+hincrby", "+hget", "+hset", "+hgetall", "+zadd",
+ACL_RULES = ["resetkeys", "~cqe:*", "resetchannels", "-@all", "+select", "+get", "+set", "+hincrby", "+bitfield", "+hget", "+hset", "+hgetall", "+zadd",
              "+zrange", "+sadd", "+smembers", "+rpush", "+ltrim", "+lrange", "+scan", "+evalsha",
              "+script|load"]
 

@@ -39,3 +39,16 @@ const struct cqe_family *cqe_family_of_prefix(const char *p, size_t n)
                 return table[i];
     return NULL;
 }
+
+uint32_t cqe_family_vec_run_width(const char *key, size_t n)
+{
+    const char *bar = memchr(key, '|', n);
+    size_t pn = bar ? (size_t)(bar - key) : n; /* family prefixes hold no '|' nor '\\' */
+    const struct cqe_family *f = cqe_family_of_prefix(key, pn);
+    if (!f || !f->vec_runs)
+        return 0;
+    for (const struct cqe_vec_runs *r = f->vec_runs; r->prefix; r++)
+        if (strlen(r->prefix) == pn && !memcmp(r->prefix, key, pn))
+            return r->width;
+    return 0;
+}

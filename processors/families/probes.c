@@ -127,6 +127,9 @@ static int finish_probes(struct cqe_vb *b)
 
 static const char *const prefixes[] = {KEY_PROBES, KEY_PROBE_MONTH, KEY_PROBE_FIRST, NULL};
 
+/* A day of (ok, fail) minute pairs is mostly one pair repeated: kept as runs of pairs. */
+static const struct cqe_vec_runs vec_runs[] = {{KEY_PROBES, 2}, {NULL, 0}};
+
 const struct cqe_family cqe_family_probe = {
     .type = CQE_T_PROBE,
     .name = "probe",
@@ -134,4 +137,5 @@ const struct cqe_family cqe_family_probe = {
     .apply = apply_probe,
     .parse = parse_probe,
     .finish = finish_probes,
+    .vec_runs = vec_runs,
 };

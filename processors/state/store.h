@@ -59,8 +59,8 @@ int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const c
 int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, size_t klen, const char *field,
                   size_t flen, int64_t ts, const char *id, size_t idlen, const char *val, size_t vlen);
 
-/* Vector: adds delta at index of the len-long vector (created zeroed). A cell
- * created with another len is CQE_EINVAL. */
+/* Vector: adds delta at index of the len-long vector (created zeroed); entries wrap
+ * around as two's-complement int64. A cell created with another len is CQE_EINVAL. */
 int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
                       uint32_t len, uint32_t index, int64_t delta);
 

@@ -314,8 +314,10 @@ int cqe_store_vec_add_n(struct cqe_store *s, const char *key, size_t klen, const
     }
     if (c->vec_len != len)
         return CQE_EINVAL;
+    /* entries wrap around like two's-complement int64 (docs/state.md), as Redis's
+     * BITFIELD INCRBY i64 does: no undefined overflow */
     for (size_t i = 0; i < n; i++)
-        c->vec[index[i]] += delta[i];
+        c->vec[index[i]] = (int64_t)((uint64_t)c->vec[index[i]] + (uint64_t)delta[i]);
     return 0;
 }
 

@@ -36,32 +36,123 @@ local function register(key, op, field, v)
   end
   redis.call('HSET', key, field, v)
 end
+-- Vectors as runs "<count>*<e1>,...,<ew>;...": decoded into {count, e1, ..., ew} tables.
+-- Entries are Lua numbers (doubles), exact while |e| <= 2^53: every sum is checked.
+local LIMIT = 9007199254740992
+local function runs_decode(key, s)
+  local runs, w, total = {}, nil, 0
+  for run in string.gmatch(s, '[^;]+') do
+    local c, rest = string.match(run, '^(%d+)%*(.+)$')
+    local t, ok = {tonumber(c)}, c ~= nil
+    local _, commas = string.gsub(rest or '', ',', ',')
+    for e in string.gmatch(rest or '', '[^,]+') do
+      ok = ok and string.match(e, '^%-?%d+$') ~= nil
+      t[#t + 1] = tonumber(e)
+    end
+    ok = ok and #t == commas + 2 and t[1] >= 1 and (w == nil or #t - 1 == w)
+    for i = 1, #t do ok = ok and math.abs(t[i]) <= LIMIT end
+    if not ok then return error('cloudqe flush: ' .. key .. ' holds a malformed run: ' .. run) end
+    w = #t - 1
+    total = total + t[1]
+    runs[#runs + 1] = t
+  end
+  return runs, w, total
+end
+-- The runs of a + b (same width and length), equal neighbours joined, as text.
+local function runs_add(key, a, b)
+  local out, i, j, ra, rb, w = {}, 1, 1, a[1][1], b[1][1], #a[1] - 1
+  local last
+  while i <= #a do
+    local n = math.min(ra, rb)
+    local t = {n}
+    for e = 2, w + 1 do
+      local v = a[i][e] + b[j][e]
+      if math.abs(v) > LIMIT then return error('cloudqe flush: ' .. key .. ' entry beyond 2^53') end
+      t[e] = v
+    end
+    local same = last ~= nil
+    for e = 2, w + 1 do same = same and last[e] == t[e] end
+    if same then last[1] = last[1] + n else out[#out + 1] = t; last = t end
+    ra, rb = ra - n, rb - n
+    if ra == 0 then i = i + 1; ra = a[i] and a[i][1] end
+    if rb == 0 then j = j + 1; rb = b[j] and b[j][1] end
+  end
+  local text = {}
+  for k, t in ipairs(out) do
+    local s = {}
+    for e = 2, w + 1 do s[#s + 1] = string.format('%d', t[e]) end
+    text[k] = string.format('%d', t[1]) .. '*' .. table.concat(s, ',')
+  end
+  return table.concat(text, ';')
+end
+-- The runs held in field day of key plus the delta d; an error, before anything is
+-- written, when either is malformed or they do not cover the same entries.
+local function runs_merge(key, day, d)
+  local old = redis.call('HGET', key, day)
+  local b, wb, nb = runs_decode(key, d)
+  if not old then
+    if not wb then return error('cloudqe flush: empty runs for ' .. key) end
+    return d
+  end
+  local a, wa, na = runs_decode(key, old)
+  if wa ~= wb or na ~= nb or not wa then
+    return error('cloudqe flush: runs of ' .. key .. ' do not match its delta')
+  end
+  return runs_add(key, a, b)
+end
+-- The number of arguments of a group "<op><n>" after its header.
+local function span(op, n)
+  if op == 's' then return n end
+  if op == 'b' then return 4 * n end
+  return 2 * n
+end
+local merged = {}
 -- A group "<op><n>" and its arguments from ARGV[a]; returns the index after them.
 local function apply(key, a)
   local op, n = string.sub(ARGV[a], 1, 1), tonumber(string.sub(ARGV[a], 2))
   a = a + 1
   if op == 'h' then
     for i = a, a + 2 * n - 1, 2 do redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1]) end
-    return a + 2 * n
   elseif op == 'g' or op == 'l' then
     local flag = op == 'g' and 'GT' or 'LT'
     for s = 0, n - 1, 500 do
       local e = math.min(n, s + 500)
       redis.call('ZADD', key, flag, unpack(ARGV, a + 2 * s, a + 2 * e - 1))
     end
-    return a + 2 * n
   elseif op == 's' then
     for s = 0, n - 1, 1000 do
       redis.call('SADD', key, unpack(ARGV, a + s, a + math.min(n, s + 1000) - 1))
     end
-    return a + n
   elseif op == '<' or op == '>' then
     for i = a, a + 2 * n - 1, 2 do register(key, op, ARGV[i], ARGV[i + 1]) end
-    return a + 2 * n
+  elseif op == 'b' then
+    -- a dense vector: n "INCRBY i64 #<index> <delta>" quadruples, BITFIELD's own arguments
+    -- (wraps like int64), 1,000 per call
+    for s = 0, n - 1, 1000 do
+      redis.call('BITFIELD', key, unpack(ARGV, a + 4 * s, a + 4 * math.min(n, s + 1000) - 1))
+    end
+  elseif op == 'r' then
+    -- the days of a month: (day, merged runs) pairs, computed by the first pass
+    local t = {}
+    for i = a, a + 2 * n - 1, 2 do t[#t + 1] = ARGV[i]; t[#t + 1] = merged[key][ARGV[i]] end
+    redis.call('HSET', key, unpack(t))
+  else
+    return error('cloudqe flush: unknown group ' .. ARGV[a - 1])
   end
-  return error('cloudqe flush: unknown group ' .. ARGV[a - 1])
+  return a + span(op, n)
 end
-local a = apply(KEYS[3], 5)
+-- First the runs, merged without writing: a malformed or too large one stops the flush
+-- before its first write.
+local a = 6 + span('h', tonumber(string.sub(ARGV[5], 2)))
+for k = 4, #KEYS do
+  local op, n = string.sub(ARGV[a], 1, 1), tonumber(string.sub(ARGV[a], 2))
+  if op == 'r' then
+    merged[KEYS[k]] = merged[KEYS[k]] or {}
+    for i = a + 1, a + 2 * n, 2 do merged[KEYS[k]][ARGV[i]] = runs_merge(KEYS[k], ARGV[i], ARGV[i + 1]) end
+  end
+  a = a + 1 + span(op, n)
+end
+a = apply(KEYS[3], 5)
 for k = 4, #KEYS do a = apply(KEYS[k], a) end
 -- The chunk of new fingerprints; whole chunks go once the newer ones hold the window.
 if ARGV[3] ~= '' then

@@ -2,13 +2,18 @@
  * hash field and register record cloudqe writes or reads is composed or split here. */
 #include "redis_keys.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "state_key.h"
+
 static const char *const suffixes[] = {
-    [CQE_RKEY_SUM] = "sum", [CQE_RKEY_SUMHI] = "sumhi", [CQE_RKEY_MAX] = "max",   [CQE_RKEY_MIN] = "min",
-    [CQE_RKEY_SET] = "set", [CQE_RKEY_RMIN] = "rmin",   [CQE_RKEY_RMAX] = "rmax", [CQE_RKEY_VEC] = "vec",
+    [CQE_RKEY_SUM] = "sum",   [CQE_RKEY_SUMHI] = "sumhi", [CQE_RKEY_MAX] = "max",
+    [CQE_RKEY_MIN] = "min",   [CQE_RKEY_SET] = "set",     [CQE_RKEY_RMIN] = "rmin",
+    [CQE_RKEY_RMAX] = "rmax", [CQE_RKEY_I64] = "i64",     [CQE_RKEY_RUNS] = "runs",
 };
 #define N_SUFFIXES (sizeof suffixes / sizeof suffixes[0])
 
@@ -61,7 +66,7 @@ enum cqe_rkey_kind cqe_rkey_kind_of(enum cqe_cell_op op)
     case CQE_OP_SET: return CQE_RKEY_SET;
     case CQE_OP_REG_MIN: return CQE_RKEY_RMIN;
     case CQE_OP_REG_MAX: return CQE_RKEY_RMAX;
-    case CQE_OP_VEC: return CQE_RKEY_VEC;
+    case CQE_OP_VEC: return CQE_RKEY_I64;
     }
     return CQE_RKEY_SUM;
 }
@@ -73,6 +78,36 @@ void cqe_rkey_state(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, const 
     cqe_rargs_cat(a, p->s, p->len, key, n, ":", 1, sfx, strlen(sfx));
 }
 
+void cqe_rkey_vec_state(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, const char *key, size_t n,
+                        enum cqe_rkey_kind k, uint32_t len, const char *f, size_t fn)
+{
+    char sfx[48];
+    int sn = snprintf(sfx, sizeof sfx, ":%s|%u|", cqe_rkey_suffix(k), (unsigned)len);
+    cqe_rargs_cat(a, p->s, p->len, key, n, sfx, (size_t)sn, f, fn);
+}
+
+/* Whether a suffix names a vector kept as kind k: "<name of k>|...". */
+static bool vec_suffix(enum cqe_rkey_kind k, const char *sfx, size_t n)
+{
+    size_t l = strlen(suffixes[k]);
+    return n > l && sfx[l] == '|' && !memcmp(sfx, suffixes[k], l);
+}
+
+int cqe_rkey_vec_suffix_parse(const struct cqe_rkey_parsed *pk, uint32_t *len, const char **f, size_t *fn)
+{
+    if (pk->kind != CQE_RKEY_I64 && pk->kind != CQE_RKEY_RUNS)
+        return -1;
+    size_t start = strlen(suffixes[pk->kind]) + 1;
+    const char *s = pk->sfx + start, *bar = memchr(s, '|', pk->sfx_len - start);
+    int64_t l;
+    if (!bar || cqe_rargs_parse_i64(s, (size_t)(bar - s), &l) || l < 1 || l > UINT32_MAX)
+        return -1;
+    *len = (uint32_t)l;
+    *f = bar + 1;
+    *fn = pk->sfx_len - (size_t)(*f - pk->sfx);
+    return 0;
+}
+
 void cqe_rkey_meta(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, enum cqe_rkey_meta m)
 {
     cqe_rargs_cat(a, p->s, p->len, metas[m], strlen(metas[m]), NULL, 0, NULL, 0);
@@ -81,6 +116,12 @@ void cqe_rkey_meta(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, enum cq
 void cqe_rkey_partitions(struct cqe_rargs *a, const char *ns)
 {
     static const char name[] = ":partitions";
+    cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
+}
+
+void cqe_rkey_format(struct cqe_rargs *a, const char *ns)
+{
+    static const char name[] = ":format";
     cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
 }
 
@@ -133,30 +174,116 @@ int cqe_rkey_parse(const char *ns, const char *k, size_t n, struct cqe_rkey_pars
     for (size_t s = 0; s < N_SUFFIXES; s++)
         if (strlen(suffixes[s]) == out->sfx_len && !memcmp(suffixes[s], out->sfx, out->sfx_len))
             out->kind = (int)s;
+    if (vec_suffix(CQE_RKEY_I64, out->sfx, out->sfx_len))
+        out->kind = CQE_RKEY_I64;
+    else if (vec_suffix(CQE_RKEY_RUNS, out->sfx, out->sfx_len))
+        out->kind = CQE_RKEY_RUNS;
+    else if (out->kind == CQE_RKEY_I64 || out->kind == CQE_RKEY_RUNS)
+        out->kind = -1; /* a vector suffix without its length and field */
     return 1;
 }
 
-void cqe_rkey_vec_field(struct cqe_rargs *a, uint32_t len, uint32_t idx, const char *f, size_t fn)
+int cqe_rkey_split_day(const char *key, size_t n, size_t *month_len)
 {
-    char head[48];
-    int hn = snprintf(head, sizeof head, "%u|%u|", (unsigned)len, (unsigned)idx);
-    cqe_rargs_cat(a, head, (size_t)hn, f, fn, NULL, 0, NULL, 0);
+    static const char shape[] = "|dddd-dd-dd"; /* d: a digit */
+    size_t l = sizeof shape - 1;
+    if (n < l)
+        return -1;
+    for (size_t i = 0; i < l; i++) {
+        char c = key[n - l + i];
+        if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
+            return -1;
+    }
+    *month_len = n - 3;
+    return 0;
 }
 
-int cqe_rkey_vec_field_parse(const char *s, size_t n, uint32_t *len, uint32_t *idx, const char **f,
-                             size_t *fn)
+void cqe_rkey_i64_offset(struct cqe_rargs *a, uint32_t idx)
 {
-    const char *b1 = memchr(s, '|', n), *b2;
-    int64_t l, x;
-    if (!b1 || !(b2 = memchr(b1 + 1, '|', n - (size_t)(b1 + 1 - s))) ||
-        cqe_rargs_parse_i64(s, (size_t)(b1 - s), &l) ||
-        cqe_rargs_parse_i64(b1 + 1, (size_t)(b2 - b1 - 1), &x) || l < 1 || l > UINT32_MAX || x < 0 || x >= l)
+    char d[CQE_I64_CHARS];
+    cqe_rargs_cat(a, "#", 1, d, cqe_fmt_i64(d, idx), NULL, 0, NULL, 0);
+}
+
+int cqe_rkey_i64_parse(const unsigned char *s, size_t n, int64_t *out, uint32_t len)
+{
+    if (n % 8 || n / 8 > len)
         return -1;
-    *len = (uint32_t)l;
-    *idx = (uint32_t)x;
-    *f = b2 + 1;
-    *fn = n - (size_t)(b2 + 1 - s);
+    memset(out, 0, (size_t)len * sizeof *out);
+    for (size_t i = 0; i < n / 8; i++) {
+        uint64_t u = 0;
+        for (size_t k = 0; k < 8; k++)
+            u = u << 8 | s[i * 8 + k];
+        out[i] = (int64_t)u;
+    }
     return 0;
+}
+
+void cqe_rkey_runs(struct cqe_rargs *a, const int64_t *v, uint32_t len, uint32_t w)
+{
+    /* at most len / w runs, each a count and w entries of up to 20 characters plus a
+     * separator */
+    size_t cap = (size_t)(len / w) * ((size_t)w + 1) * (CQE_I64_CHARS + 1) + 1, o = 0;
+    char *b = malloc(cap);
+    if (!b) {
+        a->oom = 1;
+        return;
+    }
+    for (uint32_t i = 0, j; i < len; i = j) {
+        for (j = i + w; j < len && !memcmp(v + i, v + j, w * sizeof *v); j += w)
+            ;
+        if (o)
+            b[o++] = ';';
+        o += cqe_fmt_i64(b + o, (j - i) / w);
+        b[o++] = '*';
+        for (uint32_t e = 0; e < w; e++) {
+            if (e)
+                b[o++] = ',';
+            o += cqe_fmt_i64(b + o, v[i + e]);
+        }
+    }
+    cqe_rargs_copy(a, b, o);
+    free(b);
+}
+
+/* The decimal int64 at s[*i..) up to the next '*', ',' or ';' (or the end), which *i
+ * then points at. Returns 0 or -1. */
+static int run_token(const char *s, size_t n, size_t *i, int64_t *v)
+{
+    size_t j = *i;
+    while (j < n && s[j] != '*' && s[j] != ',' && s[j] != ';')
+        j++;
+    if (cqe_rargs_parse_i64(s + *i, j - *i, v))
+        return -1;
+    *i = j;
+    return 0;
+}
+
+int cqe_rkey_runs_parse(const char *s, size_t n, int64_t *out, uint32_t len)
+{
+    size_t i = 0, w = 0, at = 0;
+    while (i < n) {
+        int64_t c, e;
+        size_t k = 0;
+        if (run_token(s, n, &i, &c) || c < 1 || c > len || i == n || s[i++] != '*')
+            return -1;
+        for (;;) {
+            if (run_token(s, n, &i, &e) || e > CQE_RKEY_RUN_MAX || e < -CQE_RKEY_RUN_MAX || at + k >= len)
+                return -1;
+            out[at + k++] = e;
+            if (i == n || s[i] != ',')
+                break;
+            i++;
+        }
+        if ((w && k != w) || (uint64_t)c * k > len - at)
+            return -1;
+        w = k;
+        for (int64_t r = 1; r < c; r++)
+            memcpy(out + at + (size_t)r * k, out + at, k * sizeof *out);
+        at += (size_t)c * k;
+        if (i < n && (s[i] != ';' || ++i == n))
+            return -1; /* runs are joined by ';', none after the last */
+    }
+    return at == len ? 0 : -1;
 }
 
 void cqe_rkey_reg_value(struct cqe_rargs *a, int64_t ts, const char *id, size_t idn, const char *val,

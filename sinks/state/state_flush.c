@@ -3,6 +3,8 @@
  * duplicate-id fingerprints and the counts in one EVALSHA, which applies all or nothing. */
 #include "state_redis_int.h"
 
+#include "family.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +12,16 @@
 #include <unistd.h>
 
 /* The cells of one Redis key and how the script applies them: 'h' HINCRBY pairs, 'g' / 'l'
- * ZADD GT / LT pairs, 's' SADD members, '<' / '>' register pairs. */
+ * ZADD GT / LT pairs, 's' SADD members, '<' / '>' register pairs, 'b' "INCRBY i64 #<index>
+ * <delta>" quadruples of a dense vector (BITFIELD's arguments), 'r' (day, runs) pairs of
+ * the days of a month of a vector kept as runs. */
 struct group {
     const struct cqe_cell *const *c; /* the key's cells (a run of the sorted cells) */
     size_t n;                        /* cells */
     enum cqe_rkey_kind kind;
     char op;
-    size_t items; /* pairs or members the script receives */
+    size_t items;   /* pairs or members the script receives */
+    uint32_t width; /* 'r': the run width */
 };
 
 struct flush {
@@ -99,9 +104,41 @@ static int collect_cell(const struct cqe_cell *c, void *arg)
     return 0;
 }
 
+/* The run width of vector cell c when its family keeps it as runs, else 0. */
+static uint32_t run_width(const struct cqe_cell *c)
+{
+    return c->op == CQE_OP_VEC ? cqe_family_vec_run_width(c->key, c->key_len) : 0;
+}
+
+/* The length of the part of c's store key that names its Redis key: a run vector's key
+ * without its day ("-DD"), so the days of a month share one hash. */
+static size_t rkey_len(const struct cqe_cell *c)
+{
+    size_t month;
+    return run_width(c) && !cqe_rkey_split_day(c->key, c->key_len, &month) ? month : c->key_len;
+}
+
+/* Whether two cells share a Redis key: the same op and store key; a dense vector has a
+ * key of its own, run vectors share their month's hash (same month key, length, field). */
 static bool same_key(const struct cqe_cell *a, const struct cqe_cell *b)
 {
-    return a->op == b->op && a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len);
+    if (a->op != b->op)
+        return false;
+    if (a->op != CQE_OP_VEC)
+        return a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len);
+    size_t la = rkey_len(a);
+    return run_width(a) && run_width(b) && la == rkey_len(b) && la < a->key_len &&
+           !memcmp(a->key, b->key, la) && a->vec_len == b->vec_len && a->field_len == b->field_len &&
+           !memcmp(a->field, b->field, a->field_len);
+}
+
+/* Whether every entry of vector cell c is 0. */
+static bool vec_zero(const struct cqe_cell *c)
+{
+    for (uint32_t i = 0; i < c->vec_len; i++)
+        if (c->vec[i])
+            return false;
+    return true;
 }
 
 /* Splits an int128 into hi·2^32 + lo with 0 <= lo < 2^32; false when hi leaves int64. */
@@ -119,14 +156,56 @@ static bool split_sum(__int128 v, int64_t *hi, int64_t *lo)
 static void add_group(struct flush *f, const struct cqe_cell *const *c, size_t n, enum cqe_rkey_kind kind,
                       char op, size_t items)
 {
-    f->groups[f->n_groups++] = (struct group){c, n, kind, op, items};
+    f->groups[f->n_groups++] = (struct group){c, n, kind, op, items, 0};
+}
+
+/* The group of the vector cells c[0..n) of one Redis key: a dense cell's non-zero
+ * entries as BITFIELD quadruples, or the days of a month kept as runs, each day with a
+ * non-zero delta as (day, runs); none when every entry is 0. */
+static int group_vec(struct flush *f, const struct cqe_cell *const *c, size_t n, struct cqe_err *err)
+{
+    uint32_t w = run_width(c[0]);
+    size_t entries = 0, days = 0, month;
+    for (size_t k = 0; k < n; k++) {
+        const struct cqe_cell *v = c[k];
+        size_t nz = 0;
+        if (v->field_len && memchr(v->field, ':', v->field_len))
+            return cqe_err_set(err, CQE_EINVAL, "vector %.*s field '%.*s': a vector field holds no ':'",
+                               (int)v->key_len, v->key, (int)v->field_len, v->field);
+        if (w && cqe_rkey_split_day(v->key, v->key_len, &month))
+            return cqe_err_set(err, CQE_EINVAL,
+                               "vector %.*s: a vector kept as runs needs a store key ending with a "
+                               "date component |YYYY-MM-DD",
+                               (int)v->key_len, v->key);
+        if (w && v->vec_len % w)
+            return cqe_err_set(err, CQE_EINVAL,
+                               "vector %.*s: length %u is not a multiple of its run width %u",
+                               (int)v->key_len, v->key, (unsigned)v->vec_len, (unsigned)w);
+        for (uint32_t i = 0; i < v->vec_len; i++) {
+            nz += v->vec[i] != 0;
+            if (w && (v->vec[i] > CQE_RKEY_RUN_MAX || v->vec[i] < -CQE_RKEY_RUN_MAX))
+                return cqe_err_set(err, CQE_EINVAL,
+                                   "vector %.*s entry %u: %lld is beyond 2^53, the exact range of its runs",
+                                   (int)v->key_len, v->key, (unsigned)i, (long long)v->vec[i]);
+        }
+        entries += nz;
+        days += nz != 0;
+    }
+    if (!entries)
+        return 0;
+    if (w) {
+        add_group(f, c, n, CQE_RKEY_RUNS, 'r', days);
+        f->groups[f->n_groups - 1].width = w;
+    } else
+        add_group(f, c, n, CQE_RKEY_I64, 'b', entries);
+    return 0;
 }
 
 /* The groups of the run of cells c[0..n) of one key: a sum's low parts always (so the
  * field exists) and its high parts when any is not 0; a vector's non-zero entries. */
 static int group_run(struct flush *f, const struct cqe_cell *const *c, size_t n, struct cqe_err *err)
 {
-    size_t his = 0, entries = 0;
+    size_t his = 0;
     switch (c[0]->op) {
     case CQE_OP_SUM:
         for (size_t i = 0; i < n; i++) {
@@ -148,13 +227,7 @@ static int group_run(struct flush *f, const struct cqe_cell *const *c, size_t n,
         add_group(f, c, n, cqe_rkey_kind_of(c[0]->op), c[0]->op == CQE_OP_MAX ? 'g' : 'l', n);
         return 0;
     case CQE_OP_SET: add_group(f, c, n, CQE_RKEY_SET, 's', n); return 0;
-    case CQE_OP_VEC:
-        for (size_t i = 0; i < n; i++)
-            for (uint32_t v = 0; v < c[i]->vec_len; v++)
-                entries += c[i]->vec[v] != 0;
-        if (entries)
-            add_group(f, c, n, CQE_RKEY_VEC, 'h', entries);
-        return 0;
+    case CQE_OP_VEC: return group_vec(f, c, n, err);
     case CQE_OP_REG_MIN:
     case CQE_OP_REG_MAX:
         add_group(f, c, n, cqe_rkey_kind_of(c[0]->op), c[0]->op == CQE_OP_REG_MIN ? '<' : '>', n);
@@ -205,12 +278,20 @@ static void group_args(struct cqe_rargs *a, const struct group *g)
             cqe_rargs_ref(a, c->field, c->field_len);
             break;
         case CQE_RKEY_SET: cqe_rargs_ref(a, c->field, c->field_len); break;
-        case CQE_RKEY_VEC:
+        case CQE_RKEY_I64:
             for (uint32_t v = 0; v < c->vec_len; v++)
                 if (c->vec[v]) {
-                    cqe_rkey_vec_field(a, c->vec_len, v, c->field, c->field_len);
+                    cqe_rargs_cstr(a, "INCRBY");
+                    cqe_rargs_cstr(a, "i64");
+                    cqe_rkey_i64_offset(a, v);
                     cqe_rargs_i64(a, c->vec[v]);
                 }
+            break;
+        case CQE_RKEY_RUNS:
+            if (vec_zero(c))
+                break;
+            cqe_rargs_ref(a, c->key + c->key_len - 2, 2); /* the day: the hash field */
+            cqe_rkey_runs(a, c->vec, c->vec_len, g->width);
             break;
         case CQE_RKEY_RMIN:
         case CQE_RKEY_RMAX:
@@ -251,8 +332,15 @@ static void build_call(struct cqe_redis *r, const struct flush *f)
     cqe_rkey_meta(a, &f->prefix, CQE_RKEY_POS);
     cqe_rkey_meta(a, &f->prefix, CQE_RKEY_DEDUP);
     cqe_rkey_meta(a, &f->prefix, CQE_RKEY_COUNT);
-    for (size_t g = 0; g < f->n_groups; g++)
-        cqe_rkey_state(a, &f->prefix, f->groups[g].c[0]->key, f->groups[g].c[0]->key_len, f->groups[g].kind);
+    for (size_t g = 0; g < f->n_groups; g++) {
+        const struct group *gr = &f->groups[g];
+        const struct cqe_cell *c = gr->c[0];
+        if (c->op == CQE_OP_VEC)
+            cqe_rkey_vec_state(a, &f->prefix, c->key, rkey_len(c), gr->kind, c->vec_len, c->field,
+                               c->field_len);
+        else
+            cqe_rkey_state(a, &f->prefix, c->key, c->key_len, gr->kind);
+    }
     cqe_rargs_cstr(a, f->expected);
     cqe_rargs_cstr(a, f->position);
     cqe_rargs_ref(a, f->chunk, f->chunk_len);

@@ -24,9 +24,8 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
 {
     int64_t i, ts;
     double d;
-    uint32_t len, idx;
-    const char *f, *id, *val;
-    size_t fn, idn, valn;
+    const char *id, *val;
+    size_t idn, valn;
     switch (k) {
     case CQE_RKEY_SUM:
     case CQE_RKEY_SUMHI:
@@ -41,11 +40,8 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
         return k == CQE_RKEY_MAX ? cqe_store_max(s, skey, sl, a->str, a->len, d)
                                  : cqe_store_min(s, skey, sl, a->str, a->len, d);
     case CQE_RKEY_SET: return cqe_store_set_add(s, skey, sl, a->str, a->len);
-    case CQE_RKEY_VEC:
-        if (cqe_rkey_vec_field_parse(a->str, a->len, &len, &idx, &f, &fn) ||
-            cqe_rargs_parse_i64(b->str, b->len, &i))
-            return BAD_VALUE;
-        return cqe_store_vec_add(s, skey, sl, f, fn, len, idx, i);
+    case CQE_RKEY_I64:
+    case CQE_RKEY_RUNS: return BAD_VALUE; /* apply_dense, apply_days */
     case CQE_RKEY_RMIN:
     case CQE_RKEY_RMAX:
         if (cqe_rkey_reg_value_parse(b->str, b->len, &ts, &id, &idn, &val, &valn))
@@ -56,11 +52,84 @@ static int apply_element(struct cqe_store *s, enum cqe_rkey_kind k, const char *
     return BAD_VALUE;
 }
 
-/* Applies one key's reply (HGETALL / ZRANGE WITHSCORES / SMEMBERS) into the store. */
+/* Applies the value v (n bytes) of a vector as the cell of store key (key, kl): dense
+ * i64 entries, or runs. */
+static int apply_vec_value(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const char *key, size_t kl,
+                           const char *v, size_t n, const char *rk, size_t rkl, struct cqe_err *err)
+{
+    struct cqe_cell c = {.key = key, .key_len = (uint32_t)kl, .op = CQE_OP_VEC};
+    size_t fn;
+    int rc = 0;
+    if (cqe_rkey_vec_suffix_parse(pk, &c.vec_len, &c.field, &fn))
+        return cqe_err_set(err, CQE_EIO, "redis key %.*s: the vector suffix is not <kind>|<length>|<field>",
+                           (int)rkl, rk);
+    c.field_len = (uint32_t)fn;
+    if (!(c.vec = malloc((size_t)c.vec_len * sizeof *c.vec)))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory loading state");
+    if (pk->kind == CQE_RKEY_I64 ? cqe_rkey_i64_parse((const unsigned char *)v, n, c.vec, c.vec_len)
+                                 : cqe_rkey_runs_parse(v, n, c.vec, c.vec_len))
+        rc = cqe_err_set(err, CQE_EIO, "redis key %.*s: the vector does not parse (%s)", (int)rkl, rk,
+                         pk->kind == CQE_RKEY_I64 ? "big-endian int64 entries"
+                                                  : "runs <count>*<e1>,...,<ew> joined by ';'");
+    else if ((rc = cqe_store_apply_cell(s, &c)))
+        cqe_err_set(err, rc, "out of memory loading state");
+    free(c.vec);
+    return rc;
+}
+
+/* Applies a dense vector's string (GET) as its cell. */
+static int apply_dense(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const redisReply *rep,
+                       const char *rk, size_t rkl, struct cqe_err *err)
+{
+    if (rep->type == REDIS_REPLY_NIL)
+        return 0; /* gone since the SCAN: nothing to read */
+    if (rep->type != REDIS_REPLY_STRING)
+        return cqe_err_set(err, CQE_EIO, "redis key %.*s: unexpected reply (type %d)", (int)rkl, rk,
+                           rep->type);
+    return apply_vec_value(s, pk, pk->skey, pk->skey_len, rep->str, rep->len, rk, rkl, err);
+}
+
+/* Applies a month's days of a vector kept as runs (HGETALL: field "DD", runs): day DD is
+ * the cell of store key "<month key>-DD". */
+static int apply_days(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const redisReply *rep,
+                      const char *rk, size_t rkl, struct cqe_err *err)
+{
+    int rc = 0;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+        return cqe_err_set(err, CQE_EIO, "redis key %.*s: unexpected reply (type %d)", (int)rkl, rk,
+                           rep->type);
+    char *key = malloc(pk->skey_len + 3);
+    if (!key)
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory loading state");
+    memcpy(key, pk->skey, pk->skey_len);
+    key[pk->skey_len] = '-';
+    for (size_t i = 0; !rc && i < rep->elements; i += 2) {
+        const redisReply *day = rep->element[i], *v = rep->element[i + 1];
+        size_t month;
+        if (day->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || day->len != 2) {
+            rc = cqe_err_set(err, CQE_EIO, "redis key %.*s: a field is not a day DD", (int)rkl, rk);
+            break;
+        }
+        memcpy(key + pk->skey_len + 1, day->str, 2);
+        if (cqe_rkey_split_day(key, pk->skey_len + 3, &month))
+            rc = cqe_err_set(err, CQE_EIO, "redis key %.*s field %s: not a month key and a day", (int)rkl, rk,
+                             day->str);
+        else
+            rc = apply_vec_value(s, pk, key, pk->skey_len + 3, v->str, v->len, rk, rkl, err);
+    }
+    free(key);
+    return rc;
+}
+
+/* Applies one key's reply (HGETALL / ZRANGE WITHSCORES / SMEMBERS / GET) into the store. */
 static int apply_key(struct cqe_store *s, const struct cqe_rkey_parsed *pk, const redisReply *rep,
                      const char *rk, size_t rkl, struct cqe_err *err)
 {
     int rc = 0;
+    if (pk->kind == CQE_RKEY_I64)
+        return apply_dense(s, pk, rep, rk, rkl, err);
+    if (pk->kind == CQE_RKEY_RUNS)
+        return apply_days(s, pk, rep, rk, rkl, err);
     if (rep->type != REDIS_REPLY_ARRAY)
         return cqe_err_set(err, CQE_EIO, "redis key %.*s: unexpected reply (type %d)", (int)rkl, rk,
                            rep->type);
@@ -80,8 +149,8 @@ static int apply_key(struct cqe_store *s, const struct cqe_rkey_parsed *pk, cons
 
 /* ---------------------------------------------------------------- reading keys */
 
-/* Appends the read of state key k: ZRANGE WITHSCORES (max, min), SMEMBERS (set) or
- * HGETALL (the hashes). */
+/* Appends the read of state key k: ZRANGE WITHSCORES (max, min), SMEMBERS (set),
+ * HGETALL (the hashes, runs by day) or GET (dense vectors). */
 static int send_read(struct cqe_redis *r, const struct cqe_rkey_parsed *pk, const char *k, size_t kn,
                      struct cqe_err *err)
 {
@@ -90,9 +159,10 @@ static int send_read(struct cqe_redis *r, const struct cqe_rkey_parsed *pk, cons
     case CQE_RKEY_MAX:
     case CQE_RKEY_MIN: cqe_rargs_cstr(&r->a, "ZRANGE"); break;
     case CQE_RKEY_SET: cqe_rargs_cstr(&r->a, "SMEMBERS"); break;
+    case CQE_RKEY_I64: cqe_rargs_cstr(&r->a, "GET"); break;
+    case CQE_RKEY_RUNS:
     case CQE_RKEY_SUM:
     case CQE_RKEY_SUMHI:
-    case CQE_RKEY_VEC:
     case CQE_RKEY_RMIN:
     case CQE_RKEY_RMAX: cqe_rargs_cstr(&r->a, "HGETALL"); break;
     default:
@@ -146,6 +216,31 @@ static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const
     return 0;
 }
 
+int cqe_redis_scan_page(struct cqe_redis *r, const char *ns, char cursor[32], redisReply **keys,
+                        struct cqe_err *err)
+{
+    redisReply *rep = NULL;
+    cqe_rargs_reset(&r->a);
+    cqe_rargs_cstr(&r->a, "SCAN");
+    cqe_rargs_cstr(&r->a, cursor);
+    cqe_rargs_cstr(&r->a, "MATCH");
+    cqe_rkey_scan_pattern(&r->a, ns);
+    cqe_rargs_cstr(&r->a, "COUNT");
+    cqe_rargs_cstr(&r->a, "1000");
+    int rc = cqe_rconn_call(r, "SCAN", &rep, err);
+    if (rc)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[0]->len >= 32 || rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return cqe_err_set(err, CQE_EIO, "redis: unexpected SCAN reply");
+    }
+    memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+    cursor[rep->element[0]->len] = 0;
+    *keys = rep;
+    return 0;
+}
+
 /* SCANs the namespace's partition keys into l->keys. */
 static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
 {
@@ -153,23 +248,8 @@ static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
     int rc = 0;
     do {
         redisReply *rep = NULL;
-        cqe_rargs_reset(&r->a);
-        cqe_rargs_cstr(&r->a, "SCAN");
-        cqe_rargs_cstr(&r->a, cursor);
-        cqe_rargs_cstr(&r->a, "MATCH");
-        cqe_rkey_scan_pattern(&r->a, l->ns);
-        cqe_rargs_cstr(&r->a, "COUNT");
-        cqe_rargs_cstr(&r->a, "1000");
-        if ((rc = cqe_rconn_call(r, "SCAN", &rep, err)))
+        if ((rc = cqe_redis_scan_page(r, l->ns, cursor, &rep, err)))
             return rc;
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-            rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
-            rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            return cqe_err_set(err, CQE_EIO, "redis: unexpected SCAN reply");
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = 0;
         const redisReply *ks = rep->element[1];
         for (size_t i = 0; !rc && i < ks->elements; i++)
             if (ks->element[i]->type == REDIS_REPLY_STRING &&
@@ -235,7 +315,7 @@ int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *
 {
     struct load l = {ns, NULL, NULL};
     int rc = cqe_rkey_check_ns(ns, err);
-    if (rc)
+    if (rc || (rc = cqe_redis_check_format(r, ns, false, err)))
         return rc;
     l.tmp = cqe_store_new();
     l.keys = cqe_store_new();

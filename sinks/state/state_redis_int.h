@@ -142,6 +142,22 @@ void cqe_rconn_fault(struct cqe_redis *r, enum cqe_redis_fault here);
 /* Appends "SCRIPT LOAD <flush script>" to a (the text is static). */
 void cqe_flush_script_load(struct cqe_rargs *a);
 
+/* ---- state_load.c */
+
+/* One page of SCAN MATCH "<ns>:{p*}:*" on the current node from cursor (updated in place:
+ * "0" when the scan is done). *keys is the reply (owned by the caller: freeReplyObject),
+ * its element[1] the keys. Returns 0, CQE_RETRY or a final negative code. */
+int cqe_redis_scan_page(struct cqe_redis *r, const char *ns, char cursor[32], redisReply **keys,
+                        struct cqe_err *err);
+
+/* ---- state_claim.c */
+
+/* Checks the namespace's format marker "<ns>:format" (docs/state.md, "Format marker"):
+ * 0 when it holds CQE_RKEY_FORMAT, or when the namespace holds no state (no partition
+ * key on any master), in which case, with write, the marker is written. Returns 0, CQE_ECONFIG naming the
+ * namespace, the format found (or none) and the one expected, CQE_EUNAVAIL or CQE_EIO. */
+int cqe_redis_check_format(struct cqe_redis *r, const char *ns, bool write, struct cqe_err *err);
+
 /* ---- state_flush.c: positions known to this handle */
 
 /* Position of partition p as last written or loaded through r (NULL = none);

@@ -192,3 +192,14 @@ CQE_TEST(families_maintenance_migration_asset_drill)
           get(s, "D|2026-03|p1|emergency", "s|D1", CQE_OP_SET));
     cqe_store_free(s);
 }
+
+/* Which vectors Redis keeps as runs: the probe family's day vectors, pairs of (ok, fail). */
+CQE_TEST(families_vector_run_widths)
+{
+    CHECK(cqe_family_vec_run_width("P|svc-1|2026-03-01", 18) == 2);
+    CHECK(cqe_family_vec_run_width("P", 1) == 2);
+    CHECK(cqe_family_vec_run_width("U|2026-03|gz", 12) == 0);
+    CHECK(cqe_family_vec_run_width("PS|2026-03", 10) == 0);
+    CHECK(cqe_family_vec_run_width("PX|a", 4) == 0);
+    CHECK(cqe_family_vec_run_width("", 0) == 0);
+}

@@ -116,7 +116,9 @@ CQE_TEST(redis_keys_build_every_name)
     CHECK(!strcmp(cqe_rkey_suffix(cqe_rkey_kind_of(CQE_OP_MAX)), "max"));
     CHECK(!strcmp(cqe_rkey_suffix(cqe_rkey_kind_of(CQE_OP_MIN)), "min"));
     CHECK(!strcmp(cqe_rkey_suffix(cqe_rkey_kind_of(CQE_OP_REG_MAX)), "rmax"));
-    CHECK(!strcmp(cqe_rkey_suffix(cqe_rkey_kind_of(CQE_OP_VEC)), "vec"));
+    CHECK(!strcmp(cqe_rkey_suffix(cqe_rkey_kind_of(CQE_OP_VEC)), "i64")); /* dense unless runs */
+    cqe_rkey_format(&a, "cqe");
+    CHECK(built(&a, "cqe:format"));
     cqe_rargs_free(&a);
 }
 
@@ -153,7 +155,7 @@ CQE_TEST(redis_keys_parse)
     struct cqe_rargs a = {0};
     struct cqe_rkey_prefix p;
     CHECK(cqe_rkey_prefix(&p, "cqe", 7, NULL) == 0);
-    for (int k = CQE_RKEY_SUM; k <= CQE_RKEY_VEC; k++) {
+    for (int k = CQE_RKEY_SUM; k <= CQE_RKEY_RMAX; k++) {
         cqe_rargs_reset(&a);
         cqe_rkey_state(&a, &p, "B|j:1", 5, (enum cqe_rkey_kind)k);
         CHECK(cqe_rargs_resolve(&a) == 0);
@@ -163,24 +165,142 @@ CQE_TEST(redis_keys_parse)
     cqe_rargs_free(&a);
 }
 
-CQE_TEST(redis_keys_vec_field)
+CQE_TEST(redis_keys_vector_keys)
 {
     struct cqe_rargs a = {0};
-    uint32_t len = 0, idx = 0;
+    struct cqe_rkey_prefix p;
+    struct cqe_rkey_parsed pk;
+    uint32_t len = 0;
     const char *f = NULL;
     size_t fn = 0;
-    cqe_rkey_vec_field(&a, 2880, 17, "ok|x", 4);
-    CHECK(built(&a, "2880|17|ok|x"));
-    const char *s = "2880|17|ok|x";
-    CHECK(cqe_rkey_vec_field_parse(s, strlen(s), &len, &idx, &f, &fn) == 0);
-    CHECK(len == 2880 && idx == 17 && fn == 4 && !memcmp(f, "ok|x", 4));
-    CHECK(cqe_rkey_vec_field_parse("3|2|", 4, &len, &idx, &f, &fn) == 0 && idx == 2 && fn == 0);
-    CHECK(cqe_rkey_vec_field_parse("3|3|f", 5, &len, &idx, &f, &fn) == -1); /* index not below len */
-    CHECK(cqe_rkey_vec_field_parse("0|0|f", 5, &len, &idx, &f, &fn) == -1);
-    CHECK(cqe_rkey_vec_field_parse("4294967296|0|f", 14, &len, &idx, &f, &fn) == -1);
-    CHECK(cqe_rkey_vec_field_parse("3|-1|f", 6, &len, &idx, &f, &fn) == -1);
-    CHECK(cqe_rkey_vec_field_parse("3|1", 3, &len, &idx, &f, &fn) == -1);
+    CHECK(cqe_rkey_prefix(&p, "cqe", 1, NULL) == 0);
+    cqe_rkey_vec_state(&a, &p, "U|2026-03|gz", 12, CQE_RKEY_I64, 408, "wh", 2);
+    CHECK(built(&a, "cqe:{p1}:U|2026-03|gz:i64|408|wh"));
+    cqe_rkey_vec_state(&a, &p, "P|s:1|2026-03", 13, CQE_RKEY_RUNS, 2880, "", 0);
+    CHECK(built(&a, "cqe:{p1}:P|s:1|2026-03:runs|2880|"));
+    CHECK(parse("cqe:{p1}:U|2026-03|gz:i64|408|wh", &pk) == 1 && pk.kind == CQE_RKEY_I64 &&
+          pk.skey_len == 12 && !memcmp(pk.skey, "U|2026-03|gz", 12));
+    CHECK(cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == 0 && len == 408 && fn == 2 && !memcmp(f, "wh", 2));
+    /* a store key holding ':' still splits at the last ':' */
+    CHECK(parse("cqe:{p1}:P|s:1|2026-03:runs|2880|", &pk) == 1 && pk.kind == CQE_RKEY_RUNS &&
+          pk.skey_len == 13 && !memcmp(pk.skey, "P|s:1|2026-03", 13));
+    CHECK(cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == 0 && len == 2880 && fn == 0);
+    /* the format before the marker: a "vec" hash is a key of unknown kind */
+    CHECK(parse("cqe:{p1}:P|s|2026-03-01:vec", &pk) == 1 && pk.kind == -1);
+    CHECK(parse("cqe:{p1}:k:i64", &pk) == 1 && pk.kind == -1);
+    CHECK(parse("cqe:{p1}:k:runs", &pk) == 1 && pk.kind == -1);
+    CHECK(parse("cqe:{p1}:k:i64x|1|f", &pk) == 1 && pk.kind == -1);
+    CHECK(parse("cqe:{p1}:k:i64|x|f", &pk) == 1 && pk.kind == CQE_RKEY_I64);
+    CHECK(cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
+    CHECK(parse("cqe:{p1}:k:runs|0|f", &pk) == 1 && cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
+    CHECK(parse("cqe:{p1}:k:runs|4294967296|", &pk) == 1 &&
+          cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
+    CHECK(parse("cqe:{p1}:k:runs|12", &pk) == 1 && cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
+    CHECK(parse("cqe:{p1}:k:sum", &pk) == 1 && cqe_rkey_vec_suffix_parse(&pk, &len, &f, &fn) == -1);
     cqe_rargs_free(&a);
+}
+
+/* The day of a run vector's store key: its hash field; the rest names the month's hash. */
+CQE_TEST(redis_keys_split_day)
+{
+    size_t m = 0;
+    CHECK(cqe_rkey_split_day("P|svc|2026-03-10", 16, &m) == 0 && m == 13);
+    CHECK(cqe_rkey_split_day("|2026-03-10", 11, &m) == 0 && m == 8);
+    CHECK(cqe_rkey_split_day("2026-03-10", 10, &m) == -1); /* no '|' before the date */
+    CHECK(cqe_rkey_split_day("P|svc|2026-03", 13, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|2026-03-1x", 16, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|2026/03/10", 16, &m) == -1);
+    CHECK(cqe_rkey_split_day("P|svc|12026-03-10", 17, &m) == -1);
+}
+
+CQE_TEST(redis_keys_dense_vector)
+{
+    struct cqe_rargs a = {0};
+    int64_t out[4] = {9, 9, 9, 9};
+    cqe_rkey_i64_offset(&a, 17);
+    CHECK(built(&a, "#17"));
+    cqe_rkey_i64_offset(&a, 0);
+    CHECK(built(&a, "#0"));
+    /* BITFIELD i64 #0 = 1, #1 = -2: big-endian two's complement; the rest was never written */
+    const unsigned char s[16] = {0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    CHECK(cqe_rkey_i64_parse(s, 16, out, 4) == 0);
+    CHECK(out[0] == 1 && out[1] == -2 && out[2] == 0 && out[3] == 0);
+    const unsigned char m[8] = {0x80, 0, 0, 0, 0, 0, 0, 0};
+    CHECK(cqe_rkey_i64_parse(m, 8, out, 1) == 0 && out[0] == INT64_MIN);
+    CHECK(cqe_rkey_i64_parse(s, 12, out, 4) == -1); /* not whole entries */
+    CHECK(cqe_rkey_i64_parse(s, 16, out, 1) == -1); /* more entries than the length */
+    CHECK(cqe_rkey_i64_parse(s, 0, out, 4) == 0 && out[0] == 0 && out[1] == 0);
+    cqe_rargs_free(&a);
+}
+
+/* v[0..len) in runs of width w equals the C string want. */
+static int runs_are(const int64_t *v, uint32_t len, uint32_t w, const char *want)
+{
+    struct cqe_rargs a = {0};
+    cqe_rkey_runs(&a, v, len, w);
+    int ok = built(&a, want);
+    cqe_rargs_free(&a);
+    return ok;
+}
+
+/* The C string s parses as a len-long run form. */
+static int runs_parse(const char *s, int64_t *out, uint32_t len)
+{
+    return cqe_rkey_runs_parse(s, strlen(s), out, len);
+}
+
+CQE_TEST(redis_keys_runs_encoding)
+{
+    static int64_t day[2880], back[2880];
+    const int64_t v[8] = {3, 0, 3, 0, 2, 1, 3, 0};
+    CHECK(runs_are(v, 8, 2, "2*3,0;1*2,1;1*3,0"));
+    CHECK(runs_are(v, 8, 1, "1*3;1*0;1*3;1*0;1*2;1*1;1*3;1*0"));
+    CHECK(runs_are(v, 8, 4, "1*3,0,3,0;1*2,1,3,0"));
+    const int64_t big[2] = {-CQE_RKEY_RUN_MAX, CQE_RKEY_RUN_MAX};
+    CHECK(runs_are(big, 2, 1, "1*-9007199254740992;1*9007199254740992"));
+    /* a day without probes, then a clean day probed every minute by 3 sites: one run */
+    memset(day, 0, sizeof day);
+    CHECK(runs_are(day, 2880, 2, "1440*0,0"));
+    for (int m = 0; m < 1440; m++)
+        day[2 * m] = 3;
+    CHECK(runs_are(day, 2880, 2, "1440*3,0"));
+    /* one failure at minute 600 from one of the sites */
+    day[1200] = 2;
+    day[1201] = 1;
+    CHECK(runs_are(day, 2880, 2, "600*3,0;1*2,1;839*3,0"));
+    CHECK(runs_parse("600*3,0;1*2,1;839*3,0", back, 2880) == 0 && !memcmp(back, day, sizeof day));
+    CHECK(runs_parse("1*-9007199254740992;1*9007199254740992", back, 2) == 0 &&
+          back[0] == -CQE_RKEY_RUN_MAX && back[1] == CQE_RKEY_RUN_MAX);
+    /* malformed: none of them is taken */
+    /* malformed for a 4-long vector: none of them is taken */
+    const char *bad[] = {"",       "0*1,1;2*1,1",   "2*1,1;",       ";2*1,1",       "1*1;1*1,1,1",
+                         "3*1,1",  "1*1,1",         "2*1,,1",       "2*a,1",        "*1,1;1*1,1",
+                         "2*",     "1,1;1*1,1",     "1*1,1;;1*1,1", "-1*1,1;3*1,1", "2*9007199254740993,0",
+                         "2*1,1 ", "4294967297*1,1"};
+    int64_t two[4];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(runs_parse(bad[i], two, 4) == -1);
+    CHECK(runs_parse("1*1,2;1*3,4", two, 4) == 0 && two[0] == 1 && two[1] == 2 && two[2] == 3 && two[3] == 4);
+    CHECK(runs_parse("1*1,2;1*3,4", two, 2) == -1); /* covers more than the length */
+    CHECK(runs_parse("1*1,2", two, 4) == -1);       /* covers less */
+}
+
+/* The merge the flush script does in Lua, written out by hand: two sites' morning, a late
+ * third site with failures overlapping it; the sum's runs join equal neighbours. */
+CQE_TEST(redis_keys_runs_merge)
+{
+    static int64_t a[2880], b[2880];
+    CHECK(runs_parse("600*2,0;840*0,0", a, 2880) == 0);
+    CHECK(runs_parse("590*0,0;20*1,1;830*0,0", b, 2880) == 0);
+    for (int i = 0; i < 2880; i++)
+        a[i] += b[i];
+    CHECK(runs_are(a, 2880, 2, "590*2,0;10*3,1;10*1,1;830*0,0"));
+    /* the rest of the day completes it: runs that become equal join */
+    CHECK(runs_parse("590*0,0;10*0,0;10*2,0;830*3,0", b, 2880) == 0);
+    for (int i = 0; i < 2880; i++)
+        a[i] += b[i];
+    CHECK(runs_are(a, 2880, 2, "590*2,0;10*3,1;10*3,1;830*3,0") == 0);
+    CHECK(runs_are(a, 2880, 2, "590*2,0;20*3,1;830*3,0"));
 }
 
 CQE_TEST(redis_keys_register_record)
