@@ -84,6 +84,12 @@ void cqe_rkey_partitions(struct cqe_rargs *a, const char *ns)
     cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
 }
 
+void cqe_rkey_retention(struct cqe_rargs *a, const char *ns)
+{
+    static const char name[] = ":retention";
+    cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
+}
+
 void cqe_rkey_scan_pattern(struct cqe_rargs *a, const char *ns)
 {
     static const char tail[] = ":{p*}:*";
