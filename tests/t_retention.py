@@ -262,3 +262,77 @@ def test_family_rules_on_hand_made_events():
     recs = [json.loads(x) for x in after["2025-01"].decode().splitlines()]
     plat = [x for x in recs if x.get("target") == "platform"][0]
     assert plat["indicators"]["B4.1"]["value"] == 1.0, plat["indicators"]["B4.1"]
+
+
+def test_cluster_retain_deletes_on_every_master():
+    """On a three-master Redis Cluster: the 8 partitions spread over the masters; retain
+    deletes the 2024 keys on each, the marker lives on its own slot's master."""
+    import t_cluster as C
+
+    def body(c):
+        d, ev, cfg = data()
+        R.run(R.replay_args(c.url(0), 8, [ev], cfg), env={"CQE_FLUSH_EVERY": "500"})
+        before = snapshots(c.url(1), cfg, COMPARED + KEPT)
+
+        def keys_by_node():
+            out = []
+            for p in c.ports:
+                cursor, found = b"0", set()
+                while True:
+                    cursor, batch = R.resp(p, "SCAN", cursor, "MATCH", "cqe:{p*}:*", "COUNT", "1000")
+                    found.update(k.decode() for k in batch)
+                    if cursor == b"0":
+                        break
+                out.append(found)
+            return out
+        old = [sum(month_2024(k) for k in ks) for ks in keys_by_node()]
+        assert all(n > 0 for n in old), old  # every master holds 2024 keys
+        archive = os.path.join(c.dir, "lake")
+        s = retain(c.url(2), cfg, archive)
+        assert s["periods_written"] == 17 and s["keys_deleted"] >= sum(old), (s, old)
+        assert [sum(month_2024(k) for k in ks) for ks in keys_by_node()] == [0, 0, 0]
+        files = archive_files(archive)
+        for p in COMPARED:
+            assert unzstd(files[p]) == before[p], p
+        after = snapshots(c.url(0), cfg, KEPT)
+        for p in KEPT:
+            R.assert_same(f"cluster snapshot {p} after retention", before[p], after[p])
+        marker = None
+        for p in c.ports:
+            try:
+                marker = R.resp(p, "HGET", "cqe:retention", "before")
+                break
+            except R.ReplyError as e:
+                if not str(e).startswith("MOVED"):
+                    raise
+        assert int(marker) == BEFORE_MS, marker
+        assert retain(c.url(1), cfg, archive)["keys_deleted"] == 0
+    C.with_cluster(body)
+
+
+def test_run_worker_dead_letters_archived_events():
+    """`cloudqe run` reads the marker when its partitions open: with `before` at
+    2026-03-02T00:00+08:00 (as a retain would have left it), every event of 2026-03-01 in
+    the stream is dead-lettered period_archived and none of that day's keys exists."""
+    import t_kafka as K
+    cut_ms = 1772380800000  # 2026-03-02T00:00:00+08:00
+
+    def body(s):
+        K.redis_cmd(s.redis.port, "HSET", "cqe:retention", "before", str(cut_ms))
+        verdicts = subprocess.run([K.binary(), "decode", s.inp["events"]], capture_output=True,
+                                  check=True).stdout.decode().splitlines()
+        want = sum(1 for v in map(json.loads, verdicts) if v.get("ok") and v["ts"] < cut_ms)
+        assert want > 1000, want
+        w = s.worker()
+        s.produce()
+        s.wait_consumed()
+        s.stop_worker(w)
+        dead = [json.loads(x) for x in open(os.path.join(s.dir, "dl-1.ndjson"), encoding="utf-8")]
+        archived = [x for x in dead if x["reason"] == "period_archived"]
+        assert len(archived) == want, (len(archived), want)
+        assert all("2026-03-01T" in x["detail"].split(" is in ")[0] for x in archived), archived[:2]
+        keys = [k for k in K.redis_cmd(s.redis.port, "KEYS", "cqe:*")]
+        keys = [k.decode() if isinstance(k, bytes) else k for k in keys]
+        assert not [k for k in keys if "|2026-03-01" in k], [k for k in keys if "|2026-03-01" in k][:3]
+        assert [k for k in keys if "|2026-03-02" in k], "the second day was not applied"
+    K._run("retention", body)
