@@ -149,6 +149,28 @@ static int make_dir(const char *dir, const char *parent, struct cqe_err *err)
     return bad ? cqe_err_set(err, CQE_EIO, "--archive: fsync of %s failed", parent) : 0;
 }
 
+/* Makes the archive directory itself, durable in its parent. */
+static int make_archive_dir(const char *dir, struct cqe_err *err)
+{
+    char parent[4096];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    while (n > 0 && dir[n - 1] != '/')
+        n--;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n >= sizeof parent)
+        return cqe_err_set(err, CQE_EINVAL, "--archive %s: the path is too long", dir);
+    if (n == 0)
+        memcpy(parent, ".", 2);
+    else {
+        memcpy(parent, dir, n);
+        parent[n] = 0;
+    }
+    return make_dir(dir, parent, err);
+}
+
 /* The file name of a period's part: stable per namespace and period, so a run
  * repeated before the marker replaces the file instead of adding a second one. */
 static uint64_t part_hash(const char *period)
@@ -230,7 +252,7 @@ static int write_archive(const struct plan *p, const struct cqe_store *state, co
     int rc = 0;
     if (!p->n_years)
         return 0;
-    if (!o->dry_run && (rc = make_dir(o->archive_dir, ".", err)))
+    if (!o->dry_run && (rc = make_archive_dir(o->archive_dir, err)))
         return rc;
     if (!(v = cqe_view_build(state, p->cfg, err)))
         return err->code ? err->code : CQE_ENOMEM;

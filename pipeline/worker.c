@@ -113,8 +113,8 @@ static int retention_at_open(struct worker *w, struct part *p, struct cqe_err *e
 static void retention_refresh(struct worker *w)
 {
     struct cqe_err err = {0};
-    if (cqe_retention_watch_refresh(&w->watch, w->r, CQE_RETENTION_REFRESH_MS, &err))
-        return; /* the flushes report the outage */
+    if (w->paused || cqe_retention_watch_refresh(&w->watch, w->r, CQE_RETENTION_REFRESH_MS, &err))
+        return; /* Redis out: the flushes report the outage, the marker is read when it is back */
     for (int i = 0; i < w->n_parts; i++)
         if (w->parts[i].st.ready)
             w->parts[i].st.pl.archived_before = w->watch.before;
