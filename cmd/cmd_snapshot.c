@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "apply.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "config.h"
@@ -84,27 +83,10 @@ int cqe_cmd_snapshot(int argc, char **argv)
 
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
-    struct cqe_redis_conf rc_conf = es.cfg.redis;
-    if (state)
-        rc_conf.url = (char *)state;
-    if (!rc_conf.url) {
-        cqe_err_set(&err, CQE_ECONFIG, "no Redis: give --state redis://HOST:PORT/DB or redis.url");
-        goto fail;
-    }
-    if (!(store = cqe_store_new())) {
-        cqe_err_set(&err, CQE_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (cqe_redis_connect(&rc_conf, &r, &err) || cqe_redis_load_state(r, CQE_REDIS_NS, store, &err) ||
-        cqe_redis_load_counts(r, CQE_REDIS_NS, &counts, &err))
+    if (cqe_eval_setup_load_state(&es, state, &r, &store, &counts, &err))
         goto fail;
     cqe_redis_free(r);
     r = NULL;
-
-    /* as replay: the largest event ts applied, unless the clock is the wall's */
-    const struct cqe_cell *ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MAX_TS,
-                                              strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
-    cqe_eval_setup_resolve(&es, ts ? (int64_t)ts->d : 0, counts.applied > 0 && ts);
     if (!(view = cqe_view_build(store, &es.cfg, &err)))
         goto fail;
     struct cqe_emit_options eo = {es.periods,

@@ -10,6 +10,7 @@ int cqe_cmd_report(int argc, char **argv);
 int cqe_cmd_decode(int argc, char **argv);
 
 int cqe_cmd_snapshot(int argc, char **argv);
+int cqe_cmd_retain(int argc, char **argv);
 int cqe_cmd_run(int argc, char **argv);
 int cqe_cmd_produce(int argc, char **argv);
 int cqe_cmd_mock_kafka(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "records.h"
 #include "replay_load.h"
 #include "snapshots.h"
@@ -55,6 +56,28 @@ void cqe_eval_setup_fini(struct cqe_eval_setup *s)
         cqe_model_fini(&s->model);
     cqe_config_fini(&s->cfg);
     s->model_loaded = false;
+}
+
+int cqe_eval_setup_load_state(struct cqe_eval_setup *s, const char *state_url, struct cqe_redis **r,
+                              struct cqe_store **store, struct cqe_redis_counts *counts, struct cqe_err *err)
+{
+    struct cqe_redis_conf rc_conf = s->cfg.redis;
+    int rc;
+    if (state_url)
+        rc_conf.url = (char *)state_url;
+    if (!rc_conf.url)
+        return cqe_err_set(err, CQE_ECONFIG, "no Redis: give --state redis://HOST:PORT/DB or redis.url");
+    if (!(*store = cqe_store_new()))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if ((rc = cqe_redis_connect(&rc_conf, r, err)) ||
+        (rc = cqe_redis_load_state(*r, CQE_REDIS_NS, *store, err)) ||
+        (rc = cqe_redis_load_counts(*r, CQE_REDIS_NS, counts, err)))
+        return rc;
+    /* as replay: the largest event ts applied, unless the clock is the wall's */
+    const struct cqe_cell *ts = cqe_store_get(*store, cqe_key_max_ts, strlen(cqe_key_max_ts),
+                                              CQE_FIELD_MAX_TS, strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
+    cqe_eval_setup_resolve(s, ts ? (int64_t)ts->d : 0, counts->applied > 0 && ts);
+    return 0;
 }
 
 int cqe_print_record(void *record, void *arg)

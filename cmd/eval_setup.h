@@ -8,6 +8,8 @@
 
 #include "config.h"
 #include "model.h"
+#include "state_redis.h"
+#include "store.h"
 #include "timeutil.h"
 
 #define CQE_MAX_PERIODS 64
@@ -35,6 +37,14 @@ int cqe_eval_setup_init(struct cqe_eval_setup *s, const char *config_path, const
 void cqe_eval_setup_resolve(struct cqe_eval_setup *s, int64_t largest_ts, bool any_event);
 
 void cqe_eval_setup_fini(struct cqe_eval_setup *s);
+
+/* What `snapshot` and `retain` read first: connects to state_url (NULL: the
+ * configuration's redis.url), loads every partition's state merged into *store and the
+ * outcome counts, and resolves as_of and the periods as a replay of the same events
+ * would (the largest event ts applied). *r and *store are owned by the caller (freed
+ * by it on error too). Returns 0 or a negative rc with err set. */
+int cqe_eval_setup_load_state(struct cqe_eval_setup *s, const char *state_url, struct cqe_redis **r,
+                              struct cqe_store **store, struct cqe_redis_counts *counts, struct cqe_err *err);
 
 /* Record callback printing one NDJSON line on stdout (arg unused). */
 int cqe_print_record(void *record, void *arg);

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"report", cqe_cmd_report, "write the evaluation report of a period (Markdown and JSON)"},
     {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
     {"snapshot", cqe_cmd_snapshot, "print the snapshots of the state in Redis (partitions merged)"},
+    {"retain", cqe_cmd_retain, "archive the years retention no longer keeps in Redis, then delete them"},
     {"produce", cqe_cmd_produce, "publish NDJSON(.zst) events to a Kafka topic, keyed, with flow control"},
     {"mock-kafka", cqe_cmd_mock_kafka, "run librdkafka's mock cluster (real Kafka protocol on loopback)"},
     {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},

@@ -225,6 +225,21 @@ static int load_topics(struct cqe_jt *L, json_t *v, void *base, const struct cqe
     return 0;
 }
 
+/* retention: {"keep_years": N}; absent keeps everything (docs/state.md "Retention"). */
+static const struct cqe_jt_key retention_keys[] = {
+    {"keep_years", cqe_jt_load_i64, CFG_OFF(retention_keep_years), CQE_JT_INT(1, 1000), true, false},
+};
+
+static int load_retention(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *ks)
+{
+    (void)ks;
+    if (!json_is_object(v))
+        return cqe_jt_fail(L,
+                           "must be an object {\"keep_years\": N} with N years kept in Redis (>= 1); got %s",
+                           cqe_jt_type_name(v));
+    return CQE_JT_OBJECT(L, v, retention_keys, base);
+}
+
 static const struct cqe_jt_key deploy_keys[] = {
     {"redis", load_redis, 0, {0}, false, false},
     {"kafka", load_kafka, 0, {0}, false, false},
@@ -240,6 +255,7 @@ static const struct cqe_jt_key deploy_keys[] = {
      false, false},
     {"dead_letter_raw_max", cqe_jt_load_i64, CFG_OFF(dead_letter_raw_max),
      CQE_JT_INT(1024, CQE_JT_MAX_SAFE_INT), false, false},
+    {"retention", load_retention, 0, {0}, false, false},
 };
 
 const struct cqe_jt_keys cqe_config_deploy_keys = CQE_JT_KEYS(deploy_keys);

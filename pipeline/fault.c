@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cqe_fault_from_env(struct cqe_redis *r, int64_t *commit_after, struct cqe_err *err)
 {
@@ -35,4 +36,11 @@ int cqe_fault_from_env(struct cqe_redis *r, int64_t *commit_after, struct cqe_er
                            "CQE_FAULT=%s: use %sbefore_exec, after_exec, mid_pipeline or lost_reply", point,
                            commit_after ? "after_exec_before_commit, " : "");
     return 0;
+}
+
+void cqe_fault_retain(const char *point)
+{
+    const char *want = getenv("CQE_FAULT");
+    if (want && !strcmp(want, point))
+        _exit(77);
 }

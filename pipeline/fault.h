@@ -17,4 +17,9 @@
  * or CQE_EINVAL naming the values accepted. */
 int cqe_fault_from_env(struct cqe_redis *r, int64_t *commit_after, struct cqe_err *err);
 
+/* The points of `cloudqe retain`: when CQE_FAULT names `point`, the process _exit(77)s
+ * here (retain_before_mark: the archive files are durable, the marker not written;
+ * retain_after_mark: the marker written, no key deleted yet). */
+void cqe_fault_retain(const char *point);
+
 #endif

@@ -83,6 +83,21 @@ int cqe_partition_open_at(struct cqe_partition *p, int index, int64_t stored, co
     return open_part(p, index, &stored, cfg, dlq, r, err);
 }
 
+int cqe_retention_watch_refresh(struct cqe_retention_watch *w, struct cqe_redis *r, int64_t max_age_ms,
+                                struct cqe_err *err)
+{
+    int64_t now = cqe_mono_ms(), before;
+    if (w->read && now - w->read_ms < max_age_ms)
+        return 0;
+    int rc = cqe_redis_retention_before(r, CQE_REDIS_NS, &before, err);
+    if (rc)
+        return rc;
+    w->before = before;
+    w->read_ms = now;
+    w->read = true;
+    return 0;
+}
+
 static void consumed(struct cqe_partition *p)
 {
     if (!p->since)

@@ -29,6 +29,21 @@ struct cqe_partition {
     size_t fps_cap;
 };
 
+/* The retention marker as a writer sees it (docs/state.md "Retention"): read when a
+ * partition opens and again every CQE_RETENTION_REFRESH_MS; events before `before` are
+ * dead-lettered (period_archived). Zero-initialise. */
+#define CQE_RETENTION_REFRESH_MS 30000
+struct cqe_retention_watch {
+    int64_t before;  /* 0 = nothing archived */
+    int64_t read_ms; /* monotonic ms of the last read */
+    bool read;
+};
+
+/* Reads the marker through r (borrowed) unless it was read less than max_age_ms ago.
+ * On error the last value is kept. Returns 0 or a negative rc with err set. */
+int cqe_retention_watch_refresh(struct cqe_retention_watch *w, struct cqe_redis *r, int64_t max_age_ms,
+                                struct cqe_err *err);
+
 /* Parses a position Redis holds (NULL: none, -1). Returns 0 or CQE_EIO naming the
  * partition when it is not a number. */
 int cqe_partition_parse_pos(const char *s, int index, int64_t *out, struct cqe_err *err);

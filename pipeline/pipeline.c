@@ -1,10 +1,12 @@
 /* Decode → dedup → apply for one stream (see pipeline.h). */
 #include "pipeline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
+#include "timeutil.h"
 
 int cqe_pipeline_init(struct cqe_pipeline *pl, const struct cqe_config *cfg, struct cqe_dead_letters *dlq,
                       struct cqe_store **stores, size_t n_stores)
@@ -64,9 +66,28 @@ int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const 
         pl->counts.read--; /* not consumed: the caller retries or stops */
         return cqe_err_set(err, rc, "decoding: %s", derr.msg);
     }
-    rc = cqe_pipeline_feed_event(pl, &ev, err);
+    char why[320];
+    if (cqe_pipeline_archived(pl, &ev, why, sizeof why))
+        rc = dead_letter(pl, buf, n, origin, CQE_R_PERIOD_ARCHIVED, why, now_ms, err);
+    else
+        rc = cqe_pipeline_feed_event(pl, &ev, err);
     cqe_event_clear(&ev);
     return rc;
+}
+
+bool cqe_pipeline_archived(const struct cqe_pipeline *pl, const struct cqe_event *ev, char *detail, size_t n)
+{
+    if (pl->archived_before <= 0 || ev->ts >= pl->archived_before)
+        return false;
+    char ts[40], before[40];
+    cqe_time_format(ev->ts, pl->cfg->utc_offset_min, ts, sizeof ts);
+    cqe_time_format(pl->archived_before, pl->cfg->utc_offset_min, before, sizeof before);
+    snprintf(detail, n,
+             "ts %s is in a period retention archived and deleted from Redis (it holds state from "
+             "%s on): not applied; if it must count, recompute that period with `cloudqe replay "
+             "--period` over the event files and replace its archive file",
+             ts, before);
+    return true;
 }
 
 int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err)

@@ -4,6 +4,8 @@
 #ifndef CQE_PIPELINE_H
 #define CQE_PIPELINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "apply.h"
@@ -27,6 +29,7 @@ struct cqe_pipeline {
     size_t n_stores;
     struct cqe_apply_ctx *apply; /* one per store, owned */
     struct cqe_pipeline_counts counts;
+    int64_t archived_before; /* retention: events before it are dead-lettered; 0 = none */
 };
 
 /* Sets up a pipeline over stores (borrowed, at least one). Returns 0 or CQE_ENOMEM. */
@@ -39,6 +42,11 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl);
  * Returns 0, or a negative cqe_rc when the dead-letter output or memory failed. */
 int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *origin,
                       int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err);
+
+/* Whether ev falls in a period retention archived (ts < archived_before); then
+ * detail (n bytes) says so, naming the field and the fix, for a period_archived dead
+ * letter. */
+bool cqe_pipeline_archived(const struct cqe_pipeline *pl, const struct cqe_event *ev, char *detail, size_t n);
 
 /* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed):
  * dedup, then apply. The caller has counted the message in counts.read. */

@@ -27,6 +27,7 @@ struct run {
     int n;
     int64_t flush_every;
     int64_t consumed, skipped, flushes;
+    struct cqe_retention_watch watch;
 };
 
 static int64_t wall_ms(void)
@@ -68,7 +69,7 @@ static int flush_part(struct run *run, int i, struct cqe_err *err)
         (rc = cqe_partition_flush(p, run->r, run->cfg->dedup_window, err)))
         return rc;
     run->flushes++;
-    return 0;
+    return cqe_retention_watch_refresh(&run->watch, run->r, CQE_RETENTION_REFRESH_MS, err);
 }
 
 /* Routes one line to its partition and feeds it unless Redis already holds it. */
@@ -104,7 +105,11 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
     if (!p->ready && (rc = cqe_partition_open_at(p, i, p->stored, run->cfg, run->dlq, run->r, err)))
         goto out;
     struct cqe_origin o = {.file = path, .line = line->line_no};
-    if (decoded) /* decoded once, to route it */
+    char why[320];
+    p->pl.archived_before = run->watch.before;
+    if (decoded && cqe_pipeline_archived(&p->pl, &ev, why, sizeof why))
+        rc = cqe_partition_feed(p, line->p, line->n, &o, CQE_R_PERIOD_ARCHIVED, why, wall_ms(), err);
+    else if (decoded) /* decoded once, to route it */
         rc = cqe_partition_feed_event(p, &ev, err);
     else
         rc = cqe_partition_feed(p, line->p, line->n, &o, hint, detail, wall_ms(), err);
@@ -191,7 +196,7 @@ static void summary(const struct run *run)
 int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
                      int n_files, const char *dlq_path, struct cqe_err *err)
 {
-    struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0};
+    struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0, {0, 0, false}};
     struct cqe_redis_conf rc_conf = cfg->redis;
     char **positions = NULL;
     int rc = 0;
@@ -214,7 +219,8 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = cqe_redis_load_positions(run.r, CQE_REDIS_NS, partitions, positions, err)))
+    if ((rc = cqe_redis_load_positions(run.r, CQE_REDIS_NS, partitions, positions, err)) ||
+        (rc = cqe_retention_watch_refresh(&run.watch, run.r, 0, err)))
         goto out;
     for (int i = 0; i < partitions; i++) {
         struct cqe_partition *p = &run.parts[i];

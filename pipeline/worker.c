@@ -60,6 +60,7 @@ struct worker {
     /* totals */
     int64_t msgs, stale, lost, flushes, resets;
     int64_t read, applied, duplicates, dead_letters; /* of partitions no longer held */
+    struct cqe_retention_watch watch;
 };
 
 static int64_t wall_ms(void)
@@ -98,11 +99,34 @@ static void part_drop(struct worker *w, struct part *p)
     p->active = p->failing = false;
 }
 
+/* The retention marker for a partition being opened (read again unless a partition
+ * opened within the last second read it). */
+static int retention_at_open(struct worker *w, struct part *p, struct cqe_err *err)
+{
+    int rc = cqe_retention_watch_refresh(&w->watch, w->r, 1000, err);
+    p->st.pl.archived_before = w->watch.before;
+    return rc;
+}
+
+/* Reads the retention marker again when it is older than CQE_RETENTION_REFRESH_MS and
+ * passes it to the partitions held; while Redis is out the last value stays. */
+static void retention_refresh(struct worker *w)
+{
+    struct cqe_err err = {0};
+    if (w->paused || cqe_retention_watch_refresh(&w->watch, w->r, CQE_RETENTION_REFRESH_MS, &err))
+        return; /* Redis out: the flushes report the outage, the marker is read when it is back */
+    for (int i = 0; i < w->n_parts; i++)
+        if (w->parts[i].st.ready)
+            w->parts[i].st.pl.archived_before = w->watch.before;
+}
+
 /* Loads a partition's position and duplicate memory from Redis into a fresh pipeline. */
 static int part_load(struct worker *w, struct part *p, struct cqe_err *err)
 {
     part_drop(w, p);
     int rc = cqe_partition_open(&p->st, p->st.index, w->cfg, w->dlq, w->r, err);
+    if (!rc && (rc = retention_at_open(w, p, err)))
+        cqe_partition_close(&p->st);
     if (rc)
         return rc;
     p->active = true;
@@ -163,7 +187,9 @@ static int assigned_position(struct worker *w, struct part *p, int64_t *stored, 
 static int part_open_lazily(struct worker *w, struct part *p, struct cqe_err *err)
 {
     int64_t backoff = 200, stored = p->st.stored;
-    while (cqe_partition_open_at(&p->st, p->st.index, stored, w->cfg, w->dlq, w->r, err)) {
+    while (cqe_partition_open_at(&p->st, p->st.index, stored, w->cfg, w->dlq, w->r, err) ||
+           (p->st.ready && retention_at_open(w, p, err))) {
+        cqe_partition_close(&p->st);
         if (err->code != CQE_EUNAVAIL || *w->stop)
             return err->code < 0 ? err->code : CQE_EIO;
         fprintf(stderr, "run: %s [%d]: loading the partition failed, retrying: %s\n", p->topic,
@@ -338,20 +364,25 @@ static void hook_revoke(void *arg, const char *topic, int32_t partition, bool lo
 
 /* ---- consuming ---- */
 
-/* Publishes the record of a message the pipeline just dead-lettered. */
-static int publish_dead_letter(struct worker *w, const struct cqe_origin *o, int hint,
+/* Publishes the record of a message the pipeline of p just dead-lettered. */
+static int publish_dead_letter(struct worker *w, const struct part *p, const struct cqe_origin *o, int hint,
                                const char *hint_detail, const char *buf, size_t n, struct cqe_err *err)
 {
     struct cqe_event ev;
     struct cqe_err derr = {0};
+    char why[320];
     int reason = hint;
     const char *detail = hint_detail;
     if (hint == CQE_R_NONE) { /* the pipeline kept no reason: decode again (rare) */
         memset(&ev, 0, sizeof ev);
-        cqe_decode(buf, n, w->cfg->max_message_bytes, &ev, &derr);
-        cqe_event_clear(&ev);
+        int drc = cqe_decode(buf, n, w->cfg->max_message_bytes, &ev, &derr);
         reason = derr.code;
         detail = derr.msg;
+        if (!drc && cqe_pipeline_archived(&p->st.pl, &ev, why, sizeof why)) {
+            reason = CQE_R_PERIOD_ARCHIVED;
+            detail = why;
+        }
+        cqe_event_clear(&ev);
         if (reason <= CQE_R_NONE || reason >= CQE_R__COUNT)
             return 0; /* not a decoding refusal after all: nothing to publish */
     }
@@ -405,7 +436,7 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
     if (rc)
         return rc;
     if (p->st.pl.counts.dead_letters != dead && w->dlk && !again &&
-        (rc = publish_dead_letter(w, &o, hint, detail, buf, n, err)))
+        (rc = publish_dead_letter(w, p, &o, hint, detail, buf, n, err)))
         return rc;
     p->st.pos = m->offset + 1;
     if (p->st.pos > p->fed_upto)
@@ -613,6 +644,7 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
         for (int i = 0; i < w.n_parts; i++)
             pending += w.parts[i].active ? w.parts[i].st.since : 0;
         flush_due(&w, pending >= c->cfg->max_pending_events); /* max_pending_events: flush all */
+        retention_refresh(&w);
         if (cqe_mono_ms() - last_commit_ms >= 2000) {
             recommit(&w);
             last_commit_ms = cqe_mono_ms();

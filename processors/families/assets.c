@@ -54,6 +54,22 @@ static int parse_asset(struct cqe_vb *b, const struct cqe_kparts *k, const struc
     return b->rc;
 }
 
+/* Retention: an asset whose latest record adds it is in every later period's
+ * inventory and is kept; a removed one by its latest record. */
+static int month_asset(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                       int offset_min, int64_t *month)
+{
+    int64_t action;
+    (void)k;
+    *month = CQE_MONTH_NEVER;
+    int rc = cqe_family_latest_action(cells, n, NULL, &action);
+    if (rc == CQE_ENOMEM)
+        return rc;
+    if (!rc && action >= 0 && action != CQE_A_ADD)
+        *month = cqe_family_month_latest(cells, n, offset_min);
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_ASSET, NULL};
 
 const struct cqe_family cqe_family_asset = {
@@ -62,4 +78,5 @@ const struct cqe_family cqe_family_asset = {
     .prefixes = prefixes,
     .apply = apply_asset,
     .parse = parse_asset,
+    .month = month_asset,
 };

@@ -33,4 +33,5 @@ const struct cqe_family cqe_family_audit = {
     .prefixes = prefixes,
     .apply = apply_audit,
     .parse = parse_audit,
+    .month = cqe_family_month_of_name,
 };

@@ -76,4 +76,5 @@ const struct cqe_family cqe_family_backup = {
     .prefixes = prefixes,
     .apply = apply_backup,
     .parse = parse_backup,
+    .month = cqe_family_month_of_name,
 };

@@ -53,4 +53,5 @@ const struct cqe_family cqe_family_drill = {
     .prefixes = prefixes,
     .apply = apply_drill,
     .parse = parse_drill,
+    .month = cqe_family_month_of_name,
 };

@@ -23,6 +23,14 @@ struct cqe_vec_runs {
     const char *prefix;
     uint32_t width;
 };
+/* Retention (docs/state.md "Retention"): the month bucket (year*12 + month-1) of a
+ * stored key whose parsed name is k, given its cells (borrowed; n = 0 when only the
+ * name is known): the last month whose figures the key can still change, or
+ * CQE_MONTH_NEVER for a key that is never archived (a first-seen register, an entity
+ * still open, a key whose cells are unknown). Sets *month; returns 0 or CQE_ENOMEM. */
+#define CQE_MONTH_NEVER INT64_MAX
+typedef int (*cqe_family_month_fn)(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                                   int offset_min, int64_t *month);
 
 struct cqe_family {
     enum cqe_type type;          /* CQE_T__COUNT for the registry of every event (apply.c) */
@@ -32,6 +40,7 @@ struct cqe_family {
     cqe_family_parse_fn parse;
     int (*finish)(struct cqe_vb *b);     /* after every cell, or NULL; returns b->rc */
     const struct cqe_vec_runs *vec_runs; /* {NULL}-terminated, or NULL: every vector dense */
+    cqe_family_month_fn month;           /* retention; NULL: never archived */
 };
 
 /* The family of event type t (t < CQE_T__COUNT). */
@@ -48,6 +57,29 @@ uint32_t cqe_family_vec_run_width(const char *key, size_t n);
 /* Every family in type order, then the registry: cqe_family_at(i) for i < count. */
 size_t cqe_family_count(void);
 const struct cqe_family *cqe_family_at(size_t i);
+
+/* The retention month of store key k (see cqe_family_month_fn) through the family of
+ * its first component; CQE_MONTH_NEVER for a key no family writes. */
+int cqe_family_key_month(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                         int offset_min, int64_t *month);
+
+/* Helpers of the month functions (family_month.c). The month of component i of k,
+ * "YYYY-MM" or "YYYY-MM-DD" (CQE_MONTH_NEVER when it is neither). */
+int64_t cqe_family_month_part(const struct cqe_kparts *k, int i);
+
+/* The month function of keys "<prefix>|<month>|...": component 1. */
+int cqe_family_month_of_name(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                             int offset_min, int64_t *month);
+
+/* The latest month of every instant the cells hold (a register's ts, a minimum's or
+ * maximum's value, a set record's leading ts): CQE_MONTH_NEVER when none holds one. */
+int64_t cqe_family_month_latest(const struct cqe_cell *const *cells, size_t n, int offset_min);
+
+/* Over the set records "ts|id|action|..." of cells: the action of the latest (ts, id)
+ * record whose action `counts` accepts (NULL: every record), -1 when none. Returns 0,
+ * CQE_ENOMEM, or CQE_EINVAL for a record of another shape. */
+int cqe_family_latest_action(const struct cqe_cell *const *cells, size_t n, bool (*counts)(int64_t action),
+                             int64_t *action);
 
 /* The families, one file each (processors/families/<family>.c). */
 extern const struct cqe_family cqe_family_incident, cqe_family_probe, cqe_family_metric,

@@ -291,6 +291,27 @@ static int finish_incidents(struct cqe_vb *b)
     return attribute_by_update(b);
 }
 
+static bool changes_activity(int64_t action)
+{
+    return action == CQE_A_OPEN || action == CQE_A_REOPEN || action == CQE_A_RESOLVE;
+}
+
+/* Retention: an incident whose latest open, reopen or resolve is not a resolve is still
+ * active and is kept; a resolved one (or one never opened) by its latest record. */
+static int month_incident(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                          int offset_min, int64_t *month)
+{
+    int64_t action;
+    (void)k;
+    *month = CQE_MONTH_NEVER;
+    int rc = cqe_family_latest_action(cells, n, changes_activity, &action);
+    if (rc == CQE_ENOMEM)
+        return rc;
+    if (!rc && action != CQE_A_OPEN && action != CQE_A_REOPEN)
+        *month = cqe_family_month_latest(cells, n, offset_min);
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_INCIDENT, NULL};
 
 const struct cqe_family cqe_family_incident = {
@@ -300,4 +321,5 @@ const struct cqe_family cqe_family_incident = {
     .apply = apply_incident,
     .parse = parse_incident,
     .finish = finish_incidents,
+    .month = month_incident,
 };

@@ -2,6 +2,8 @@
  * (Readings 6), so a REG_MAX register W|<window> holds action|provider|service?|start|end. */
 #include "family.h"
 
+#include "timeutil.h"
+
 #define KEY_WINDOW "W"
 
 enum { R_ACTION, R_PROVIDER, R_SERVICE, R_START, R_END, R__COUNT };
@@ -46,6 +48,36 @@ static int parse_window(struct cqe_vb *b, const struct cqe_kparts *k, const stru
     return b->rc;
 }
 
+/* Retention: a window excludes [start, end) and is judged by its latest event: the
+ * latest of the three. */
+static int month_window(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                        int offset_min, int64_t *month)
+{
+    struct cqe_kparts r = {0};
+    int64_t start, end, latest = cqe_family_month_latest(cells, n, offset_min);
+    (void)k;
+    *month = latest;
+    for (size_t i = 0; i < n && latest != CQE_MONTH_NEVER; i++) {
+        const struct cqe_cell *c = cells[i];
+        if (c->op != CQE_OP_REG_MAX)
+            continue;
+        int rc = cqe_kparts_parse(&r, c->reg_val, c->reg_val_len);
+        if (rc == CQE_ENOMEM) {
+            cqe_kparts_free(&r);
+            return rc;
+        }
+        if (rc || cqe_kparts_i64(&r, R_START, &start) || cqe_kparts_i64(&r, R_END, &end)) {
+            *month = CQE_MONTH_NEVER; /* unreadable: kept */
+            break;
+        }
+        int64_t m = cqe_month_index(start > end ? start : end, offset_min);
+        if (m > *month)
+            *month = m;
+    }
+    cqe_kparts_free(&r);
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_WINDOW, NULL};
 
 const struct cqe_family cqe_family_maintenance = {
@@ -54,4 +86,5 @@ const struct cqe_family cqe_family_maintenance = {
     .prefixes = prefixes,
     .apply = apply_maintenance,
     .parse = parse_window,
+    .month = month_window,
 };

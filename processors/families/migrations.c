@@ -2,6 +2,8 @@
  * record ts|id|provider|ok|verified (judged against the plan on read). */
 #include "family.h"
 
+#include "timeutil.h"
+
 #include <stdlib.h>
 
 #define KEY_MIGRATION "MG" /* MG|<migration>: REG_MAX "plan", set of done records */
@@ -77,6 +79,31 @@ static int finish_migrations(struct cqe_vb *b)
     return 0;
 }
 
+/* Retention: the latest of the plan, its planned end and every done (a done judged
+ * against a plan whose end has passed is not on time, plan or not). */
+static int month_migration(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                           int offset_min, int64_t *month)
+{
+    int64_t end;
+    (void)k;
+    *month = cqe_family_month_latest(cells, n, offset_min);
+    for (size_t i = 0; i < n && *month != CQE_MONTH_NEVER; i++) {
+        const struct cqe_cell *c = cells[i];
+        if (c->op != CQE_OP_REG_MAX)
+            continue;
+        struct cqe_kparts r = {0};
+        int rc = cqe_kparts_parse(&r, c->reg_val, c->reg_val_len);
+        bool ok = !rc && !cqe_kparts_i64(&r, 0, &end);
+        cqe_kparts_free(&r);
+        if (rc == CQE_ENOMEM)
+            return rc;
+        int64_t m = ok ? cqe_month_index(end, offset_min) : CQE_MONTH_NEVER;
+        if (m > *month)
+            *month = m;
+    }
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_MIGRATION, NULL};
 
 const struct cqe_family cqe_family_migration = {
@@ -86,4 +113,5 @@ const struct cqe_family cqe_family_migration = {
     .apply = apply_migration,
     .parse = parse_migration,
     .finish = finish_migrations,
+    .month = month_migration,
 };

@@ -98,6 +98,7 @@ static int parse_first(struct cqe_vb *b, const struct cqe_kparts *k, const struc
     size_t prov = cqe_vb_intern(b, &v->providers, b->r.p[0], b->r.n[0]);
     size_t dept = cqe_vb_opt_index(b, &v->depts, &b->r, 1);
     cqe_vb_attr(b, s, c->reg_ts, c->reg_id, c->reg_id_len, prov, dept);
+    v->svc[s].has_probe = true; /* ever probed: PF outlives the minutes retention deletes */
     return b->rc;
 }
 
@@ -125,6 +126,20 @@ static int finish_probes(struct cqe_vb *b)
     return b->rc;
 }
 
+/* Retention: P|<service>|<date> by its date, PS|<month> by its month; PF, the
+ * earliest probe of a service (its attribution), is never archived. */
+static int month_probes(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                        int offset_min, int64_t *month)
+{
+    (void)cells;
+    (void)n;
+    (void)offset_min;
+    *month = cqe_kparts_is(k, 0, KEY_PROBES)        ? cqe_family_month_part(k, 2)
+             : cqe_kparts_is(k, 0, KEY_PROBE_MONTH) ? cqe_family_month_part(k, 1)
+                                                    : CQE_MONTH_NEVER;
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_PROBES, KEY_PROBE_MONTH, KEY_PROBE_FIRST, NULL};
 
 /* A day of (ok, fail) minute pairs is mostly one pair repeated: kept as runs of pairs. */
@@ -138,4 +153,5 @@ const struct cqe_family cqe_family_probe = {
     .parse = parse_probe,
     .finish = finish_probes,
     .vec_runs = vec_runs,
+    .month = month_probes,
 };

@@ -44,4 +44,5 @@ const struct cqe_family cqe_family_survey = {
     .prefixes = prefixes,
     .apply = apply_survey,
     .parse = parse_survey,
+    .month = cqe_family_month_of_name,
 };

@@ -77,6 +77,16 @@ static int parse_ticket(struct cqe_vb *b, const struct cqe_kparts *k, const stru
     return b->rc;
 }
 
+/* Retention: TF|<month> by its month; a ticket counts in the periods of its open,
+ * and its close only judges that open: the later of the two. */
+static int month_tickets(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                         int offset_min, int64_t *month)
+{
+    *month = cqe_kparts_is(k, 0, KEY_FEEDBACK) ? cqe_family_month_part(k, 1)
+                                               : cqe_family_month_latest(cells, n, offset_min);
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_TICKET, KEY_FEEDBACK, NULL};
 
 const struct cqe_family cqe_family_ticket = {
@@ -85,4 +95,5 @@ const struct cqe_family cqe_family_ticket = {
     .prefixes = prefixes,
     .apply = apply_ticket,
     .parse = parse_ticket,
+    .month = month_tickets,
 };

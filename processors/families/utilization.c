@@ -183,4 +183,5 @@ const struct cqe_family cqe_family_metric = {
     .prefixes = prefixes,
     .apply = apply_metric,
     .parse = parse_metric,
+    .month = cqe_family_month_of_name,
 };

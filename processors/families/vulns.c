@@ -54,6 +54,16 @@ static int parse_vuln(struct cqe_vb *b, const struct cqe_kparts *k, const struct
     return b->rc;
 }
 
+/* Retention: a vulnerability counts in the periods of its first found; its fix only
+ * judges that found: the later of the two. */
+static int month_vuln(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                      int offset_min, int64_t *month)
+{
+    (void)k;
+    *month = cqe_family_month_latest(cells, n, offset_min);
+    return 0;
+}
+
 static const char *const prefixes[] = {KEY_VULN, NULL};
 
 const struct cqe_family cqe_family_vuln = {
@@ -62,4 +72,5 @@ const struct cqe_family cqe_family_vuln = {
     .prefixes = prefixes,
     .apply = apply_vuln,
     .parse = parse_vuln,
+    .month = month_vuln,
 };

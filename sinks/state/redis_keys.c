@@ -113,16 +113,25 @@ void cqe_rkey_meta(struct cqe_rargs *a, const struct cqe_rkey_prefix *p, enum cq
     cqe_rargs_cat(a, p->s, p->len, metas[m], strlen(metas[m]), NULL, 0, NULL, 0);
 }
 
+/* Appends "<ns><name>", a namespace-wide key. */
+static void ns_key(struct cqe_rargs *a, const char *ns, const char *name)
+{
+    cqe_rargs_cat(a, ns, strlen(ns), name, strlen(name), NULL, 0, NULL, 0);
+}
+
 void cqe_rkey_partitions(struct cqe_rargs *a, const char *ns)
 {
-    static const char name[] = ":partitions";
-    cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
+    ns_key(a, ns, ":partitions");
 }
 
 void cqe_rkey_format(struct cqe_rargs *a, const char *ns)
 {
-    static const char name[] = ":format";
-    cqe_rargs_cat(a, ns, strlen(ns), name, sizeof name - 1, NULL, 0, NULL, 0);
+    ns_key(a, ns, ":format");
+}
+
+void cqe_rkey_retention(struct cqe_rargs *a, const char *ns)
+{
+    ns_key(a, ns, ":retention");
 }
 
 void cqe_rkey_scan_pattern(struct cqe_rargs *a, const char *ns)

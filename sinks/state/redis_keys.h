@@ -76,6 +76,10 @@ void cqe_rkey_partitions(struct cqe_rargs *a, const char *ns);
 
 /* Appends one argument: "<ns>:format", the namespace's format marker. */
 void cqe_rkey_format(struct cqe_rargs *a, const char *ns);
+/* Appends one argument: "<ns>:retention", the retention marker (a hash: "before", the
+ * first instant still held; "through", the last period archived; one field per period
+ * archived). */
+void cqe_rkey_retention(struct cqe_rargs *a, const char *ns);
 
 /* Appends one argument: the SCAN pattern of every partition's keys, "<ns>:{p*}:*" with
  * glob characters of ns escaped. ns must have passed cqe_rkey_check_ns. */

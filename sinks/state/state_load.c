@@ -260,6 +260,13 @@ static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
     return rc;
 }
 
+int cqe_rload_scan(struct cqe_redis *r, const char *ns, struct cqe_store *keys, struct cqe_err *err)
+{
+    struct load l = {ns, NULL, keys};
+    cqe_store_clear(keys);
+    return scan_keys(r, &l, err);
+}
+
 struct key_list {
     const char **k;
     size_t *n;

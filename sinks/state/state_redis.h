@@ -4,6 +4,7 @@
 #ifndef CQE_STATE_REDIS_H
 #define CQE_STATE_REDIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,32 @@ int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *
  * first). Returns 0, CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */
 int cqe_redis_load_counts(struct cqe_redis *r, const char *ns, struct cqe_redis_counts *out,
                           struct cqe_err *err);
+
+/* Retention (docs/state.md "Retention"). The first instant (ms) whose state Redis
+ * still holds, from the marker "<ns>:retention" (0 when nothing was archived); events
+ * before it are dead-lettered, not applied. Returns 0, CQE_EUNAVAIL or CQE_EIO. */
+int cqe_redis_retention_before(struct cqe_redis *r, const char *ns, int64_t *before, struct cqe_err *err);
+
+/* Sets n fields of the marker in one HSET (fv: field, value, field, value, ...;
+ * borrowed): `cloudqe retain` writes it once its archive files are durable. Returns 0,
+ * CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */
+int cqe_redis_retention_mark(struct cqe_redis *r, const char *ns, const char *const *fv, size_t n,
+                             struct cqe_err *err);
+
+/* Says whether the state key of store key (skey, n) goes: 0 keeps it, 1 to
+ * CQE_REDIS_DOOM_CLASSES - 1 deletes it, counted under that class; a negative rc stops
+ * the deletion with that error (CQE_ENOMEM). */
+#define CQE_REDIS_DOOM_CLASSES 3
+typedef int (*cqe_redis_doom_fn)(const char *skey, size_t n, void *arg);
+
+/* SCANs every partition's state keys on every master and DELs those doom condemns (the
+ * keys of one partition together, up to 256 per DEL, pipelined); meta keys are never
+ * touched. deleted[c] counts the keys deleted under class c (with dry_run: the keys
+ * that would be; nothing is deleted). A cluster whose layout changes meanwhile is
+ * scanned again; DEL of a key already gone is harmless, so a retried or repeated run
+ * deletes each key once. Returns 0, CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */
+int cqe_redis_delete_state(struct cqe_redis *r, const char *ns, cqe_redis_doom_fn doom, void *arg,
+                           bool dry_run, int64_t deleted[CQE_REDIS_DOOM_CLASSES], struct cqe_err *err);
 
 /* Redis commands sent through r so far (a flush script call is one; retries count). */
 int64_t cqe_redis_commands(const struct cqe_redis *r);

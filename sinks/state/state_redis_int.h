@@ -137,6 +137,13 @@ int cqe_rconn_layout(struct cqe_redis *r, uint64_t *print, bool check, struct cq
 /* Fires the armed fault point `here`: pushes what is buffered to the server, _exit(77). */
 void cqe_rconn_fault(struct cqe_redis *r, enum cqe_redis_fault here);
 
+/* ---- state_load.c */
+
+/* SCANs the current node for the keys of every partition of ns into keys (cleared
+ * first): one SET cell per key name, field = the name (SCAN's repeats merged).
+ * Returns 0, CQE_RETRY or a final negative code. */
+int cqe_rload_scan(struct cqe_redis *r, const char *ns, struct cqe_store *keys, struct cqe_err *err);
+
 /* ---- flush_script.c */
 
 /* Appends "SCRIPT LOAD <flush script>" to a (the text is static). */

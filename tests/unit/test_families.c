@@ -203,3 +203,58 @@ CQE_TEST(families_vector_run_widths)
     CHECK(cqe_family_vec_run_width("PX|a", 4) == 0);
     CHECK(cqe_family_vec_run_width("", 0) == 0);
 }
+
+/* The retention month of store key `key` with the cells of store s under it (NULL: the
+ * name alone), in +08:00. */
+static int64_t month_of(const char *key, const struct cqe_store *s)
+{
+    const struct cqe_cell *cells[8];
+    size_t n = 0;
+    static const char *const fields[] = {"", "open", "close", "found", "fixed", "plan"};
+    static const enum cqe_cell_op ops[] = {CQE_OP_REG_MIN, CQE_OP_REG_MAX, CQE_OP_MIN};
+    for (size_t f = 0; s && f < sizeof fields / sizeof *fields; f++)
+        for (size_t o = 0; o < sizeof ops / sizeof *ops && n < 8; o++)
+            if ((cells[n] = get(s, key, fields[f], ops[o])))
+                n++;
+    struct cqe_kparts k = {0};
+    int64_t m = -1;
+    if (cqe_kparts_parse(&k, key, strlen(key)) || cqe_family_key_month(&k, cells, n, 480, &m))
+        m = -1;
+    cqe_kparts_free(&k);
+    return m;
+}
+
+#define MONTH(y, m) ((int64_t)(y)*12 + (m)-1)
+
+CQE_TEST(families_retention_month_of_keys)
+{
+    /* by name: a month or a date in the key; first-seen registers and the registry never */
+    CHECK(month_of("U|2024-03|p1", NULL) == MONTH(2024, 3));
+    CHECK(month_of("UR|2024-12|p1|vm-1", NULL) == MONTH(2024, 12));
+    CHECK(month_of("P|s1|2024-11-03", NULL) == MONTH(2024, 11));
+    CHECK(month_of("PS|2025-01", NULL) == MONTH(2025, 1));
+    CHECK(month_of("TF|2024-02|p1", NULL) == MONTH(2024, 2));
+    CHECK(month_of("PF|s1", NULL) == CQE_MONTH_NEVER);
+    CHECK(month_of("G|prov", NULL) == CQE_MONTH_NEVER);
+    CHECK(month_of("ZZ|2024-01", NULL) == CQE_MONTH_NEVER);
+    CHECK(month_of("U|2024-3|p1", NULL) == CQE_MONTH_NEVER); /* not a month: kept */
+    /* an entity known by name only is kept */
+    CHECK(month_of("T|T1", NULL) == CQE_MONTH_NEVER);
+    CHECK(month_of("I|I1", NULL) == CQE_MONTH_NEVER);
+
+    /* a ticket opened 2026-03-01 09:13 +08:00: the later of its open and its first close */
+    struct cqe_event ev = base(CQE_T_TICKET, CQE_A_OPEN);
+    ev.entity = S("T1");
+    int rc;
+    struct cqe_store *s = applied(&ev, &rc);
+    CHECK(rc == 0 && month_of("T|T1", s) == MONTH(2026, 3));
+    /* a close at 2025-04-01T00:00+08:00 (before the open): the open's month */
+    CHECK(cqe_store_min(s, "T|T1", 4, "close", 5, 1743436800000.0) == 0);
+    CHECK(month_of("T|T1", s) == MONTH(2026, 3));
+    cqe_store_free(s);
+    struct cqe_store *t = applied(&ev, &rc);
+    /* a close at 2026-04-05T00:00+08:00: its month */
+    CHECK(cqe_store_min(t, "T|T1", 4, "close", 5, 1775318400000.0) == 0);
+    CHECK(month_of("T|T1", t) == MONTH(2026, 4));
+    cqe_store_free(t);
+}
