@@ -1,6 +1,8 @@
 /* Decode → dedup → apply for one stream (see pipeline.h). */
 #include "pipeline.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +17,9 @@ int cqe_pipeline_init(struct cqe_pipeline *pl, const struct cqe_config *cfg, str
     pl->stores = stores;
     pl->n_stores = n_stores;
     pl->dedup = cqe_dedup_new((size_t)cfg->dedup_window);
+    pl->igate = cqe_igate_new(cfg->incident_pending_limit);
     pl->apply = calloc(n_stores, sizeof *pl->apply);
-    if (!pl->dedup || !pl->apply) {
+    if (!pl->dedup || !pl->igate || !pl->apply) {
         cqe_pipeline_fini(pl);
         return CQE_ENOMEM;
     }
@@ -31,8 +34,10 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl)
         cqe_apply_fini(&pl->apply[i]);
     free(pl->apply);
     cqe_dedup_free(pl->dedup);
+    cqe_igate_free(pl->igate);
     pl->apply = NULL;
     pl->dedup = NULL;
+    pl->igate = NULL;
 }
 
 static int dead_letter(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *o,
@@ -64,19 +69,38 @@ int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const 
         pl->counts.read--; /* not consumed: the caller retries or stops */
         return cqe_err_set(err, rc, "decoding: %s", derr.msg);
     }
-    rc = cqe_pipeline_feed_event(pl, &ev, err);
+    rc = cqe_pipeline_feed_event(pl, &ev, buf, n, origin, now_ms, err);
     cqe_event_clear(&ev);
     return rc;
 }
 
-int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err)
+/* Dead-letters an event of an incident with no open beyond incident_pending_limit. */
+static int refuse_pending(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                          const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err)
+{
+    char detail[200];
+    int len = ev->entity.n > 64 ? 64 : (int)ev->entity.n;
+    snprintf(detail, sizeof detail,
+             "incident: '%.*s%s' has no open and its partition holds incident_pending_limit (%lld) events "
+             "of incidents without one: send the open first, or raise incident_pending_limit",
+             len, ev->entity.p, ev->entity.n > 64 ? "..." : "", (long long)pl->cfg->incident_pending_limit);
+    return dead_letter(pl, buf, n, origin, CQE_R_INCIDENT_PENDING_LIMIT, detail, now_ms, err);
+}
+
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                            const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err)
 {
     if (cqe_dedup_seen(pl->dedup, ev->id.p, ev->id.n)) {
         pl->counts.duplicates++;
         return 0;
     }
+    bool incident = ev->type == CQE_T_INCIDENT, opens = ev->action == CQE_A_OPEN;
+    if (incident && !cqe_igate_admits(pl->igate, ev->entity.p, ev->entity.n, opens))
+        return refuse_pending(pl, ev, buf, n, origin, now_ms, err);
     size_t k = (size_t)(pl->counts.applied % (int64_t)pl->n_stores);
     int rc = cqe_apply_event(&pl->apply[k], ev);
+    if (!rc && incident)
+        rc = cqe_igate_record(pl->igate, ev->entity.p, ev->entity.n, opens, pl->stores[k]);
     if (!rc)
         rc = cqe_dedup_remember(pl->dedup, ev->id.p, ev->id.n);
     if (rc)

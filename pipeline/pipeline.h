@@ -11,6 +11,7 @@
 #include "dead_letter.h"
 #include "dedup.h"
 #include "event.h"
+#include "incident_gate.h"
 
 struct cqe_pipeline_counts {
     int64_t read, applied, duplicates, dead_letters;
@@ -23,6 +24,7 @@ struct cqe_pipeline {
     const struct cqe_config *cfg; /* borrowed */
     struct cqe_dead_letters *dlq; /* borrowed; may count only */
     struct cqe_dedup *dedup;      /* owned */
+    struct cqe_igate *igate;      /* owned: the bound on incidents never opened */
     struct cqe_store **stores;    /* borrowed; applied events go round-robin */
     size_t n_stores;
     struct cqe_apply_ctx *apply; /* one per store, owned */
@@ -40,8 +42,11 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl);
 int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *origin,
                       int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err);
 
-/* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed):
- * dedup, then apply. The caller has counted the message in counts.read. */
-int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err);
+/* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed), from
+ * the message (buf, n) at origin: dedup, the bound on incidents never opened (an event
+ * beyond it is a dead letter, incident_pending_limit), then apply. The caller has
+ * counted the message in counts.read. */
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                            const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err);
 
 #endif

@@ -60,6 +60,7 @@ struct worker {
     /* totals */
     int64_t msgs, stale, lost, flushes, resets;
     int64_t read, applied, duplicates, dead_letters; /* of partitions no longer held */
+    int64_t pending_refused;                         /* of them, incident_pending_limit */
 };
 
 static int64_t wall_ms(void)
@@ -93,6 +94,7 @@ static void part_drop(struct worker *w, struct part *p)
         w->applied += p->st.at_flush.applied;
         w->duplicates += p->st.at_flush.duplicates;
         w->dead_letters += p->st.at_flush.dead_letters;
+        w->pending_refused += p->st.at_flush.by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
     }
     cqe_partition_close(&p->st);
     p->active = p->failing = false;
@@ -424,6 +426,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
     t->applied = w->applied;
     t->duplicates = w->duplicates;
     t->dead_letters = w->dead_letters;
+    t->pending_refused = w->pending_refused;
     t->unpublished = cqe_dead_letter_kafka_unpublished(w->dlk);
     t->stale = w->stale;
     t->lost = w->lost;
@@ -440,6 +443,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
         t->applied += p->st.pl.counts.applied;
         t->duplicates += p->st.pl.counts.duplicates;
         t->dead_letters += p->st.pl.counts.dead_letters;
+        t->pending_refused += p->st.pl.counts.by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
         int64_t hi = w->src ? cqe_kafka_source_high(w->src, p->topic, p->partition) : -1;
         if (hi >= 0 && hi > p->st.pos)
             t->lag += hi - (p->st.pos >= 0 ? p->st.pos : 0);
