@@ -66,11 +66,12 @@ struct cqe_config {
     void *kafka;  /* json_t * object of librdkafka properties, owned; NULL = none */
     void *topics; /* json_t * object, owned; NULL = defaults */
     char *output_dir;
-    int64_t snapshot_interval_s;    /* 60 */
-    int64_t resolve_after_s;        /* 300 */
-    int64_t no_data_after_s;        /* 600 */
-    int64_t max_pending_events;     /* 1000000 */
-    int64_t dead_letter_raw_max;    /* 65536: bytes of raw / raw_b64 in a published dead letter */
+    int64_t snapshot_interval_s; /* 60 */
+    int64_t resolve_after_s;     /* 300 */
+    int64_t no_data_after_s;     /* 600 */
+    int64_t max_pending_events;  /* 1000000 */
+    int64_t dead_letter_raw_max; /* 65536: bytes of raw / raw_b64 in a published dead letter */
+
     int64_t incident_pending_limit; /* 10000: events held per partition for incidents never opened */
 };
 
