@@ -46,6 +46,7 @@ void cqe_config_defaults(struct cqe_config *cfg)
     cfg->idle_mem_below = 0.20;
     cfg->max_message_bytes = 1048576;
     cfg->dedup_window = 1000000;
+    cfg->incident_pending_limit = 10000;
     cfg->clock = CQE_CLOCK_UNSET;
     cfg->redis.db = -1;
     cfg->redis.cluster = -1;

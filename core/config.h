@@ -72,6 +72,8 @@ struct cqe_config {
     int64_t max_pending_events;   /* 1000000 */
     int64_t dead_letter_raw_max;  /* 65536: bytes of raw / raw_b64 in a published dead letter */
     int64_t retention_keep_years; /* retention.keep_years; 0 = keep everything */
+
+    int64_t incident_pending_limit; /* 10000: events held per partition for incidents never opened */
 };
 
 /* Fills cfg with every default. cfg is owned by the caller; release with

@@ -253,6 +253,8 @@ static const struct cqe_jt_key deploy_keys[] = {
      false},
     {"max_pending_events", cqe_jt_load_i64, CFG_OFF(max_pending_events), CQE_JT_INT(1, CQE_JT_MAX_SAFE_INT),
      false, false},
+    {"incident_pending_limit", cqe_jt_load_i64, CFG_OFF(incident_pending_limit),
+     CQE_JT_INT(0, CQE_JT_MAX_SAFE_INT), false, false},
     {"dead_letter_raw_max", cqe_jt_load_i64, CFG_OFF(dead_letter_raw_max),
      CQE_JT_INT(1024, CQE_JT_MAX_SAFE_INT), false, false},
     {"retention", load_retention, 0, {0}, false, false},

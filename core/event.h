@@ -18,7 +18,8 @@
     X(CQE_R_BAD_UTF8, "bad_utf8")                                                                            \
     X(CQE_R_UNKNOWN_TYPE, "unknown_type")                                                                    \
     X(CQE_R_UNSUPPORTED_VERSION, "unsupported_version")                                                      \
-    X(CQE_R_PERIOD_ARCHIVED, "period_archived")
+    X(CQE_R_PERIOD_ARCHIVED, "period_archived")                                                              \
+    X(CQE_R_INCIDENT_PENDING_LIMIT, "incident_pending_limit")
 
 enum cqe_reason {
 #define CQE_REASON_ENUM(name, text) name,

@@ -57,6 +57,8 @@ static int open_part(struct cqe_partition *p, int index, const int64_t *stored, 
     } else if (!(rc = cqe_redis_load_partition_meta(r, CQE_REDIS_NS, index, &held, p->pl.dedup, err))) {
         rc = cqe_partition_parse_pos(held, index, &p->stored, err);
     }
+    if (!rc && p->stored >= 0) /* never flushed: nothing held */
+        rc = cqe_redis_load_igate(r, CQE_REDIS_NS, index, p->pl.igate, err);
     if (rc)
         goto out;
     p->pos = p->stored;
@@ -115,10 +117,11 @@ int cqe_partition_feed(struct cqe_partition *p, const char *buf, size_t n, const
     return 0;
 }
 
-int cqe_partition_feed_event(struct cqe_partition *p, const struct cqe_event *ev, struct cqe_err *err)
+int cqe_partition_feed_event(struct cqe_partition *p, const struct cqe_event *ev, const char *buf, size_t n,
+                             const struct cqe_origin *o, int64_t now_ms, struct cqe_err *err)
 {
     p->pl.counts.read++;
-    int rc = cqe_pipeline_feed_event(&p->pl, ev, err);
+    int rc = cqe_pipeline_feed_event(&p->pl, ev, buf, n, o, now_ms, err);
     if (rc) {
         p->pl.counts.read--; /* not consumed: the caller retries or stops */
         return rc;
@@ -146,7 +149,9 @@ int cqe_partition_flush(struct cqe_partition *p, struct cqe_redis *r, int64_t de
     size_t n_fps = n_new ? cqe_dedup_newest(p->pl.dedup, n_new, p->fps) : 0;
     const struct cqe_pipeline_counts *now = &p->pl.counts, *then = &p->at_flush;
     struct cqe_redis_counts c = {now->read - then->read, now->applied - then->applied,
-                                 now->duplicates - then->duplicates, now->dead_letters - then->dead_letters};
+                                 now->duplicates - then->duplicates, now->dead_letters - then->dead_letters,
+                                 now->by_reason[CQE_R_INCIDENT_PENDING_LIMIT] -
+                                     then->by_reason[CQE_R_INCIDENT_PENDING_LIMIT]};
     snprintf(pos, sizeof pos, "%lld", (long long)p->pos);
     int rc = cqe_redis_flush_partition(r, CQE_REDIS_NS, p->index, p->delta, pos, p->fps, n_fps, dedup_window,
                                        &c, (int64_t)(forgotten - p->forgotten_at_flush), err);

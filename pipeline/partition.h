@@ -69,10 +69,11 @@ void cqe_partition_close(struct cqe_partition *p);
 int cqe_partition_feed(struct cqe_partition *p, const char *buf, size_t n, const struct cqe_origin *o,
                        int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err);
 
-/* Feeds an event the caller decoded (borrowed): counts it read, dedups and applies it,
- * remembers its id. On error nothing is counted, so the message can be fed again.
- * Returns 0 or a negative rc with err set. */
-int cqe_partition_feed_event(struct cqe_partition *p, const struct cqe_event *ev, struct cqe_err *err);
+/* Feeds an event the caller decoded (borrowed) from the message (buf, n) at o: counts it
+ * read, dedups and applies it (or dead-letters it, as cqe_pipeline_feed_event), remembers its id. On error
+ * nothing is counted, so the message can be fed again. Returns 0 or a negative rc with err set. */
+int cqe_partition_feed_event(struct cqe_partition *p, const struct cqe_event *ev, const char *buf, size_t n,
+                             const struct cqe_origin *o, int64_t now_ms, struct cqe_err *err);
 
 /* Writes the delta, the new ids' fingerprints and the counts since the last flush with
  * pos, in one script call, unless nothing was consumed since. On success the delta and ids are

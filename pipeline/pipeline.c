@@ -1,6 +1,7 @@
 /* Decode → dedup → apply for one stream (see pipeline.h). */
 #include "pipeline.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@ int cqe_pipeline_init(struct cqe_pipeline *pl, const struct cqe_config *cfg, str
     pl->stores = stores;
     pl->n_stores = n_stores;
     pl->dedup = cqe_dedup_new((size_t)cfg->dedup_window);
+    pl->igate = cqe_igate_new(cfg->incident_pending_limit);
     pl->apply = calloc(n_stores, sizeof *pl->apply);
-    if (!pl->dedup || !pl->apply) {
+    if (!pl->dedup || !pl->igate || !pl->apply) {
         cqe_pipeline_fini(pl);
         return CQE_ENOMEM;
     }
@@ -33,8 +35,10 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl)
         cqe_apply_fini(&pl->apply[i]);
     free(pl->apply);
     cqe_dedup_free(pl->dedup);
+    cqe_igate_free(pl->igate);
     pl->apply = NULL;
     pl->dedup = NULL;
+    pl->igate = NULL;
 }
 
 static int dead_letter(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *o,
@@ -43,6 +47,8 @@ static int dead_letter(struct cqe_pipeline *pl, const char *buf, size_t n, const
     pl->counts.dead_letters++;
     if (reason > 0 && reason < CQE_R__COUNT)
         pl->counts.by_reason[reason]++;
+    pl->last_reason = reason;
+    snprintf(pl->last_detail, sizeof pl->last_detail, "%s", detail ? detail : "");
     if (!pl->dlq)
         return 0;
     return cqe_dead_letters_write(pl->dlq, o, reason, detail, buf, n, now_ms, err);
@@ -66,16 +72,14 @@ int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const 
         pl->counts.read--; /* not consumed: the caller retries or stops */
         return cqe_err_set(err, rc, "decoding: %s", derr.msg);
     }
-    char why[320];
-    if (cqe_pipeline_archived(pl, &ev, why, sizeof why))
-        rc = dead_letter(pl, buf, n, origin, CQE_R_PERIOD_ARCHIVED, why, now_ms, err);
-    else
-        rc = cqe_pipeline_feed_event(pl, &ev, err);
+    rc = cqe_pipeline_feed_event(pl, &ev, buf, n, origin, now_ms, err);
     cqe_event_clear(&ev);
     return rc;
 }
 
-bool cqe_pipeline_archived(const struct cqe_pipeline *pl, const struct cqe_event *ev, char *detail, size_t n)
+/* Whether ev falls in a period retention archived (ts < archived_before); then detail
+ * (n bytes) says so, naming the field and the fix. */
+static bool archived(const struct cqe_pipeline *pl, const struct cqe_event *ev, char *detail, size_t n)
 {
     if (pl->archived_before <= 0 || ev->ts >= pl->archived_before)
         return false;
@@ -90,14 +94,36 @@ bool cqe_pipeline_archived(const struct cqe_pipeline *pl, const struct cqe_event
     return true;
 }
 
-int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err)
+/* Dead-letters an event of an incident with no open beyond incident_pending_limit. */
+static int refuse_pending(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                          const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err)
 {
+    char detail[200];
+    int len = ev->entity.n > 64 ? 64 : (int)ev->entity.n;
+    snprintf(detail, sizeof detail,
+             "incident: '%.*s%s' has no open and its partition holds incident_pending_limit (%lld) events "
+             "of incidents without one: send the open first, or raise incident_pending_limit",
+             len, ev->entity.p, ev->entity.n > 64 ? "..." : "", (long long)pl->cfg->incident_pending_limit);
+    return dead_letter(pl, buf, n, origin, CQE_R_INCIDENT_PENDING_LIMIT, detail, now_ms, err);
+}
+
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                            const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err)
+{
+    char why[320];
+    if (archived(pl, ev, why, sizeof why))
+        return dead_letter(pl, buf, n, origin, CQE_R_PERIOD_ARCHIVED, why, now_ms, err);
     if (cqe_dedup_seen(pl->dedup, ev->id.p, ev->id.n)) {
         pl->counts.duplicates++;
         return 0;
     }
+    bool incident = ev->type == CQE_T_INCIDENT, opens = ev->action == CQE_A_OPEN;
+    if (incident && !cqe_igate_admits(pl->igate, ev->entity.p, ev->entity.n, opens))
+        return refuse_pending(pl, ev, buf, n, origin, now_ms, err);
     size_t k = (size_t)(pl->counts.applied % (int64_t)pl->n_stores);
     int rc = cqe_apply_event(&pl->apply[k], ev);
+    if (!rc && incident)
+        rc = cqe_igate_record(pl->igate, ev->entity.p, ev->entity.n, opens, pl->stores[k]);
     if (!rc)
         rc = cqe_dedup_remember(pl->dedup, ev->id.p, ev->id.n);
     if (rc)

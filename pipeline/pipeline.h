@@ -13,6 +13,7 @@
 #include "dead_letter.h"
 #include "dedup.h"
 #include "event.h"
+#include "incident_gate.h"
 
 struct cqe_pipeline_counts {
     int64_t read, applied, duplicates, dead_letters;
@@ -25,11 +26,14 @@ struct cqe_pipeline {
     const struct cqe_config *cfg; /* borrowed */
     struct cqe_dead_letters *dlq; /* borrowed; may count only */
     struct cqe_dedup *dedup;      /* owned */
+    struct cqe_igate *igate;      /* owned: the bound on incidents never opened */
     struct cqe_store **stores;    /* borrowed; applied events go round-robin */
     size_t n_stores;
     struct cqe_apply_ctx *apply; /* one per store, owned */
     struct cqe_pipeline_counts counts;
     int64_t archived_before; /* retention: events before it are dead-lettered; 0 = none */
+    int last_reason;         /* the reason and detail of the last dead letter, for publishing */
+    char last_detail[320];
 };
 
 /* Sets up a pipeline over stores (borrowed, at least one). Returns 0 or CQE_ENOMEM. */
@@ -43,13 +47,12 @@ void cqe_pipeline_fini(struct cqe_pipeline *pl);
 int cqe_pipeline_feed(struct cqe_pipeline *pl, const char *buf, size_t n, const struct cqe_origin *origin,
                       int reason_hint, const char *detail, int64_t now_ms, struct cqe_err *err);
 
-/* Whether ev falls in a period retention archived (ts < archived_before); then
- * detail (n bytes) says so, naming the field and the fix, for a period_archived dead
- * letter. */
-bool cqe_pipeline_archived(const struct cqe_pipeline *pl, const struct cqe_event *ev, char *detail, size_t n);
-
-/* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed):
- * dedup, then apply. The caller has counted the message in counts.read. */
-int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, struct cqe_err *err);
+/* The tail of cqe_pipeline_feed for an event the caller already decoded (borrowed), from
+ * the message (buf, n) at origin: a period retention archived (a dead letter,
+ * period_archived), dedup, the bound on incidents never opened (an event
+ * beyond it is a dead letter, incident_pending_limit), then apply. The caller has
+ * counted the message in counts.read. */
+int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev, const char *buf, size_t n,
+                            const struct cqe_origin *origin, int64_t now_ms, struct cqe_err *err);
 
 #endif

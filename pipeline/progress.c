@@ -40,8 +40,10 @@ void cqe_progress_summary(const struct cqe_run_totals *t, FILE *f)
     fprintf(f,
             "{\"kind\":\"run_summary\",\"events\":%lld,\"applied\":%lld,\"duplicates\":%lld,"
             "\"dead_letters\":%lld,\"dead_letters_unpublished\":%lld,\"stale\":%lld,\"lost\":%lld,"
-            "\"flushes\":%lld,\"resets\":%lld,\"redis_commands\":%lld,\"commands_per_1000_events\":%.1f}\n",
+            "\"flushes\":%lld,\"resets\":%lld,\"redis_commands\":%lld,\"commands_per_1000_events\":%.1f,"
+            "\"incident_pending_limit\":%lld}\n",
             (long long)t->msgs, (long long)t->applied, (long long)t->duplicates, (long long)t->dead_letters,
             (long long)t->unpublished, (long long)t->stale, (long long)t->lost, (long long)t->flushes,
-            (long long)t->resets, (long long)t->redis_commands, per_1000(t->redis_commands, t->msgs));
+            (long long)t->resets, (long long)t->redis_commands, per_1000(t->redis_commands, t->msgs),
+            (long long)t->pending_refused);
 }

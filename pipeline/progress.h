@@ -10,6 +10,7 @@
 struct cqe_run_totals {
     int64_t msgs;                                    /* messages consumed */
     int64_t read, applied, duplicates, dead_letters; /* pipeline counts */
+    int64_t pending_refused;                         /* of them, incident_pending_limit */
     int64_t unpublished;                             /* dead letters Kafka never took */
     int64_t lag, stale, lost, flushes, resets, redis_commands;
     int held; /* partitions held */

@@ -105,12 +105,9 @@ static int consume(struct run *run, const struct cqe_line *line, const char *pat
     if (!p->ready && (rc = cqe_partition_open_at(p, i, p->stored, run->cfg, run->dlq, run->r, err)))
         goto out;
     struct cqe_origin o = {.file = path, .line = line->line_no};
-    char why[320];
     p->pl.archived_before = run->watch.before;
-    if (decoded && cqe_pipeline_archived(&p->pl, &ev, why, sizeof why))
-        rc = cqe_partition_feed(p, line->p, line->n, &o, CQE_R_PERIOD_ARCHIVED, why, wall_ms(), err);
-    else if (decoded) /* decoded once, to route it */
-        rc = cqe_partition_feed_event(p, &ev, err);
+    if (decoded) /* decoded once, to route it */
+        rc = cqe_partition_feed_event(p, &ev, line->p, line->n, &o, wall_ms(), err);
     else
         rc = cqe_partition_feed(p, line->p, line->n, &o, hint, detail, wall_ms(), err);
     if (rc)
@@ -165,7 +162,8 @@ static int parse_env(struct run *run, struct cqe_err *err)
 static void summary(const struct run *run)
 {
     struct cqe_pipeline_counts t = {0};
-    uint64_t forgotten = 0, held = 0, bytes = 0;
+    uint64_t forgotten = 0, held = 0, bytes = 0, gate_bytes = 0;
+    int64_t pending_held = 0;
     for (int i = 0; i < run->n; i++) {
         const struct cqe_pipeline_counts *c = &run->parts[i].pl.counts;
         if (run->parts[i].ready) {
@@ -173,11 +171,14 @@ static void summary(const struct run *run)
             forgotten += cqe_dedup_forgotten(d) - run->parts[i].forgotten_at_load;
             held += cqe_dedup_held(d);
             bytes += cqe_dedup_bytes(d);
+            pending_held += cqe_igate_held(run->parts[i].pl.igate);
+            gate_bytes += cqe_igate_bytes(run->parts[i].pl.igate);
         }
         t.read += c->read;
         t.applied += c->applied;
         t.duplicates += c->duplicates;
         t.dead_letters += c->dead_letters;
+        t.by_reason[CQE_R_INCIDENT_PENDING_LIMIT] += c->by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
     }
     int64_t cmds = cqe_redis_commands(run->r);
     fprintf(stderr,
@@ -185,12 +186,15 @@ static void summary(const struct run *run)
             "\"applied\":%lld,\"duplicates\":%lld,\"dead_letters\":%lld,\"skipped\":%lld,"
             "\"flushes\":%lld,\"redis_commands\":%lld,\"redis_round_trips\":%lld,"
             "\"commands_per_1000_events\":%.1f,\"dedup_held\":%llu,\"dedup_bytes\":%llu,"
-            "\"dedup_forgotten\":%llu}\n",
+            "\"dedup_forgotten\":%llu,\"incident_pending_limit\":%lld,\"incident_pending_held\":%lld,"
+            "\"incident_gate_bytes\":%llu}\n",
             run->n, (long long)t.read, (long long)t.applied, (long long)t.duplicates,
             (long long)t.dead_letters, (long long)run->skipped, (long long)run->flushes, (long long)cmds,
             (long long)cqe_redis_round_trips(run->r),
             run->consumed ? 1000.0 * (double)cmds / (double)run->consumed : 0.0, (unsigned long long)held,
-            (unsigned long long)bytes, (unsigned long long)forgotten);
+            (unsigned long long)bytes, (unsigned long long)forgotten,
+            (long long)t.by_reason[CQE_R_INCIDENT_PENDING_LIMIT], (long long)pending_held,
+            (unsigned long long)gate_bytes);
 }
 
 int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,

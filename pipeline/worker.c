@@ -61,6 +61,7 @@ struct worker {
     int64_t msgs, stale, lost, flushes, resets;
     int64_t read, applied, duplicates, dead_letters; /* of partitions no longer held */
     struct cqe_retention_watch watch;
+    int64_t pending_refused; /* of them, incident_pending_limit */
 };
 
 static int64_t wall_ms(void)
@@ -94,6 +95,7 @@ static void part_drop(struct worker *w, struct part *p)
         w->applied += p->st.at_flush.applied;
         w->duplicates += p->st.at_flush.duplicates;
         w->dead_letters += p->st.at_flush.dead_letters;
+        w->pending_refused += p->st.at_flush.by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
     }
     cqe_partition_close(&p->st);
     p->active = p->failing = false;
@@ -364,29 +366,15 @@ static void hook_revoke(void *arg, const char *topic, int32_t partition, bool lo
 
 /* ---- consuming ---- */
 
-/* Publishes the record of a message the pipeline of p just dead-lettered. */
-static int publish_dead_letter(struct worker *w, const struct part *p, const struct cqe_origin *o, int hint,
-                               const char *hint_detail, const char *buf, size_t n, struct cqe_err *err)
+/* Publishes the record of a message the pipeline of p just dead-lettered, with the
+ * reason and detail the pipeline gave it. */
+static int publish_dead_letter(struct worker *w, const struct part *p, const struct cqe_origin *o,
+                               const char *buf, size_t n, struct cqe_err *err)
 {
-    struct cqe_event ev;
-    struct cqe_err derr = {0};
-    char why[320];
-    int reason = hint;
-    const char *detail = hint_detail;
-    if (hint == CQE_R_NONE) { /* the pipeline kept no reason: decode again (rare) */
-        memset(&ev, 0, sizeof ev);
-        int drc = cqe_decode(buf, n, w->cfg->max_message_bytes, &ev, &derr);
-        reason = derr.code;
-        detail = derr.msg;
-        if (!drc && cqe_pipeline_archived(&p->st.pl, &ev, why, sizeof why)) {
-            reason = CQE_R_PERIOD_ARCHIVED;
-            detail = why;
-        }
-        cqe_event_clear(&ev);
-        if (reason <= CQE_R_NONE || reason >= CQE_R__COUNT)
-            return 0; /* not a decoding refusal after all: nothing to publish */
-    }
-    return cqe_dead_letter_kafka_publish(w->dlk, o, reason, detail, buf, n, wall_ms(), err);
+    int reason = p->st.pl.last_reason;
+    if (reason <= CQE_R_NONE || reason >= CQE_R__COUNT)
+        return 0; /* no reason kept: nothing to publish */
+    return cqe_dead_letter_kafka_publish(w->dlk, o, reason, p->st.pl.last_detail, buf, n, wall_ms(), err);
 }
 
 static void report_loss(struct worker *w, struct part *p, int64_t from, int64_t to)
@@ -436,7 +424,7 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
     if (rc)
         return rc;
     if (p->st.pl.counts.dead_letters != dead && w->dlk && !again &&
-        (rc = publish_dead_letter(w, p, &o, hint, detail, buf, n, err)))
+        (rc = publish_dead_letter(w, p, &o, buf, n, err)))
         return rc;
     p->st.pos = m->offset + 1;
     if (p->st.pos > p->fed_upto)
@@ -455,6 +443,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
     t->applied = w->applied;
     t->duplicates = w->duplicates;
     t->dead_letters = w->dead_letters;
+    t->pending_refused = w->pending_refused;
     t->unpublished = cqe_dead_letter_kafka_unpublished(w->dlk);
     t->stale = w->stale;
     t->lost = w->lost;
@@ -471,6 +460,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
         t->applied += p->st.pl.counts.applied;
         t->duplicates += p->st.pl.counts.duplicates;
         t->dead_letters += p->st.pl.counts.dead_letters;
+        t->pending_refused += p->st.pl.counts.by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
         int64_t hi = w->src ? cqe_kafka_source_high(w->src, p->topic, p->partition) : -1;
         if (hi >= 0 && hi > p->st.pos)
             t->lag += hi - (p->st.pos >= 0 ? p->st.pos : 0);

@@ -305,7 +305,7 @@ static void group_args(struct cqe_rargs *a, const struct group *g)
 /* The counts group (on the count key): the non-zero deltas. */
 static void counts_args(struct cqe_rargs *a, const struct cqe_redis_counts *c, int64_t forgotten)
 {
-    size_t n = forgotten != 0;
+    size_t n = (forgotten != 0) + (c && c->pending_refused);
     for (int i = 0; c && i < CQE_RKEY_COUNTS; i++)
         n += cqe_rkey_count_get(c, i) != 0;
     group_header(a, 'h', n);
@@ -317,6 +317,10 @@ static void counts_args(struct cqe_rargs *a, const struct cqe_redis_counts *c, i
     if (forgotten) {
         cqe_rargs_cstr(a, CQE_RKEY_COUNT_FORGOTTEN);
         cqe_rargs_i64(a, forgotten);
+    }
+    if (c && c->pending_refused) {
+        cqe_rargs_cstr(a, CQE_RKEY_COUNT_PENDING_REFUSED);
+        cqe_rargs_i64(a, c->pending_refused);
     }
 }
 

@@ -21,6 +21,7 @@ struct cqe_redis;
 /* Outcome counts of a partition, persisted with its state (summed by snapshot). */
 struct cqe_redis_counts {
     int64_t read, applied, duplicates, dead_letters;
+    int64_t pending_refused; /* of the dead letters, incident_pending_limit (readings.md 25) */
 };
 
 /* Test-only fault points of a flush: the process _exit(77)s there. */
@@ -100,6 +101,13 @@ int cqe_redis_load_positions(struct cqe_redis *r, const char *ns, int n, char **
  * position was loaded (cqe_redis_load_positions): one round trip. Returns as
  * cqe_redis_load_partition_meta. */
 int cqe_redis_load_dedup(struct cqe_redis *r, const char *ns, int partition, struct cqe_dedup *dedup,
+                         struct cqe_err *err);
+
+/* Loads into gate (empty, borrowed) the bound on incidents never opened that Redis holds
+ * for a partition whose position was loaded (docs/readings.md 25): one round trip.
+ * Returns 0, CQE_EUNAVAIL, CQE_EIO (keys of another shape) or CQE_ENOMEM. */
+struct cqe_igate;
+int cqe_redis_load_igate(struct cqe_redis *r, const char *ns, int partition, struct cqe_igate *gate,
                          struct cqe_err *err);
 
 /* Reads every partition's state keys (SCAN "<ns>:{p*}:*", pipelined reads) and applies

@@ -139,7 +139,7 @@ CQE_TEST(partition_feed_event_failure_not_counted)
     p.ready = true;
     CHECK(cqe_decode(line, sizeof line - 1, cfg.max_message_bytes, &ev, &err) == 0);
     CHECK(cqe_store_vec_add(p.delta, "P|s2|2026-03-15", 15, "", 0, CQE_PROBE_VEC_LEN + 1, 0, 1) == 0);
-    CHECK(cqe_partition_feed_event(&p, &ev, &err) == CQE_EINVAL);
+    CHECK(cqe_partition_feed_event(&p, &ev, line, sizeof line - 1, NULL, 0, &err) == CQE_EINVAL);
     CHECK(p.pl.counts.read == 0 && p.pl.counts.applied == 0 && p.since == 0 &&
           cqe_dedup_total(p.pl.dedup) == 0); /* no id to flush */
     cqe_event_clear(&ev);

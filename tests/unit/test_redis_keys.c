@@ -326,7 +326,7 @@ CQE_TEST(redis_keys_register_record)
 
 CQE_TEST(redis_keys_count_fields)
 {
-    struct cqe_redis_counts c = {3, 5, 7, 11};
+    struct cqe_redis_counts c = {3, 5, 7, 11, 0};
     CHECK(CQE_RKEY_COUNTS == 4);
     CHECK(!strcmp(cqe_rkey_count_field(0), "read") && cqe_rkey_count_get(&c, 0) == 3);
     CHECK(!strcmp(cqe_rkey_count_field(1), "applied") && cqe_rkey_count_get(&c, 1) == 5);
