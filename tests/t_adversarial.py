@@ -399,6 +399,11 @@ def test_run_incident_flood_on_mock_kafka():
         assert counts["incident_pending_limit"] == len(refused) == counts["dead_letters"], counts
         assert counts["applied"] == len(lines) - len(refused) and summary["lost"] == 0, (counts, summary)
         assert sum(1 for _ in open(os.path.join(d, "dead.ndjson"))) == len(refused)
+        # the dead-letter topic carries each refusal with its reason (the pipeline's own)
+        import t_run_faults as F
+        topic = [json.loads(m) for m in F.read_topic(mock.bootstrap, "cloudqe.dead_letters", 1)]
+        assert len(topic) == len(refused), (len(topic), len(refused))
+        assert {x["reason"] for x in topic} == {"incident_pending_limit"}, topic[:2]
         assert rss <= rss_bound(RSS_RUN_FLOOD_MB), rss
         print(f"  run: {len(refused)} refused, {held[0]} held, worker peak RSS {rss:.0f} MB")
     finally:
