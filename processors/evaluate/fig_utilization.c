@@ -108,18 +108,12 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
         if (a->fam != CQE_AGG_UR || !cqe_period_has_month(&pe->period, a->month) ||
             (target != CQE_NONE && a->provider != target))
             continue;
-        const struct cqe_cell *c = a->cell;
+        const struct cqe_cell *c = a->cell; /* a CQE_UR_LEN vector (checked by the family) */
         struct idle_acc *x = &ia[a->aux];
-        if (c->field_len != 2)
-            continue;
-        if (!memcmp(c->field, "cw", 2))
-            x->cw += c->sum;
-        else if (!memcmp(c->field, "cl", 2))
-            x->cl += c->sum;
-        else if (!memcmp(c->field, "mw", 2))
-            x->mw += c->sum;
-        else if (!memcmp(c->field, "ms", 2))
-            x->ms += c->sum;
+        x->cw += c->vec[CQE_UR_CW];
+        x->cl += c->vec[CQE_UR_CL];
+        x->mw += c->vec[CQE_UR_MW];
+        x->ms += c->vec[CQE_UR_MS];
     }
     int64_t with_cpu = 0, idle = 0;
     for (size_t r = 0; r < nr; r++) {

@@ -20,6 +20,10 @@
 #define CQE_UTIL_VEC_STRIDE 102
 #define CQE_UTIL_VEC_LEN (4 * CQE_UTIL_VEC_STRIDE)
 
+/* The idle-share inputs of one vm resource and month (UR|<month>|<provider>|<resource>,
+ * field "i"): one vector, so Redis applies them in one call (docs/state.md). */
+enum { CQE_UR_CW, CQE_UR_CL, CQE_UR_MW, CQE_UR_MS, CQE_UR_LEN };
+
 struct cqe_apply_ctx {
     struct cqe_store *store;       /* borrowed */
     const struct cqe_config *cfg;  /* borrowed */

@@ -107,18 +107,21 @@ static int apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
         cqe_kb_month(&ctx->key, month);
         cqe_kb_str(&ctx->key, ev->provider.p, ev->provider.n);
         cqe_kb_str(&ctx->key, ev->resource.p, ev->resource.n);
+        if (ctx->key.oom)
+            return CQE_ENOMEM;
+        uint32_t ri[CQE_UR_LEN];
+        int64_t rd[CQE_UR_LEN];
+        size_t rn = 0;
         if (ev->has & CQE_HAS_CPU) {
-            if ((rc = cqe_apply_sum(ctx, "cw", w)))
-                return rc;
-            if (ev->cpu < ctx->cfg->idle_cpu_below && (rc = cqe_apply_sum(ctx, "cl", w)))
-                return rc;
+            ri[rn] = CQE_UR_CW, rd[rn++] = w;
+            if (ev->cpu < ctx->cfg->idle_cpu_below)
+                ri[rn] = CQE_UR_CL, rd[rn++] = w;
         }
         if (ev->has & CQE_HAS_MEM) {
-            if ((rc = cqe_apply_sum(ctx, "mw", w)))
-                return rc;
-            if ((rc = cqe_apply_sum(ctx, "ms", (__int128)llround(ev->mem * CQE_FIXED_SCALE) * w)))
-                return rc;
+            ri[rn] = CQE_UR_MW, rd[rn++] = w;
+            ri[rn] = CQE_UR_MS, rd[rn++] = llround(ev->mem * CQE_FIXED_SCALE) * w;
         }
+        return cqe_store_vec_add_n(ctx->store, ctx->key.p, ctx->key.n, "i", 1, CQE_UR_LEN, ri, rd, rn);
     }
     return 0;
 }
@@ -154,13 +157,15 @@ static int parse_dept(struct cqe_vb *b, const struct cqe_kparts *k, const struct
     return b->rc;
 }
 
-/* UR: cw, cl, mw, ms sums of one vm resource. */
+/* UR: the cw, cl, mw, ms vector of one vm resource. */
 static int parse_resource(struct cqe_vb *b, const struct cqe_kparts *k, const struct cqe_cell *c)
 {
     struct cqe_view *v = b->v;
     int64_t month;
-    if (cqe_vb_expect(b, k, 4, c, CQE_OP_SUM) || cqe_vb_month(b, c, k, 1, &month))
+    if (cqe_vb_expect(b, k, 4, c, CQE_OP_VEC) || cqe_vb_month(b, c, k, 1, &month))
         return b->rc;
+    if (c->vec_len != CQE_UR_LEN)
+        return cqe_vb_corrupt(b, c, "a resource's idle-share vector has 4 entries");
     size_t prov = cqe_vb_intern(b, &v->providers, k->p[2], k->n[2]);
     size_t res = cqe_vb_intern(b, &v->resources, k->p[3], k->n[3]);
     return cqe_vb_agg(b, CQE_AGG_UR, month, prov, res, c);
