@@ -252,6 +252,7 @@ int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const c
     return cell_get(s, key, klen, member, mlen, CQE_OP_SET, &created) ? 0 : CQE_ENOMEM;
 }
 
+/* The node that holds cell c. */
 static struct node *node_of(struct cqe_cell *c)
 {
     return (struct node *)((char *)c - offsetof(struct node, cell));
