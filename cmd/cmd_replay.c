@@ -14,7 +14,7 @@
 #include "snapshots.h"
 #include "table.h"
 
-#define MAX_STREAMS 64
+#define MAX_STREAMS 128
 
 static void usage(FILE *f)
 {

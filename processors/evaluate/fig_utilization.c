@@ -54,11 +54,16 @@ static void utilization_means(const struct cqe_period_eval *pe, size_t target, s
             continue;
         const struct cqe_cell *c = a->cell;
         if (c->op == CQE_OP_VEC && c->vec_len == CQE_UTIL_VEC_LEN) { /* weights, histograms */
-            for (int mm = 0; mm < CQE_M__COUNT; mm++) {
-                const int64_t *base = c->vec + mm * CQE_UTIL_VEC_STRIDE;
-                acc[mm].w += base[0];
-                for (int b = 0; b <= 100; b++)
-                    acc[mm].hist[b] += base[1 + b];
+            uint32_t pos = 0, at;
+            int64_t e;
+            while (cqe_vec_next(c, &pos, &at, &e)) {
+                uint32_t mm = at / CQE_UTIL_VEC_STRIDE, off = at % CQE_UTIL_VEC_STRIDE;
+                if (mm >= CQE_M__COUNT)
+                    break;
+                if (off)
+                    acc[mm].hist[off - 1] += e;
+                else
+                    acc[mm].w += e;
             }
             continue;
         }

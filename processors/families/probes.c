@@ -59,12 +59,22 @@ static int parse_minutes(struct cqe_vb *b, const struct cqe_kparts *k, const str
         return b->rc;
     struct cqe_service *sv = &b->v->svc[s];
     int64_t base = cqe_local_midnight(day, b->v->cfg->utc_offset_min) / 60000;
-    for (uint32_t i = 0; i + 1 < c->vec_len; i += 2) {
-        if (!c->vec[i] && !c->vec[i + 1])
-            continue;
-        if (CQE_VB_GROW(sv->pm, sv->n_pm, sv->cap_pm))
-            return cqe_vb_oom(b);
-        sv->pm[sv->n_pm++] = (struct cqe_probe_minute){base + i / 2, c->vec[i], c->vec[i + 1]};
+    uint32_t pos = 0, i, last = UINT32_MAX; /* the minute of this cell last appended */
+    int64_t v;
+    while (cqe_vec_next(c, &pos, &i, &v)) {
+        if (i / 2 >= c->vec_len / 2)
+            break; /* an odd length's last entry is no minute */
+        if (i / 2 != last) {
+            if (CQE_VB_GROW(sv->pm, sv->n_pm, sv->cap_pm))
+                return cqe_vb_oom(b);
+            sv->pm[sv->n_pm++] = (struct cqe_probe_minute){base + i / 2, 0, 0};
+            last = i / 2;
+        }
+        struct cqe_probe_minute *pm = &sv->pm[sv->n_pm - 1];
+        if (i % 2)
+            pm->fail = v;
+        else
+            pm->ok = v;
         sv->has_probe = true;
     }
     return 0;

@@ -6,6 +6,7 @@
 #ifndef CQE_STORE_H
 #define CQE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +17,9 @@ enum cqe_cell_op {
     CQE_OP_SET,     /* membership: the field is the member */
     CQE_OP_REG_MIN, /* record with the smallest (ts, id) */
     CQE_OP_REG_MAX, /* record with the largest (ts, id) */
-    CQE_OP_VEC      /* fixed-length vector of int64 sums (dense per-minute counters) */
+    CQE_OP_VEC      /* fixed-length vector of int64 sums (per-minute counters): sparse
+                       (sorted index, value) pairs while few entries are non-zero, dense
+                       beyond; read with cqe_vec_next / cqe_vec_copy */
 };
 
 struct cqe_cell {
@@ -33,12 +36,24 @@ struct cqe_cell {
             const char *reg_val; /* the kept record */
             uint32_t reg_id_len, reg_val_len;
         };
-        struct { /* VEC */
-            int64_t *vec;
-            uint32_t vec_len;
+        struct {                     /* VEC: vec_len entries, all 0 unless listed */
+            int64_t *vec;            /* dense: vec[0..vec_len); sparse: vec[0..vec_n) */
+            const uint32_t *vec_idx; /* NULL: dense; sparse: the indices of vec[0..vec_n),
+                                        strictly increasing (a 0 value counts as absent) */
+            uint32_t vec_len, vec_n; /* vec_n: sparse only */
         };
     };
 };
+
+/* Steps through the non-zero entries of VEC cell c in index order: *pos starts at 0;
+ * returns true with the next entry in *index and *value, false after the last. */
+bool cqe_vec_next(const struct cqe_cell *c, uint32_t *pos, uint32_t *index, int64_t *value);
+
+/* Entry index (< c->vec_len) of VEC cell c. */
+int64_t cqe_vec_get(const struct cqe_cell *c, uint32_t index);
+
+/* Writes VEC cell c dense into out[0..c->vec_len) (the caller's buffer). */
+void cqe_vec_copy(const struct cqe_cell *c, int64_t *out);
 
 struct cqe_store;
 

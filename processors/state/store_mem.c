@@ -1,5 +1,6 @@
 /* The in-memory state store: a flat open-addressing hash table of cells, the hash stored
- * in the slot, the cells in bump-allocated chunks. Used directly by
+ * in the slot, the cells in bump-allocated chunks; a vector cell is sparse (sorted
+ * index, value pairs) while it is small, dense beyond. Used directly by
  * replay, as the per-flush delta buffer of the Redis store, and as the merged view
  * that figures are computed from. */
 #include <stdlib.h>
@@ -12,8 +13,10 @@
  * freed one by one (a store only grows until cleared). */
 struct node {
     struct cqe_cell cell;
-    char *reg_buf; /* owned: reg_id then reg_val */
-    char text[];   /* key '\0' field '\0' */
+    char *reg_buf;    /* owned: reg_id then reg_val */
+    uint32_t vec_cap; /* a sparse vector's room in pairs: cell.vec holds vec_cap values,
+                         then vec_cap indices (cell.vec_idx), in one allocation */
+    char text[];      /* key '\0' field '\0' */
 };
 
 /* A slot holds the hash beside the node, so a probe compares hashes without reading
@@ -249,6 +252,12 @@ int cqe_store_set_add(struct cqe_store *s, const char *key, size_t klen, const c
     return cell_get(s, key, klen, member, mlen, CQE_OP_SET, &created) ? 0 : CQE_ENOMEM;
 }
 
+/* The node that holds cell c. */
+static struct node *node_of(struct cqe_cell *c)
+{
+    return (struct node *)((char *)c - offsetof(struct node, cell));
+}
+
 /* <0, 0, >0 comparing (ts, id) pairs, id by bytes then length. */
 static int cmp_ts_id(int64_t ts1, const char *id1, size_t l1, int64_t ts2, const char *id2, size_t l2)
 {
@@ -272,7 +281,7 @@ int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
         if (op == CQE_OP_REG_MIN ? cmp >= 0 : cmp <= 0)
             return 0;
     }
-    struct node *n = (struct node *)((char *)c - offsetof(struct node, cell));
+    struct node *n = node_of(c);
     char *buf = malloc(idlen + vlen + 2);
     if (!buf)
         return CQE_ENOMEM;
@@ -293,6 +302,130 @@ int cqe_store_reg(struct cqe_store *s, enum cqe_cell_op op, const char *key, siz
     return 0;
 }
 
+/* A sparse vector holds at most len / 3 pairs: 12 bytes a pair, at most half the 8-byte
+ * entries of the dense array; beyond, the cell becomes dense for good. */
+#define PAIR_BYTES (sizeof(int64_t) + sizeof(uint32_t))
+
+static uint32_t sparse_max(uint32_t len)
+{
+    return len / 3;
+}
+
+static const uint32_t no_idx[1]; /* the indices of an empty sparse vector (no allocation) */
+
+/* Entries wrap around like two's-complement int64 (docs/state.md), as Redis's BITFIELD
+ * INCRBY i64 does: no undefined overflow. */
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+/* Whether sparse cell c holds index; *pos is where it is or would be inserted. */
+static bool vec_find(const struct cqe_cell *c, uint32_t index, uint32_t *pos)
+{
+    uint32_t lo = 0, hi = c->vec_n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->vec_idx[mid] < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    return lo < c->vec_n && c->vec_idx[lo] == index;
+}
+
+/* Moves sparse vector n to room for cap pairs (cap >= its pairs). 0 or CQE_ENOMEM,
+ * the cell unchanged then. */
+static int vec_resize(struct cqe_store *s, struct node *n, uint32_t cap)
+{
+    struct cqe_cell *c = &n->cell;
+    int64_t *v = malloc((size_t)cap * PAIR_BYTES);
+    if (!v)
+        return CQE_ENOMEM;
+    uint32_t *idx = (uint32_t *)(v + cap);
+    if (c->vec_n) {
+        memcpy(v, c->vec, c->vec_n * sizeof *v);
+        memcpy(idx, c->vec_idx, c->vec_n * sizeof *idx);
+    }
+    free(c->vec);
+    s->bytes = s->bytes - n->vec_cap * PAIR_BYTES + cap * PAIR_BYTES;
+    c->vec = v;
+    c->vec_idx = idx;
+    n->vec_cap = cap;
+    return 0;
+}
+
+/* Makes sparse vector n dense. 0 or CQE_ENOMEM, the cell unchanged then. */
+static int vec_densify(struct cqe_store *s, struct node *n)
+{
+    struct cqe_cell *c = &n->cell;
+    int64_t *v = calloc(c->vec_len, sizeof *v);
+    if (!v)
+        return CQE_ENOMEM;
+    cqe_vec_copy(c, v);
+    free(c->vec);
+    s->bytes = s->bytes - n->vec_cap * PAIR_BYTES + (size_t)c->vec_len * sizeof *v;
+    c->vec = v;
+    c->vec_idx = NULL;
+    c->vec_n = 0;
+    n->vec_cap = 0;
+    return 0;
+}
+
+/* Makes room in vector n for the pairs (index, delta)[0..k): each index absent from a
+ * sparse cell with a non-zero delta may take a pair; dense beyond sparse_max. After
+ * it, vec_add1 cannot fail: a batch applies whole or not at all. */
+static int vec_room(struct cqe_store *s, struct node *n, const uint32_t *index, const int64_t *delta,
+                    size_t k)
+{
+    const struct cqe_cell *c = &n->cell;
+    if (!c->vec_idx)
+        return 0;
+    size_t need = c->vec_n, max = sparse_max(c->vec_len);
+    uint32_t pos;
+    for (size_t i = 0; i < k && need <= max; i++)
+        need += delta[i] && !vec_find(c, index[i], &pos);
+    if (need > max)
+        return vec_densify(s, n);
+    if (need <= n->vec_cap)
+        return 0;
+    size_t cap = n->vec_cap ? 2 * (size_t)n->vec_cap : 4;
+    if (cap < need)
+        cap = need;
+    return vec_resize(s, n, (uint32_t)(cap < max ? cap : max));
+}
+
+/* Adds delta at index of vector n, which has room (vec_room); a sparse entry that
+ * becomes 0 leaves. */
+static void vec_add1(struct node *n, uint32_t index, int64_t delta)
+{
+    struct cqe_cell *c = &n->cell;
+    if (!c->vec_idx) {
+        c->vec[index] = wrap_add(c->vec[index], delta);
+        return;
+    }
+    if (!delta)
+        return;
+    uint32_t *idx = (uint32_t *)(c->vec + n->vec_cap), pos;
+    if (vec_find(c, index, &pos)) {
+        c->vec[pos] = wrap_add(c->vec[pos], delta);
+        if (c->vec[pos])
+            return;
+        size_t tail = c->vec_n - pos - 1;
+        memmove(c->vec + pos, c->vec + pos + 1, tail * sizeof *c->vec);
+        memmove(idx + pos, idx + pos + 1, tail * sizeof *idx);
+        c->vec_n--;
+        return;
+    }
+    size_t tail = c->vec_n - pos;
+    memmove(c->vec + pos + 1, c->vec + pos, tail * sizeof *c->vec);
+    memmove(idx + pos + 1, idx + pos, tail * sizeof *idx);
+    c->vec[pos] = delta;
+    idx[pos] = index;
+    c->vec_n++;
+}
+
 int cqe_store_vec_add_n(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
                         uint32_t len, const uint32_t *index, const int64_t *delta, size_t n)
 {
@@ -303,22 +436,50 @@ int cqe_store_vec_add_n(struct cqe_store *s, const char *key, size_t klen, const
     struct cqe_cell *c = cell_get(s, key, klen, field, flen, CQE_OP_VEC, &created);
     if (!c)
         return CQE_ENOMEM;
-    if (created) {
-        c->vec = calloc(len, sizeof *c->vec);
-        if (!c->vec) {
-            c->vec_len = 0;
-            return CQE_ENOMEM;
-        }
+    if (created) { /* sparse and empty: memory comes with the first non-zero entry */
+        c->vec_idx = no_idx;
         c->vec_len = len;
-        s->bytes += (size_t)len * sizeof *c->vec;
     }
     if (c->vec_len != len)
         return CQE_EINVAL;
-    /* entries wrap around like two's-complement int64 (docs/state.md), as Redis's
-     * BITFIELD INCRBY i64 does: no undefined overflow */
+    struct node *nd = node_of(c);
+    int rc = vec_room(s, nd, index, delta, n);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
-        c->vec[index[i]] = (int64_t)((uint64_t)c->vec[index[i]] + (uint64_t)delta[i]);
+        vec_add1(nd, index[i], delta[i]);
     return 0;
+}
+
+bool cqe_vec_next(const struct cqe_cell *c, uint32_t *pos, uint32_t *index, int64_t *value)
+{
+    uint32_t end = c->vec_idx ? c->vec_n : c->vec_len;
+    while (*pos < end) {
+        uint32_t p = (*pos)++;
+        if (c->vec[p]) {
+            *index = c->vec_idx ? c->vec_idx[p] : p;
+            *value = c->vec[p];
+            return true;
+        }
+    }
+    return false;
+}
+
+int64_t cqe_vec_get(const struct cqe_cell *c, uint32_t index)
+{
+    uint32_t pos;
+    if (!c->vec_idx)
+        return c->vec[index];
+    return vec_find(c, index, &pos) ? c->vec[pos] : 0;
+}
+
+void cqe_vec_copy(const struct cqe_cell *c, int64_t *out)
+{
+    uint32_t pos = 0, i;
+    int64_t v;
+    memset(out, 0, (size_t)c->vec_len * sizeof *out);
+    while (cqe_vec_next(c, &pos, &i, &v))
+        out[i] = v;
 }
 
 int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const char *field, size_t flen,
@@ -327,19 +488,32 @@ int cqe_store_vec_add(struct cqe_store *s, const char *key, size_t klen, const c
     return cqe_store_vec_add_n(s, key, klen, field, flen, len, &index, &delta, 1);
 }
 
+/* Adds vector cell c's non-zero entries, a batch of them per lookup; none: no cell. */
+static int apply_vec(struct cqe_store *s, const struct cqe_cell *c)
+{
+    enum { BATCH = 256 };
+    uint32_t idx[BATCH], pos = 0;
+    int64_t val[BATCH];
+    size_t k = 0;
+    bool more;
+    do {
+        more = cqe_vec_next(c, &pos, &idx[k], &val[k]);
+        k += more;
+        if (k == BATCH || (!more && k)) {
+            int rc =
+                cqe_store_vec_add_n(s, c->key, c->key_len, c->field, c->field_len, c->vec_len, idx, val, k);
+            if (rc)
+                return rc;
+            k = 0;
+        }
+    } while (more);
+    return 0;
+}
+
 int cqe_store_apply_cell(struct cqe_store *s, const struct cqe_cell *c)
 {
     switch (c->op) {
-    case CQE_OP_VEC:
-        for (uint32_t i = 0; i < c->vec_len; i++) {
-            if (!c->vec[i])
-                continue;
-            int rc =
-                cqe_store_vec_add(s, c->key, c->key_len, c->field, c->field_len, c->vec_len, i, c->vec[i]);
-            if (rc)
-                return rc;
-        }
-        return 0;
+    case CQE_OP_VEC: return apply_vec(s, c);
     case CQE_OP_SUM: return cqe_store_add(s, c->key, c->key_len, c->field, c->field_len, c->sum);
     case CQE_OP_MAX:
     case CQE_OP_MIN: return minmax(s, c->op, c->key, c->key_len, c->field, c->field_len, c->d);

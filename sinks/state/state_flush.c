@@ -135,10 +135,9 @@ static bool same_key(const struct cqe_cell *a, const struct cqe_cell *b)
 /* Whether every entry of vector cell c is 0. */
 static bool vec_zero(const struct cqe_cell *c)
 {
-    for (uint32_t i = 0; i < c->vec_len; i++)
-        if (c->vec[i])
-            return false;
-    return true;
+    uint32_t pos = 0, i;
+    int64_t v;
+    return !cqe_vec_next(c, &pos, &i, &v);
 }
 
 /* Splits an int128 into hi·2^32 + lo with 0 <= lo < 2^32; false when hi leaves int64. */
@@ -181,12 +180,14 @@ static int group_vec(struct flush *f, const struct cqe_cell *const *c, size_t n,
             return cqe_err_set(err, CQE_EINVAL,
                                "vector %.*s: length %u is not a multiple of its run width %u",
                                (int)v->key_len, v->key, (unsigned)v->vec_len, (unsigned)w);
-        for (uint32_t i = 0; i < v->vec_len; i++) {
-            nz += v->vec[i] != 0;
-            if (w && (v->vec[i] > CQE_RKEY_RUN_MAX || v->vec[i] < -CQE_RKEY_RUN_MAX))
+        uint32_t pos = 0, i;
+        int64_t e;
+        while (cqe_vec_next(v, &pos, &i, &e)) {
+            nz++;
+            if (w && (e > CQE_RKEY_RUN_MAX || e < -CQE_RKEY_RUN_MAX))
                 return cqe_err_set(err, CQE_EINVAL,
                                    "vector %.*s entry %u: %lld is beyond 2^53, the exact range of its runs",
-                                   (int)v->key_len, v->key, (unsigned)i, (long long)v->vec[i]);
+                                   (int)v->key_len, v->key, (unsigned)i, (long long)e);
         }
         entries += nz;
         days += nz != 0;
@@ -257,6 +258,21 @@ static void group_header(struct cqe_rargs *a, char op, size_t items)
     cqe_rargs_copy(a, h, (size_t)n);
 }
 
+/* Appends the day of run vector c (its hash field) and its runs of width w; the
+ * entries are made dense for the encoding (a->oom when memory runs out). */
+static void vec_runs(struct cqe_rargs *a, const struct cqe_cell *c, uint32_t w)
+{
+    int64_t *d = malloc((size_t)c->vec_len * sizeof *d);
+    if (!d) {
+        a->oom = 1;
+        return;
+    }
+    cqe_vec_copy(c, d);
+    cqe_rargs_ref(a, c->key + c->key_len - 2, 2);
+    cqe_rkey_runs(a, d, c->vec_len, w);
+    free(d);
+}
+
 static void group_args(struct cqe_rargs *a, const struct group *g)
 {
     group_header(a, g->op, g->items);
@@ -278,20 +294,20 @@ static void group_args(struct cqe_rargs *a, const struct group *g)
             cqe_rargs_ref(a, c->field, c->field_len);
             break;
         case CQE_RKEY_SET: cqe_rargs_ref(a, c->field, c->field_len); break;
-        case CQE_RKEY_I64:
-            for (uint32_t v = 0; v < c->vec_len; v++)
-                if (c->vec[v]) {
-                    cqe_rargs_cstr(a, "INCRBY");
-                    cqe_rargs_cstr(a, "i64");
-                    cqe_rkey_i64_offset(a, v);
-                    cqe_rargs_i64(a, c->vec[v]);
-                }
+        case CQE_RKEY_I64: {
+            uint32_t pos = 0, v;
+            int64_t e;
+            while (cqe_vec_next(c, &pos, &v, &e)) {
+                cqe_rargs_cstr(a, "INCRBY");
+                cqe_rargs_cstr(a, "i64");
+                cqe_rkey_i64_offset(a, v);
+                cqe_rargs_i64(a, e);
+            }
             break;
+        }
         case CQE_RKEY_RUNS:
-            if (vec_zero(c))
-                break;
-            cqe_rargs_ref(a, c->key + c->key_len - 2, 2); /* the day: the hash field */
-            cqe_rkey_runs(a, c->vec, c->vec_len, g->width);
+            if (!vec_zero(c))
+                vec_runs(a, c, g->width);
             break;
         case CQE_RKEY_RMIN:
         case CQE_RKEY_RMAX:

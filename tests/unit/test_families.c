@@ -151,7 +151,7 @@ CQE_TEST(families_probe_minute_month_and_first)
     CHECK(rc == 0);
     /* 09:13 local is minute 553 of 2026-03-01: fail count at 2*553+1 */
     const struct cqe_cell *c = get(s, "P|s1|2026-03-01", "", CQE_OP_VEC);
-    CHECK(c && c->vec_len == CQE_PROBE_VEC_LEN && c->vec[1107] == 1 && c->vec[1106] == 0);
+    CHECK(c && c->vec_len == CQE_PROBE_VEC_LEN && cqe_vec_get(c, 1107) == 1 && cqe_vec_get(c, 1106) == 0);
     CHECK(get(s, "PS|2026-03", "s1", CQE_OP_SET));
     CHECK(reg_is(get(s, "PF|s1", "", CQE_OP_REG_MIN), TS, "p1|"));
     cqe_store_free(s);

@@ -1,6 +1,7 @@
 /* Unit tests of the order-free store, the key codec, interval lists and curves, with
  * values worked out by hand. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -49,6 +50,17 @@ static void apply_update(struct cqe_store *s, const struct update *u)
     }
 }
 
+/* Whether two vector cells hold the same entries, whatever their shapes. */
+static bool vecs_equal(const struct cqe_cell *a, const struct cqe_cell *b)
+{
+    if (a->vec_len != b->vec_len)
+        return false;
+    for (uint32_t i = 0; i < a->vec_len; i++)
+        if (cqe_vec_get(a, i) != cqe_vec_get(b, i))
+            return false;
+    return true;
+}
+
 /* True when every cell of a is in b with the same value (and the counts match). */
 struct same_arg {
     const struct cqe_store *other;
@@ -69,7 +81,7 @@ static int cell_in_other(const struct cqe_cell *c, void *arg)
                !memcmp(o->reg_id, c->reg_id, c->reg_id_len) && o->reg_val_len == c->reg_val_len &&
                !memcmp(o->reg_val, c->reg_val, c->reg_val_len);
     else if (same && c->op == CQE_OP_VEC)
-        same = o->vec_len == c->vec_len && !memcmp(o->vec, c->vec, c->vec_len * sizeof *c->vec);
+        same = vecs_equal(o, c);
     a->differ |= !same;
     return 0;
 }
@@ -118,7 +130,7 @@ CQE_TEST(store_updates_commute)
     c = cqe_store_get(ref, "r", 1, "", 0, CQE_OP_REG_MAX);
     CHECK(c && c->reg_ts == 10 && c->reg_val_len == 1 && c->reg_val[0] == 'B');
     c = cqe_store_get(ref, "v", 1, "", 0, CQE_OP_VEC);
-    CHECK(c && c->vec_len == 8 && c->vec[3] == 2 && c->vec[0] == 0);
+    CHECK(c && c->vec_len == 8 && cqe_vec_get(c, 3) == 2 && cqe_vec_get(c, 0) == 0);
     CHECK(cqe_store_cells(ref) == 7);
 
     /* every order of every update (10! is too many: the first 7 permuted, the rest
@@ -179,6 +191,183 @@ CQE_TEST(store_updates_commute)
     CHECK(cqe_store_get(g, "g4999", 5, "x", 1, CQE_OP_SET) != NULL);
     cqe_store_free(g);
     cqe_store_free(ref);
+}
+
+/* Vector updates of a 30-long vector (a sparse cell holds at most 30 / 3 = 10 pairs):
+ * 12 indices end non-zero, so every order crosses from sparse to dense; index 5
+ * cancels to 0, index 2 wraps past INT64_MAX. */
+static const struct {
+    uint32_t i;
+    int64_t d;
+} vec_updates[] = {
+    {0, 1},  {29, 2}, {5, 3}, {7, 4},  {5, -3}, {11, 5}, {2, INT64_MAX}, {13, 6}, {17, 7},
+    {19, 8}, {23, 9}, {2, 2}, {3, 10}, {7, 1},  {1, 11}, {28, 12},       {0, -2}, {4, 13},
+};
+#define N_VEC_UPDATES (sizeof vec_updates / sizeof *vec_updates)
+#define VEC_LEN 30
+
+/* The vector worked out by hand from vec_updates. */
+static void vec_expected(int64_t *e)
+{
+    memset(e, 0, VEC_LEN * sizeof *e);
+    e[0] = -1;
+    e[1] = 11;
+    e[2] = INT64_MIN + 1; /* INT64_MAX + 2, wrapped */
+    e[3] = 10;
+    e[4] = 13;
+    e[7] = 5;
+    e[11] = 5;
+    e[13] = 6;
+    e[17] = 7;
+    e[19] = 8;
+    e[23] = 9;
+    e[28] = 12;
+    e[29] = 2;
+}
+
+/* Whether store s holds exactly the vector "v" equal to e, entry by entry. */
+static bool vec_is(const struct cqe_store *s, const int64_t *e)
+{
+    const struct cqe_cell *c = cqe_store_get(s, "v", 1, "", 0, CQE_OP_VEC);
+    if (!c || c->vec_len != VEC_LEN || cqe_store_cells(s) != 1)
+        return false;
+    int64_t d[VEC_LEN];
+    cqe_vec_copy(c, d);
+    uint32_t pos = 0, i, seen = 0;
+    int64_t v;
+    while (cqe_vec_next(c, &pos, &i, &v)) /* in index order, the non-zero ones */
+        if (v != e[i] || (seen && i < seen) || (seen = i + 1, false))
+            return false;
+    for (i = 0; i < VEC_LEN; i++)
+        if (cqe_vec_get(c, i) != e[i] || d[i] != e[i])
+            return false;
+    return true;
+}
+
+/* Applies vec_updates[0..n) taking the k-th update as order[k] (NULL: in order). */
+static void vec_apply(struct cqe_store *s, const size_t *order, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++) {
+        size_t u = order ? order[k] : k;
+        cqe_store_vec_add(s, "v", 1, "", 0, VEC_LEN, vec_updates[u].i, vec_updates[u].d);
+    }
+}
+
+CQE_TEST(store_vec_sparse_to_dense_in_any_order)
+{
+    int64_t e[VEC_LEN];
+    vec_expected(e);
+    size_t order[N_VEC_UPDATES];
+    /* orders: as listed, reversed, and strides 5, 7 and 11 (coprime with 18) */
+    const size_t strides[] = {1, N_VEC_UPDATES - 1, 5, 7, 11};
+    for (size_t t = 0; t < sizeof strides / sizeof *strides; t++) {
+        for (size_t k = 0; k < N_VEC_UPDATES; k++)
+            order[k] = k * strides[t] % N_VEC_UPDATES;
+        struct cqe_store *s = cqe_store_new();
+        CHECK(s != NULL);
+        vec_apply(s, order, 0, N_VEC_UPDATES);
+        CHECK(vec_is(s, e));
+        CHECK(cqe_store_get(s, "v", 1, "", 0, CQE_OP_VEC)->vec_idx == NULL); /* 12 > 10: dense */
+
+        /* the same updates split over three stores at different points, merged in
+         * different orders, into an empty store and into a store holding a part */
+        size_t cut1 = 2 + t, cut2 = 9 + t;
+        struct cqe_store *p[3] = {cqe_store_new(), cqe_store_new(), cqe_store_new()};
+        struct cqe_store *m = cqe_store_new(), *m2 = cqe_store_new();
+        CHECK(p[0] && p[1] && p[2] && m && m2);
+        vec_apply(p[0], order, 0, cut1);
+        vec_apply(p[1], order, cut1, cut2);
+        vec_apply(p[2], order, cut2, N_VEC_UPDATES);
+        for (size_t k = 0; k < 3; k++)
+            CHECK(cqe_store_merge(m, p[(k + t) % 3]) == 0);
+        CHECK(vec_is(m, e));
+        vec_apply(m2, order, cut2, N_VEC_UPDATES);
+        CHECK(cqe_store_merge(m2, p[1]) == 0 && cqe_store_merge(m2, p[0]) == 0);
+        CHECK(vec_is(m2, e) && stores_equal(m, m2) && stores_equal(s, m2));
+        for (size_t k = 0; k < 3; k++)
+            cqe_store_free(p[k]);
+        cqe_store_free(m);
+        cqe_store_free(m2);
+        cqe_store_free(s);
+    }
+    /* all at once in one call: the same vector */
+    uint32_t idx[N_VEC_UPDATES];
+    int64_t d[N_VEC_UPDATES];
+    for (size_t k = 0; k < N_VEC_UPDATES; k++) {
+        idx[k] = vec_updates[k].i;
+        d[k] = vec_updates[k].d;
+    }
+    struct cqe_store *s = cqe_store_new();
+    CHECK(s && cqe_store_vec_add_n(s, "v", 1, "", 0, VEC_LEN, idx, d, N_VEC_UPDATES) == 0);
+    CHECK(vec_is(s, e));
+    cqe_store_free(s);
+}
+
+CQE_TEST(store_vec_stays_sparse_while_small)
+{
+    struct cqe_store *s = cqe_store_new();
+    CHECK(s != NULL);
+    /* ten non-zero entries (the most a 30-long sparse vector holds), one cancelled */
+    for (uint32_t i = 0; i < 10; i++)
+        CHECK(cqe_store_vec_add(s, "v", 1, "", 0, VEC_LEN, 29 - 3 * i, (int64_t)i + 1) == 0);
+    CHECK(cqe_store_vec_add(s, "v", 1, "", 0, VEC_LEN, 0, 5) == 0);  /* 11 held: dense */
+    CHECK(cqe_store_vec_add(s, "v", 1, "", 0, VEC_LEN, 0, -5) == 0); /* 10 again, stays dense */
+    const struct cqe_cell *c = cqe_store_get(s, "v", 1, "", 0, CQE_OP_VEC);
+    CHECK(c && c->vec_idx == NULL);
+    struct cqe_store *t = cqe_store_new();
+    CHECK(t != NULL);
+    for (uint32_t i = 0; i < 10; i++)
+        CHECK(cqe_store_vec_add(t, "v", 1, "", 0, VEC_LEN, 2 + 3 * i, 10 - (int64_t)i) == 0);
+    c = cqe_store_get(t, "v", 1, "", 0, CQE_OP_VEC);
+    /* sparse: indices 2, 5, ..., 29 in order with values 10, 9, ..., 1 */
+    CHECK(c && c->vec_idx != NULL && c->vec_n == 10);
+    for (uint32_t k = 0; k < 10; k++)
+        CHECK(c->vec_idx[k] == 2 + 3 * k && c->vec[k] == 10 - (int64_t)k);
+    CHECK(stores_equal(s, t) && stores_equal(t, s)); /* the same entries, two shapes */
+    /* cancelling an entry removes its pair */
+    CHECK(cqe_store_vec_add(t, "v", 1, "", 0, VEC_LEN, 5, -9) == 0);
+    c = cqe_store_get(t, "v", 1, "", 0, CQE_OP_VEC);
+    CHECK(c->vec_idx != NULL && c->vec_n == 9 && c->vec_idx[1] == 8 && cqe_vec_get(c, 5) == 0);
+    CHECK(cqe_store_vec_add(t, "v", 1, "", 0, 31, 5, 1) == CQE_EINVAL); /* another length */
+    cqe_store_free(s);
+    cqe_store_free(t);
+}
+
+CQE_TEST(store_vec_probe_days_cost_their_entries)
+{
+    /* 300 service-days of 2,880 entries (a probe day), 10 non-zero each: the pairs of
+     * one take at most 16 (room doubled from 4) * 12 bytes; with its node (the cell,
+     * two words, the key text) and its slot, far under the 23,040 of dense entries */
+    enum { CELLS = 300, ENTRIES = 10, LEN = 2880 };
+    struct cqe_store *s = cqe_store_new();
+    CHECK(s != NULL);
+    size_t empty = cqe_store_bytes(s);
+    char key[32];
+    for (int k = 0; k < CELLS; k++) {
+        int kl = snprintf(key, sizeof key, "P|svc-%03d|2026-03-01", k);
+        for (int e = 0; e < ENTRIES; e++)
+            CHECK(cqe_store_vec_add(s, key, (size_t)kl, "", 0, LEN, (uint32_t)(2 * (100 + 7 * e + k) + e % 2),
+                                    1) == 0);
+    }
+    size_t key_len = strlen("P|svc-000|2026-03-01");
+    size_t per_cell = 16 * (sizeof(int64_t) + sizeof(uint32_t)) + sizeof(struct cqe_cell) +
+                      2 * sizeof(void *) + key_len + 2 + 2 * sizeof(void *);
+    size_t grown = cqe_store_bytes(s) - empty;
+    CHECK(cqe_store_cells(s) == CELLS);
+    CHECK(grown <= CELLS * per_cell);
+    CHECK(per_cell < 1024);
+    printf("# store: %zu bytes for %d probe days of %d entries (bound %zu a day)\n", grown, CELLS, ENTRIES,
+           per_cell);
+    /* one day past 2880 / 3 = 960 entries becomes dense: its bytes grow by the array */
+    for (uint32_t i = 0; i < 960; i++)
+        CHECK(cqe_store_vec_add(s, "d", 1, "", 0, LEN, 3 * i, 1) == 0);
+    CHECK(cqe_store_get(s, "d", 1, "", 0, CQE_OP_VEC)->vec_idx != NULL);
+    size_t sparse = cqe_store_bytes(s);
+    CHECK(cqe_store_vec_add(s, "d", 1, "", 0, LEN, 1, 1) == 0);
+    const struct cqe_cell *c = cqe_store_get(s, "d", 1, "", 0, CQE_OP_VEC);
+    CHECK(c->vec_idx == NULL && c->vec[1] == 1 && c->vec[2877] == 1 && c->vec[2878] == 0);
+    CHECK(cqe_store_bytes(s) - sparse == LEN * sizeof(int64_t) - 960 * (sizeof(int64_t) + sizeof(uint32_t)));
+    cqe_store_free(s);
 }
 
 CQE_TEST(state_key_escaping)
