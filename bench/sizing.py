@@ -61,12 +61,12 @@ def memory_by_family(srv):
             return out
 
 
-def month_into_redis(name, events, config):
+def month_into_redis(name, events, config, parts=PARTS):
     srv = t_redis.RedisServer()
     try:
         base = int(info(srv)["used_memory"])
         rss, wall, err = peak_rss_kib([BIN, "replay", "--config", config, "--state", srv.url(),
-                                       "--partitions", str(PARTS), "--quiet", events])
+                                       "--partitions", str(parts), "--quiet", events])
         used = int(info(srv)["used_memory"]) - base
         fams = memory_by_family(srv)
         summary = next((json.loads(l) for l in err.splitlines() if '"replay_summary"' in l), {})
@@ -96,6 +96,7 @@ def main():
     metrics = month_into_redis("metrics", *gen("metrics", [
         "--services", "10", "--probe-share", "0", "--vms", str(VMS), "--hosts", "0",
         "--metric-interval-s", "300"]))
+    metrics128 = month_into_redis("metrics, 128 partitions", *gen("metrics", []), parts=128)
     rows = []
     for m in (probes, metrics):
         for fam, (n, b) in sorted(m["families"].items(), key=lambda kv: -kv[1][1]):
@@ -115,6 +116,11 @@ def main():
     u_key = u_bytes / max(u_keys, 1)  # one provider's vector in one partition and month
     ud_key = ud_bytes / max(ud_keys, 1)  # one department's sums in one partition and month
     dd = {m["name"]: per(m["families"], ("dedup",))[0] for m in (probes, metrics)}
+    # everything else the probes month holds (tickets, backups, surveys, incidents, ... at
+    # the generator's rates for its services), per service and month
+    skip = set(meta) | {"P", "U", "UD", "UDR", "UR", "cqe"}
+    other = sum(b for f, (n, b) in probes["families"].items() if f not in skip)
+    other_month = other / SVC * 30 / DAYS
     ids = {m["name"]: m["events"] for m in (probes, metrics)}
     print()
     print("| figure | value |")
@@ -124,6 +130,8 @@ def main():
     print("| probe state per service-month | %.1f KiB |" % (svc_day * 30 / 1024))
     print("| metric state per resource-month (UR, UDR keys; %d VMs every 5 min) | %.0f B |"
           % (VMS, res_month))
+    print("| other families per service-month at the generator's rates (tickets, backups, surveys, "
+          "incidents, ...; every key but P, U*, meta) | %.1f KiB |" % (other_month / 1024))
     print("| per provider, partition and month, whatever the resources (U key) | %.0f B |" % u_key)
     print("| per department, partition and month, whatever the resources (UD key) | %.0f B |" % ud_key)
     for k in ("probes", "metrics"):
@@ -134,6 +142,12 @@ def main():
           % (PARTS, probes["events"], probes["rss_kib"] / 1024))
     print("| worker peak RSS, replay --state --partitions %d, metrics month (%d events) | %.0f MB |"
           % (PARTS, metrics["events"], metrics["rss_kib"] / 1024))
+
+    per_part = (metrics128["rss_kib"] - metrics["rss_kib"]) / 1024 / (128 - PARTS)
+    print("| worker peak RSS, the metrics month over 128 partitions | %.0f MB (%.2f MB per partition more) |"
+          % (metrics128["rss_kib"] / 1024, per_part))
+    print("| Redis, the metrics month over 128 instead of %d partitions | %.0f MB instead of %.0f MB |"
+          % (PARTS, metrics128["used"] / 1e6, metrics["used"] / 1e6))
 
     # a province-year: 10^4 services x 365 days of probes, 10^5 resources x 12 months
     year_probes = 1e4 * 365 * svc_day
@@ -150,6 +164,8 @@ def main():
     print("| metric state (1.2 M resource-months; U, UD of 4 providers, 300 departments, 128 partitions) | %.0f MiB |"
           % (year_metrics / MIB))
     print("| state, total | %.0f MiB |" % ((year_probes + year_metrics) / MIB))
+    print("| (beside the goal) other families at the generator's rates, 10^4 services x 12 months | %.0f MiB |"
+          % (1e4 * 12 * other_month / MIB))
     print("| duplicate-id memory at 128 partitions x dedup_window %d (8 B per id) | %.0f MiB |"
           % (window, dedup_default / MIB))
     print("| total with the default window | %.0f MiB (goal 2,048) |"

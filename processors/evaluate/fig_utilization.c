@@ -115,10 +115,10 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
             continue;
         const struct cqe_cell *c = a->cell; /* a CQE_UR_LEN vector (checked by the family) */
         struct idle_acc *x = &ia[a->aux];
-        x->cw += c->vec[CQE_UR_CW];
-        x->cl += c->vec[CQE_UR_CL];
-        x->mw += c->vec[CQE_UR_MW];
-        x->ms += c->vec[CQE_UR_MS];
+        x->cw += cqe_vec_get(c, CQE_UR_CW); /* sparse or dense (store.h) */
+        x->cl += cqe_vec_get(c, CQE_UR_CL);
+        x->mw += cqe_vec_get(c, CQE_UR_MW);
+        x->ms += cqe_vec_get(c, CQE_UR_MS);
     }
     int64_t with_cpu = 0, idle = 0;
     for (size_t r = 0; r < nr; r++) {
