@@ -176,7 +176,7 @@ int cqe_kafka_source_open(const struct cqe_kafka_source_conf *c, struct cqe_kafk
         {"enable.auto.offset.store", "false"},
         {"auto.offset.reset", "earliest"},
         {"queued.min.messages", "300000"},
-        {"queued.max.messages.kbytes", "131072"},
+        {"queued.max.messages.kbytes", "32768"},
         {"group.id", "cloudqe"},
         {"client.id", "cloudqe-run"},
     };
