@@ -127,7 +127,7 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
         with_cpu++;
         bool low_cpu = (double)ia[r].cl / (double)ia[r].cw >= cfg->idle_cpu_share;
         bool low_mem =
-            ia[r].mw == 0 || (double)ia[r].ms / CQE_FIXED_SCALE / (double)ia[r].mw < cfg->idle_mem_below;
+            ia[r].mw == 0 || (double)ia[r].ms / CQE_UR_MEM_SCALE / (double)ia[r].mw < cfg->idle_mem_below;
         idle += low_cpu && low_mem;
     }
     free(ia);

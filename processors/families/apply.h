@@ -24,6 +24,11 @@
  * field "i"): one vector, so Redis applies them in one call (docs/state.md). */
 enum { CQE_UR_CW, CQE_UR_CL, CQE_UR_MW, CQE_UR_MS, CQE_UR_LEN };
 
+/* The fixed point of the vector's memory sum (ms = sum of llround(mem * scale) * w): a
+ * memory share to 1e-9, and room in 64 bits for 9.2e9 weighted seconds a resource-month
+ * (3,400 times a month of samples), where CQE_FIXED_SCALE would leave 3.4 times. */
+#define CQE_UR_MEM_SCALE 1e9
+
 struct cqe_apply_ctx {
     struct cqe_store *store;       /* borrowed */
     const struct cqe_config *cfg;  /* borrowed */

@@ -119,7 +119,7 @@ static int apply_metric(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
         }
         if (ev->has & CQE_HAS_MEM) {
             ri[rn] = CQE_UR_MW, rd[rn++] = w;
-            ri[rn] = CQE_UR_MS, rd[rn++] = llround(ev->mem * CQE_FIXED_SCALE) * w;
+            ri[rn] = CQE_UR_MS, rd[rn++] = llround(ev->mem * CQE_UR_MEM_SCALE) * w;
         }
         return cqe_store_vec_add_n(ctx->store, ctx->key.p, ctx->key.n, "i", 1, CQE_UR_LEN, ri, rd, rn);
     }

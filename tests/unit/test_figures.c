@@ -98,3 +98,41 @@ CQE_TEST(fig_tickets_on_time_pending_late)
     CHECK(!x.f.leaf[CQE_LEAF_C2].has); /* no follow-ups */
     cqe_config_fini(&x.cfg);
 }
+
+#include "apply.h"
+
+/* Idle share B1.3 from the 4-entry UR vectors: vm-a has only busy cpu samples (a vector
+ * with one entry, cw, kept sparse), vm-b low cpu all month and 10 % memory (idle by
+ * idle_cpu_share 0.95 and idle_mem_below 0.20), vm-c memory only (no cpu weight: not
+ * counted). Idle share = 1 idle of 2 with cpu = 0.5. */
+CQE_TEST(fig_idle_share_from_sparse_and_dense_resource_vectors)
+{
+    struct cqe_config cfg;
+    cqe_config_defaults(&cfg);
+    struct cqe_store *s = cqe_store_new();
+    const uint32_t a_i[] = {CQE_UR_CW}, b_i[] = {CQE_UR_CW, CQE_UR_CL, CQE_UR_MW, CQE_UR_MS};
+    const uint32_t c_i[] = {CQE_UR_MW, CQE_UR_MS};
+    const int64_t a_d[] = {600}, b_d[] = {600, 600, 600, (int64_t)(0.10 * CQE_UR_MEM_SCALE) * 600};
+    const int64_t c_d[] = {600, (int64_t)(0.05 * CQE_UR_MEM_SCALE) * 600};
+    CHECK(cqe_store_vec_add_n(s, "UR|2026-03|p1|vm-a", 18, "i", 1, CQE_UR_LEN, a_i, a_d, 1) == 0);
+    CHECK(cqe_store_vec_add_n(s, "UR|2026-03|p1|vm-b", 18, "i", 1, CQE_UR_LEN, b_i, b_d, 4) == 0);
+    CHECK(cqe_store_vec_add_n(s, "UR|2026-03|p1|vm-c", 18, "i", 1, CQE_UR_LEN, c_i, c_d, 2) == 0);
+    const struct cqe_cell *a = cqe_store_get(s, "UR|2026-03|p1|vm-a", 18, "i", 1, CQE_OP_VEC);
+    CHECK(a && a->vec_idx != NULL); /* the shape this test is about */
+    struct cqe_err err;
+    struct cqe_view *v = cqe_view_build(s, &cfg, &err);
+    CHECK(v != NULL);
+    struct cqe_period p;
+    CHECK(cqe_period_parse("2026-03", cfg.utc_offset_min, &p) == 0);
+    struct cqe_period_eval pe;
+    if (v && cqe_period_eval_init(&pe, v, &p, p.end_ms) == 0) {
+        struct cqe_target_figures f;
+        CHECK(cqe_target_figures_compute(&pe, CQE_NONE, &f) == 0);
+        CHECK(f.leaf[CQE_LEAF_B1_3].has && f.leaf[CQE_LEAF_B1_3].v == 0.5);
+        cqe_target_figures_fini(&f);
+        cqe_period_eval_fini(&pe);
+    }
+    cqe_view_free(v);
+    cqe_store_free(s);
+    cqe_config_fini(&cfg);
+}
