@@ -43,6 +43,19 @@ CQE_TEST(fig_vulns_level_out_of_range_counts_nothing)
 
 #include "store.h"
 
+/* The view of store s and the evaluation of March 2026 at its end; returns the view
+ * (NULL when it did not build; *ok then false) and fills *pe when *ok. */
+static struct cqe_view *march_2026(const struct cqe_store *s, const struct cqe_config *cfg,
+                                   struct cqe_period_eval *pe, bool *ok)
+{
+    struct cqe_err err;
+    struct cqe_period p;
+    struct cqe_view *v = cqe_view_build(s, cfg, &err);
+    *ok = v && cqe_period_parse("2026-03", cfg->utc_offset_min, &p) == 0 &&
+          cqe_period_eval_init(pe, v, &p, p.end_ms) == 0;
+    return v;
+}
+
 /* One service s1 of p1 (attributed by its first probe), one probe-down minute in March
  * 2026, judged at the month's end: agreed 31 days = 2678400 s, down 60 s. */
 CQE_TEST(fig_availability_of_one_down_minute)
@@ -55,14 +68,11 @@ CQE_TEST(fig_availability_of_one_down_minute)
     cqe_store_vec_add(s, "P|s1|2026-03-01", 15, "", 0, 2880, 2 * 554, 1); /* up: ok only */
     cqe_store_set_add(s, "PS|2026-03", 10, "s1", 2);
     cqe_store_reg(s, CQE_OP_REG_MIN, "PF|s1", 5, "", 0, 1772327580000, "e1", 2, "p1|", 3);
-    struct cqe_err err;
-    struct cqe_view *v = cqe_view_build(s, &cfg, &err);
-    CHECK(v != NULL);
-    struct cqe_period p;
-    CHECK(cqe_period_parse("2026-03", cfg.utc_offset_min, &p) == 0);
     struct cqe_period_eval pe;
-    CHECK(v && cqe_period_eval_init(&pe, v, &p, p.end_ms) == 0);
-    if (v) {
+    bool ok;
+    struct cqe_view *v = march_2026(s, &cfg, &pe, &ok);
+    CHECK(ok);
+    if (ok) {
         CHECK(pe.n_svc == 1);
         const struct cqe_service_figures *sf = &pe.svc[0];
         CHECK(sf->agreed_s == 2678400 && sf->downtime_s == 60 && sf->probe_down_minutes == 1);
@@ -119,13 +129,11 @@ CQE_TEST(fig_idle_share_from_sparse_and_dense_resource_vectors)
     CHECK(cqe_store_vec_add_n(s, "UR|2026-03|p1|vm-c", 18, "i", 1, CQE_UR_LEN, c_i, c_d, 2) == 0);
     const struct cqe_cell *a = cqe_store_get(s, "UR|2026-03|p1|vm-a", 18, "i", 1, CQE_OP_VEC);
     CHECK(a && a->vec_idx != NULL); /* the shape this test is about */
-    struct cqe_err err;
-    struct cqe_view *v = cqe_view_build(s, &cfg, &err);
-    CHECK(v != NULL);
-    struct cqe_period p;
-    CHECK(cqe_period_parse("2026-03", cfg.utc_offset_min, &p) == 0);
     struct cqe_period_eval pe;
-    if (v && cqe_period_eval_init(&pe, v, &p, p.end_ms) == 0) {
+    bool ok;
+    struct cqe_view *v = march_2026(s, &cfg, &pe, &ok);
+    CHECK(ok);
+    if (ok) {
         struct cqe_target_figures f;
         CHECK(cqe_target_figures_compute(&pe, CQE_NONE, &f) == 0);
         CHECK(f.leaf[CQE_LEAF_B1_3].has && f.leaf[CQE_LEAF_B1_3].v == 0.5);
