@@ -484,6 +484,16 @@ bool cqe_rconn_on_current(const struct cqe_redis *r, int slot)
     return !r->cluster || r->cluster->owner[slot] == r->cur;
 }
 
+int cqe_rconn_route_ns_key(struct cqe_redis *r, void (*key)(struct cqe_rargs *a, const char *ns),
+                           const char *ns, struct cqe_err *err)
+{
+    cqe_rargs_reset(&r->a);
+    key(&r->a, ns);
+    if (cqe_rargs_resolve(&r->a))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    return cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
+}
+
 bool cqe_rconn_asking(const struct cqe_redis *r)
 {
     return r->asking;

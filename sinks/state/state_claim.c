@@ -15,20 +15,10 @@ struct format {
     bool state;     /* the namespace holds state */
 };
 
-/* Routes to the node of the marker's slot (no hash tag: a slot of its own). */
-static int route_marker(struct cqe_redis *r, const char *ns, struct cqe_err *err)
-{
-    cqe_rargs_reset(&r->a);
-    cqe_rkey_format(&r->a, ns);
-    if (cqe_rargs_resolve(&r->a))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    return cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
-}
-
 static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
     redisReply *rep = NULL;
-    int rc = route_marker(r, f->ns, err);
+    int rc = cqe_rconn_route_ns_key(r, cqe_rkey_format, f->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
@@ -50,7 +40,7 @@ static int marker_get(struct cqe_redis *r, struct format *f, struct cqe_err *err
 static int marker_set(struct cqe_redis *r, struct format *f, struct cqe_err *err)
 {
     redisReply *rep = NULL;
-    int rc = route_marker(r, f->ns, err);
+    int rc = cqe_rconn_route_ns_key(r, cqe_rkey_format, f->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);

@@ -112,6 +112,11 @@ void cqe_rconn_drop(struct cqe_redis *r);
  * Returns 0, CQE_RETRY (node down, slot unserved) or a final negative code. */
 int cqe_rconn_route(struct cqe_redis *r, int slot, bool ask_ok, struct cqe_err *err);
 
+/* The same for the slot of a namespace-wide key (key(a, ns) appends its name, e.g.
+ * cqe_rkey_format): such a key has no hash tag, so it lives in a slot of its own. */
+int cqe_rconn_route_ns_key(struct cqe_redis *r, void (*key)(struct cqe_rargs *a, const char *ns),
+                           const char *ns, struct cqe_err *err);
+
 /* The slot of a partition's keys (its hash tag). */
 int cqe_rconn_prefix_slot(const struct cqe_rkey_prefix *p);
 

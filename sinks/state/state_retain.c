@@ -11,16 +11,6 @@
 
 /* ---------------------------------------------------------------- the marker */
 
-/* Routes the next commands to the node of the marker key (one slot, no hash tag). */
-static int route_marker(struct cqe_redis *r, const char *ns, struct cqe_err *err)
-{
-    cqe_rargs_reset(&r->a);
-    cqe_rkey_retention(&r->a, ns);
-    if (cqe_rargs_resolve(&r->a))
-        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
-    return cqe_rconn_route(r, cqe_rcluster_key_slot(r->a.pv[0], r->a.lv[0]), true, err);
-}
-
 struct marker_read {
     const char *ns;
     int64_t before;
@@ -30,7 +20,7 @@ static int marker_read_attempt(struct cqe_redis *r, void *arg, struct cqe_err *e
 {
     struct marker_read *m = arg;
     redisReply *rep = NULL;
-    int rc = route_marker(r, m->ns, err);
+    int rc = cqe_rconn_route_ns_key(r, cqe_rkey_retention, m->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
@@ -70,7 +60,7 @@ static int marker_write_attempt(struct cqe_redis *r, void *arg, struct cqe_err *
 {
     struct marker_write *m = arg;
     redisReply *rep = NULL;
-    int rc = route_marker(r, m->ns, err);
+    int rc = cqe_rconn_route_ns_key(r, cqe_rkey_retention, m->ns, err);
     if (rc)
         return rc;
     cqe_rargs_reset(&r->a);
