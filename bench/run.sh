@@ -43,3 +43,9 @@ echo "== production shape: 128 partitions, 1M events (bench/production.sh; N, RU
 bash bench/production.sh
 echo "== sizing: Redis memory per service-month and resource-month, a province-year (bench/sizing.py)"
 /usr/bin/python3 bench/sizing.py "$OUT/sizing"
+# The peers' side-by-side harness lives outside this repository: PEERS_HARNESS names its
+# run_peers.sh; the cloudqe row is then measured in the same run as the peers'.
+if [ -n "${PEERS_HARNESS:-}" ]; then
+    echo "== the peers' harness, cloudqe beside them ($PEERS_HARNESS)"
+    CQE="$BIN" PEERS="${PEERS:-c_ref_agg c_ref_pipe rsyslog python_pipeline}" bash "$PEERS_HARNESS"
+fi
