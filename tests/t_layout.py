@@ -17,7 +17,7 @@ ROOT = os.path.dirname(HERE)
 CC = os.environ.get("CC", "cc")
 PKGS = ["rdkafka", "jansson", "libzstd", "hiredis"]  # the Makefile's PKGS
 BASE_FLAGS = ["-std=c11", "-D_DEFAULT_SOURCE", "-D_POSIX_C_SOURCE=200809L", "-fsyntax-only"]
-SKIP_DIRS = {".git", "build", "__pycache__"}
+SKIP_DIRS = {".git", "build", "__pycache__", "node_modules"}  # node_modules: tests/clients (npm ci)
 
 
 @functools.lru_cache(maxsize=None)
