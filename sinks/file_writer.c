@@ -61,8 +61,8 @@ int cqe_file_err(struct cqe_err *err, const char *path, const char *what, int sy
         return cqe_err_set(err, CQE_EIO, "%s: %s: %s; give the worker write access to %.*s", path, what, text,
                            dir_n, dir);
     case ENOTDIR:
-        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; a part of %.*s is a file: make it a directory", path,
-                           what, text, dir_n, dir);
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; a part of the path is a file: make it a directory",
+                           path, what, text);
     case ENOENT:
         return cqe_err_set(err, CQE_EIO, "%s: %s: %s; create %.*s or choose a directory that exists", path,
                            what, text, dir_n, dir);

@@ -129,6 +129,7 @@ static int make_dirs(char *dir, struct cqe_err *err)
     }
 }
 
+/* Whether the open file must be closed before `adding` more bytes at now_ms. */
 static bool is_due(const struct cqe_lake *l, int64_t now_ms, uint64_t adding)
 {
     uint64_t bytes = cqe_file_writer_bytes(l->w);
