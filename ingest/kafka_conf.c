@@ -1,6 +1,6 @@
 /* Rendering a configuration's `kafka` object into librdkafka properties (see
  * kafka_conf.h): values as text, secrets read through core/secret.c, the property lists
- * of each client kind. */
+ * of each client kind, the configuration of the workers' record producers. */
 #include "kafka_conf.h"
 
 #include <jansson.h>
@@ -161,6 +161,31 @@ int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *valu
     if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
         return cqe_err_set(err, CQE_ECONFIG, "kafka.%s: refused by librdkafka: %s", name, errstr);
     return 0;
+}
+
+int cqe_kafka_producer_conf_new(const void *kafka, const char *bootstrap, const char *client_id,
+                                rd_kafka_conf_t **out, struct cqe_err *err)
+{
+    int rc = 0;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    *out = NULL;
+    if (!conf)
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if ((rc = cqe_kafka_conf_set(conf, "enable.idempotence", "true", err)) ||
+        (rc = cqe_kafka_conf_set(conf, "compression.type", "zstd", err)) ||
+        (rc = cqe_kafka_conf_set(conf, "linger.ms", "5", err)) ||
+        (rc = cqe_kafka_conf_set(conf, "client.id", client_id, err)) ||
+        (rc = cqe_kafka_conf_apply(conf, kafka, cqe_kafka_consumer_only, err)) ||
+        (bootstrap && (rc = cqe_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err))) ||
+        /* last: a `kafka` object's delivery.timeout.ms (its alias) does not undo it */
+        (rc = cqe_kafka_conf_set(conf, "message.timeout.ms", "0", err)))
+        goto out;
+    *out = conf;
+    conf = NULL;
+out:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    return rc;
 }
 
 /* Properties only a producer takes (skipped for consumers: librdkafka would warn). */

@@ -1,6 +1,6 @@
 /* librdkafka properties from a configuration's `kafka` object: values rendered as text,
- * secrets (${env:NAME}, ${file:/path}) read through core/secret.c and never echoed, and
- * the properties that belong to one client kind only. */
+ * secrets (${env:NAME}, ${file:/path}) read through core/secret.c and never echoed, the
+ * properties that belong to one client kind only, and the workers' record producers. */
 #ifndef CQE_KAFKA_CONF_H
 #define CQE_KAFKA_CONF_H
 
@@ -32,5 +32,15 @@ int cqe_kafka_conf_check(const void *kafka, struct cqe_err *err);
 
 /* Sets one property (value borrowed). Returns 0 or CQE_ECONFIG naming the property. */
 int cqe_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, struct cqe_err *err);
+
+/* The configuration of a worker's record producer (dead letters, outputs): idempotent,
+ * zstd, linger.ms 5 and client.id client_id (borrowed) unless the `kafka` object (borrowed,
+ * may be NULL; applied as cqe_kafka_conf_apply without the consumer-only properties) says
+ * otherwise; bootstrap (borrowed) overrides bootstrap.servers unless NULL; and always
+ * message.timeout.ms 0, so that librdkafka never gives a record up while Kafka is away
+ * (the caller decides how long to wait). On success *out is owned by the caller (passed
+ * to rd_kafka_new, or rd_kafka_conf_destroy). Returns 0, CQE_ECONFIG or CQE_ENOMEM. */
+int cqe_kafka_producer_conf_new(const void *kafka, const char *bootstrap, const char *client_id,
+                                rd_kafka_conf_t **out, struct cqe_err *err);
 
 #endif

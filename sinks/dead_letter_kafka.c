@@ -112,23 +112,17 @@ int cqe_dead_letter_kafka_open(const struct cqe_dead_letter_kafka_conf *c, struc
     char errstr[512];
     int rc = 0;
     struct cqe_dead_letter_kafka *k = calloc(1, sizeof *k);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = NULL;
     *out = NULL;
-    if (!k || !conf || (c->fallback_path && !(k->fallback_path = strdup(c->fallback_path)))) {
+    if (!k || (c->fallback_path && !(k->fallback_path = strdup(c->fallback_path)))) {
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
         goto out;
     }
     k->topic = c->topic;
     k->raw_max = c->raw_max;
     k->utc_offset_min = c->utc_offset_min;
-    if ((rc = cqe_kafka_conf_set(conf, "enable.idempotence", "true", err)) ||
-        (rc = cqe_kafka_conf_set(conf, "compression.type", "zstd", err)) ||
-        (rc = cqe_kafka_conf_set(conf, "linger.ms", "5", err)) ||
-        (rc = cqe_kafka_conf_set(conf, "client.id", "cloudqe-run-dead-letters", err)) ||
-        (rc = cqe_kafka_conf_apply(conf, c->kafka, cqe_kafka_consumer_only, err)) ||
-        (c->bootstrap && (rc = cqe_kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, err))) ||
-        /* a record is not given up while Kafka is away: the flush waits for it */
-        (rc = cqe_kafka_conf_set(conf, "message.timeout.ms", "0", err)))
+    /* a record is not given up while Kafka is away: the flush waits for it */
+    if ((rc = cqe_kafka_producer_conf_new(c->kafka, c->bootstrap, "cloudqe-run-dead-letters", &conf, err)))
         goto out;
     rd_kafka_conf_set_opaque(conf, k);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

@@ -42,11 +42,49 @@ static bool has_zst_suffix(const char *path)
     return n >= 4 && memcmp(path + n - 4, ".zst", 4) == 0;
 }
 
-static int fail(struct cqe_file_writer *w, struct cqe_err *err, int code, const char *what, int e)
+int cqe_file_err(struct cqe_err *err, const char *path, const char *what, int sys_errno)
 {
     char tmp[128];
-    w->failed = code;
-    return cqe_err_set(err, code, "%s: %s: %s", w->path, what, sys_text(e, tmp, sizeof tmp));
+    const char *slash = strrchr(path, '/');
+    /* the directory holding path: "." without a slash, "/" for a name at the root */
+    int dir_n = !slash ? 1 : slash == path ? 1 : (int)(slash - path);
+    const char *dir = slash ? path : ".";
+    const char *text = sys_text(sys_errno, tmp, sizeof tmp);
+    switch (sys_errno) {
+    case ENOSPC:
+    case EDQUOT:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; free space on the file system of %.*s", path, what,
+                           text, dir_n, dir);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; give the worker write access to %.*s", path, what, text,
+                           dir_n, dir);
+    case ENOTDIR:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; a part of the path is a file: make it a directory",
+                           path, what, text);
+    case ENOENT:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; create %.*s or choose a directory that exists", path,
+                           what, text, dir_n, dir);
+    case EFBIG:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; raise the worker's file size limit (ulimit -f)", path,
+                           what, text);
+    case EMFILE:
+    case ENFILE:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; raise the worker's open-file limit (ulimit -n)", path,
+                           what, text);
+    case EIO:
+        return cqe_err_set(err, CQE_EIO, "%s: %s: %s; check the disk holding %.*s (the kernel log names it)",
+                           path, what, text, dir_n, dir);
+    default: return cqe_err_set(err, CQE_EIO, "%s: %s: %s", path, what, text);
+    }
+}
+
+/* Marks w failed (every later call fails too) and describes the system error e. */
+static int fail(struct cqe_file_writer *w, struct cqe_err *err, const char *what, int e)
+{
+    w->failed = CQE_EIO;
+    return cqe_file_err(err, w->path, what, e);
 }
 
 static int write_all(struct cqe_file_writer *w, const unsigned char *p, size_t n, struct cqe_err *err)
@@ -56,7 +94,7 @@ static int write_all(struct cqe_file_writer *w, const unsigned char *p, size_t n
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            return fail(w, err, CQE_EIO, "write failed", errno);
+            return fail(w, err, "write failed", errno);
         }
         p += k;
         n -= (size_t)k;
@@ -103,7 +141,9 @@ static void writer_free(struct cqe_file_writer *w)
     free(w);
 }
 
-static int writer_open(const char *path, bool atomic, struct cqe_file_writer **out, struct cqe_err *err)
+/* Opens path; atomic: under tmp_path, or "<path>.tmp-<pid>" when tmp_path is NULL. */
+static int writer_open(const char *path, bool atomic, const char *tmp_path, struct cqe_file_writer **out,
+                       struct cqe_err *err)
 {
     int rc = 0;
     struct cqe_file_writer *w = NULL;
@@ -123,7 +163,16 @@ static int writer_open(const char *path, bool atomic, struct cqe_file_writer **o
         goto out;
     }
     w->fd = -1;
-    if (atomic) {
+    if (atomic && tmp_path) {
+        if (!*tmp_path || strcmp(tmp_path, path) == 0) {
+            rc = cqe_err_set(err, CQE_EINVAL, "%s: the temporary name must be another, non-empty name", path);
+            goto out;
+        }
+        if (!(w->tmp_path = strdup(tmp_path))) {
+            rc = cqe_err_set(err, CQE_ENOMEM, "%s: out of memory opening output", path);
+            goto out;
+        }
+    } else if (atomic) {
         size_t n = strlen(path) + 32;
         if (!(w->tmp_path = malloc(n))) {
             rc = cqe_err_set(err, CQE_ENOMEM, "%s: out of memory opening output", path);
@@ -152,8 +201,7 @@ static int writer_open(const char *path, bool atomic, struct cqe_file_writer **o
         const char *name = atomic ? w->tmp_path : path;
         w->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (w->fd < 0) {
-            char tmp[128];
-            rc = cqe_err_set(err, CQE_EIO, "%s: cannot create: %s", name, sys_text(errno, tmp, sizeof tmp));
+            rc = cqe_file_err(err, name, "cannot create", errno);
             goto out;
         }
         w->own_fd = true;
@@ -168,12 +216,18 @@ out:
 
 int cqe_file_writer_open(const char *path, struct cqe_file_writer **out, struct cqe_err *err)
 {
-    return writer_open(path, false, out, err);
+    return writer_open(path, false, NULL, out, err);
 }
 
 int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out, struct cqe_err *err)
 {
-    return writer_open(path, true, out, err);
+    return writer_open(path, true, NULL, out, err);
+}
+
+int cqe_file_writer_open_atomic_at(const char *path, const char *tmp_path, struct cqe_file_writer **out,
+                                   struct cqe_err *err)
+{
+    return writer_open(path, true, tmp_path, out, err);
 }
 
 int cqe_file_writer_write(struct cqe_file_writer *w, const void *buf, size_t n, struct cqe_err *err)
@@ -233,11 +287,11 @@ static int sync_parent(struct cqe_file_writer *w, struct cqe_err *err)
         return cqe_err_set(err, CQE_ENOMEM, "%s: out of memory", w->path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        rc = fail(w, err, CQE_EIO, "cannot open directory to sync", errno);
+        rc = fail(w, err, "cannot open directory to sync", errno);
         goto out;
     }
     if (fsync(fd) != 0 && errno != EINVAL)
-        rc = fail(w, err, CQE_EIO, "cannot sync directory", errno);
+        rc = fail(w, err, "cannot sync directory", errno);
     close(fd);
 out:
     free(dir);
@@ -258,20 +312,20 @@ int cqe_file_writer_close(struct cqe_file_writer *w, struct cqe_err *err)
         goto out;
     w->len = 0;
     if (w->tmp_path && fsync(w->fd) != 0) {
-        rc = fail(w, err, CQE_EIO, "fsync failed", errno);
+        rc = fail(w, err, "fsync failed", errno);
         goto out;
     }
     if (w->own_fd) {
         int fd = w->fd;
         w->fd = -1;
         if (close(fd) != 0) {
-            rc = fail(w, err, CQE_EIO, "close failed", errno);
+            rc = fail(w, err, "close failed", errno);
             goto out;
         }
     }
     if (w->tmp_path) {
         if (rename(w->tmp_path, w->path) != 0) {
-            rc = fail(w, err, CQE_EIO, "cannot rename the temporary file into place", errno);
+            rc = fail(w, err, "cannot rename the temporary file into place", errno);
             goto out;
         }
         free(w->tmp_path);

@@ -1,6 +1,7 @@
 /* Buffered output file: plain, or zstd-compressed when the name ends in ".zst"; "-" is
- * stdout. The atomic variant writes to "<path>.tmp-<pid>" and renames on close, so
- * readers of a directory (the data lake) never see a partial file. */
+ * stdout. The atomic variant writes to a temporary name ("<path>.tmp-<pid>" or the
+ * caller's) and renames on close, so readers of a directory (the data lake) never see a
+ * partial file. I/O errors name the file, the system's reason and the fix. */
 #ifndef CQE_FILE_WRITER_H
 #define CQE_FILE_WRITER_H
 
@@ -20,6 +21,12 @@ int cqe_file_writer_open(const char *path, struct cqe_file_writer **out, struct 
 /* Like cqe_file_writer_open, but writes "<path>.tmp-<pid>"; cqe_file_writer_close
  * fsyncs it and renames it to path, cqe_file_writer_abort removes it. "-" is refused. */
 int cqe_file_writer_open_atomic(const char *path, struct cqe_file_writer **out, struct cqe_err *err);
+
+/* Like cqe_file_writer_open_atomic, with the temporary name tmp_path (borrowed; in the
+ * directory of path, so that the rename stays in one file system): a lake names it so
+ * that no reader lists it. Compression follows path, not tmp_path. */
+int cqe_file_writer_open_atomic_at(const char *path, const char *tmp_path, struct cqe_file_writer **out,
+                                   struct cqe_err *err);
 
 /* Appends n bytes of buf (borrowed); data is buffered. Returns 0 or CQE_EIO /
  * CQE_ENOMEM. After an error the writer stays failed: every later call fails too,
@@ -45,5 +52,11 @@ int cqe_file_writer_close(struct cqe_file_writer *w, struct cqe_err *err);
 /* Closes and frees w without finishing it: an atomic writer's temporary file is
  * removed; a plain file keeps whatever reached it. NULL is a no-op. */
 void cqe_file_writer_abort(struct cqe_file_writer *w);
+
+/* Sets err to CQE_EIO: "<path>: <what>: <the system's text for sys_errno>", then the fix
+ * when one is known, naming the directory holding path: "free space on the file system
+ * of DIR" (ENOSPC, EDQUOT), "give the worker write access to DIR" (EACCES, EPERM,
+ * EROFS), ... Returns CQE_EIO. Thread-safe. */
+int cqe_file_err(struct cqe_err *err, const char *path, const char *what, int sys_errno);
 
 #endif

@@ -1,5 +1,6 @@
-/* Unit tests of the file I/O modules: file writer (plain, zstd, atomic), line reader
+/* Unit tests of the file I/O modules: file writer (plain, zstd, atomic, errors), line reader
  * (long, blank, CRLF, final and truncated lines), UTF-8 validation and dead letters. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -165,12 +166,41 @@ CQE_TEST(io_writer_atomic)
     CHECK(cqe_file_writer_close(NULL, NULL) == 0);
 }
 
+/* The caller's temporary name: compression follows the final name; close renames. */
+CQE_TEST(io_writer_atomic_at)
+{
+    char path[64], tmp[96];
+    temp_name(path, sizeof path, ".ndjson.zst");
+    snprintf(tmp, sizeof tmp, "%s.partial", path);
+    struct cqe_file_writer *w = NULL;
+    CHECK(cqe_file_writer_open_atomic_at(path, tmp, &w, NULL) == 0);
+    CHECK(cqe_file_writer_write(w, "{}\n", 3, NULL) == 0);
+    CHECK(file_size(path) == -1 && file_size(tmp) >= 0);
+    CHECK(cqe_file_writer_close(w, NULL) == 0);
+    CHECK(file_size(path) > 0 && file_size(tmp) == -1);
+    char got[64];
+    int64_t nos[4];
+    size_t count;
+    CHECK(read_all(path, 0, got, sizeof got, nos, 4, &count) == 0 && strcmp(got, "{}|") == 0);
+    unlink(path);
+    CHECK(cqe_file_writer_open_atomic_at(path, path, &w, NULL) == CQE_EINVAL && w == NULL);
+    CHECK(cqe_file_writer_open_atomic_at(path, "", &w, NULL) == CQE_EINVAL && w == NULL);
+}
+
 CQE_TEST(io_writer_errors)
 {
     struct cqe_file_writer *w = NULL;
     struct cqe_err err = {0};
     CHECK(cqe_file_writer_open("/nonexistent-dir/x.ndjson", &w, &err) == CQE_EIO);
     CHECK(w == NULL && strstr(err.msg, "/nonexistent-dir/x.ndjson") != NULL);
+    CHECK(strstr(err.msg, "; create /nonexistent-dir or choose a directory that exists") != NULL);
+    CHECK(cqe_file_err(&err, "/a/b/c.ndjson", "write failed", ENOSPC) == CQE_EIO && err.code == CQE_EIO);
+    CHECK(strstr(err.msg, "/a/b/c.ndjson: write failed: ") == err.msg);
+    CHECK(strstr(err.msg, "; free space on the file system of /a/b") != NULL);
+    CHECK(cqe_file_err(&err, "c.ndjson", "cannot create", EACCES) == CQE_EIO);
+    CHECK(strstr(err.msg, "; give the worker write access to .") != NULL);
+    CHECK(cqe_file_err(&err, "/c.ndjson", "cannot create", EROFS) == CQE_EIO);
+    CHECK(strstr(err.msg, "; give the worker write access to /") != NULL);
     struct cqe_line_reader *r = NULL;
     CHECK(cqe_line_reader_open("/nonexistent-dir/x.ndjson", 0, &r, &err) == CQE_EIO);
     CHECK(r == NULL && strstr(err.msg, "/nonexistent-dir/x.ndjson") != NULL);
