@@ -53,6 +53,10 @@ void cqe_config_defaults(struct cqe_config *cfg)
     cfg->snapshot_interval_s = 60;
     cfg->resolve_after_s = 300;
     cfg->no_data_after_s = 600;
+    cfg->output_roll_s = 3600;
+    cfg->output_max_bytes = 64 << 20;
+    cfg->output_stream_max = 100000;
+    cfg->alert_pass_ms = 250;
     cfg->max_pending_events = 1000000;
     cfg->dead_letter_raw_max = 65536;
 }

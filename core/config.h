@@ -69,6 +69,10 @@ struct cqe_config {
     int64_t snapshot_interval_s;  /* 60 */
     int64_t resolve_after_s;      /* 300 */
     int64_t no_data_after_s;      /* 600 */
+    int64_t output_roll_s;        /* 3600: a lake file is closed when this old */
+    int64_t output_max_bytes;     /* 67108864: ... or this large (uncompressed) */
+    int64_t output_stream_max;    /* 100000: entries an output stream keeps in Redis */
+    int64_t alert_pass_ms;        /* 250: the output role's passes over changed state */
     int64_t max_pending_events;   /* 1000000 */
     int64_t dead_letter_raw_max;  /* 65536: bytes of raw / raw_b64 in a published dead letter */
     int64_t retention_keep_years; /* retention.keep_years; 0 = keep everything */

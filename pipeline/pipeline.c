@@ -130,6 +130,8 @@ int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev,
         return cqe_err_set(err, rc, "out of memory applying an event");
     pl->counts.applied++;
     pl->counts.by_type[ev->type]++;
+    /* a failed probe, an incident or a maintenance window: flushed soon for the alerts */
+    pl->down_news |= incident || ev->type == CQE_T_MAINTENANCE || (ev->type == CQE_T_PROBE && !ev->ok);
     if (ev->ts > pl->counts.max_ts)
         pl->counts.max_ts = ev->ts;
     return 0;

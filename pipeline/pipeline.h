@@ -32,6 +32,7 @@ struct cqe_pipeline {
     struct cqe_apply_ctx *apply; /* one per store, owned */
     struct cqe_pipeline_counts counts;
     int64_t archived_before; /* retention: events before it are dead-lettered; 0 = none */
+    bool down_news;          /* an applied event may change a service's down time (alerts) */
     int last_reason;         /* the reason and detail of the last dead letter, for publishing */
     char last_detail[320];
 };

@@ -15,6 +15,10 @@ struct cqe_run_totals {
     int64_t lag, stale, lost, flushes, resets, redis_commands;
     int held; /* partitions held */
     bool paused;
+    /* the output role (emitter.h), when this worker held it */
+    bool out_holder, out_blocked;
+    int64_t out_passes, out_ticks, out_snapshots, out_revised, out_alerts, out_kafka, out_files;
+    int64_t out_last_pass_ms;
 };
 
 struct cqe_progress {

@@ -13,6 +13,7 @@
 #include "dead_letter.h"
 #include "dead_letter_kafka.h"
 #include "decode.h"
+#include "emitter.h"
 #include "fault.h"
 #include "partition.h"
 #include "progress.h"
@@ -34,6 +35,7 @@ struct part {
     bool active;
     bool failing;     /* the last flush failed: consumption is paused */
     int64_t fed_upto; /* offsets below were fed by this process: their dead letters are out */
+    int64_t down_ms;  /* when unflushed news of down time arrived (mono ms); 0 = none */
 };
 
 struct worker {
@@ -62,6 +64,8 @@ struct worker {
     int64_t read, applied, duplicates, dead_letters; /* of partitions no longer held */
     struct cqe_retention_watch watch;
     int64_t pending_refused; /* of them, incident_pending_limit */
+    struct cqe_emitter *em;  /* the output role; NULL = no outputs */
+    int64_t alert_flush_ms;  /* a partition holding down-time news flushes within this */
 };
 
 static int64_t wall_ms(void)
@@ -99,6 +103,7 @@ static void part_drop(struct worker *w, struct part *p)
     }
     cqe_partition_close(&p->st);
     p->active = p->failing = false;
+    p->down_ms = 0;
 }
 
 /* The retention marker for a partition being opened (read again unless a partition
@@ -220,6 +225,8 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
     if (w->fault_after >= 0 && ++w->execs > w->fault_after)
         _exit(77); /* test fault point: state and offset in Redis, Kafka commit not sent */
     queue_commit(w, p, p->st.stored);
+    p->down_ms = 0;
+    p->st.pl.down_news = false;
     return 0;
 }
 
@@ -287,7 +294,9 @@ static void flush_due(struct worker *w, bool force)
         struct cqe_err err = {0};
         if (!p->active || !p->st.since)
             continue;
-        if (!force && !p->failing && p->st.since < w->flush_every && now - p->st.first_ms < w->flush_ms)
+        bool urgent = p->down_ms && now - p->down_ms >= w->alert_flush_ms;
+        if (!force && !urgent && !p->failing && p->st.since < w->flush_every &&
+            now - p->st.first_ms < w->flush_ms)
             continue;
         int rc = flush_part(w, p, &err);
         if (!rc) {
@@ -311,7 +320,8 @@ static void flush_due(struct worker *w, bool force)
         }
     }
     commit_queued(w);
-    /* paused while any flush fails (again after each rebalance, which resumes) */
+    /* paused while any flush or output fails (again after each rebalance, which resumes) */
+    failing |= cqe_emitter_blocked(w->em);
     if (failing || w->paused)
         cqe_kafka_source_pause(w->src, failing);
     w->paused = failing;
@@ -427,6 +437,8 @@ static int consume_one(struct worker *w, const rd_kafka_message_t *m, struct cqe
         (rc = publish_dead_letter(w, p, &o, buf, n, err)))
         return rc;
     p->st.pos = m->offset + 1;
+    if (p->st.pl.down_news && !p->down_ms)
+        p->down_ms = cqe_mono_ms();
     if (p->st.pos > p->fed_upto)
         p->fed_upto = p->st.pos;
     w->msgs++;
@@ -451,6 +463,20 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
     t->resets = w->resets;
     t->redis_commands = cqe_redis_commands(w->r);
     t->paused = w->paused;
+    if (w->em) {
+        struct cqe_emitter_stats es;
+        cqe_emitter_stats(w->em, &es);
+        t->out_holder = es.holder;
+        t->out_blocked = cqe_emitter_blocked(w->em);
+        t->out_passes = es.passes;
+        t->out_ticks = es.ticks;
+        t->out_snapshots = es.snapshots;
+        t->out_revised = es.revised;
+        t->out_alerts = es.alerts;
+        t->out_kafka = es.delivered_kafka;
+        t->out_files = es.delivered_files;
+        t->out_last_pass_ms = es.last_pass_ms;
+    }
     for (int i = 0; w->parts && i < w->n_parts; i++) {
         struct part *p = &w->parts[i];
         if (!p->active)
@@ -602,6 +628,18 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
                                        .quiet = c->quiet};
     if ((rc = cqe_kafka_source_open(&sc, &w.src, err)) || (rc = open_partitions(&w, err)))
         goto out;
+    w.alert_flush_ms = c->cfg->alert_pass_ms;
+    if (c->model) {
+        struct cqe_emitter_conf ec = {.cfg = c->cfg,
+                                      .model = c->model,
+                                      .state_url = c->state_url,
+                                      .bootstrap = c->bootstrap,
+                                      .n_parts = w.n_parts,
+                                      .kafka = c->output_topics,
+                                      .pass_ms = c->cfg->alert_pass_ms};
+        if ((rc = cqe_emitter_open(&ec, &w.em, err)) || (rc = cqe_emitter_start(w.em, err)))
+            goto out;
+    }
     if (!c->quiet)
         fprintf(stderr, "run: consuming %s%s (%d partitions) as group member; state in Redis (%s)\n",
                 w.topics[0], w.n_topics > 1 ? " and more" : "", w.n_parts, CQE_REDIS_NS);
@@ -648,6 +686,11 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
     rc = 0;
     if (!w.fatal)
         rc = flush_last(&w, err);
+    if (w.em) { /* everything consumed is in Redis: the role's last tick sees it */
+        struct cqe_err eerr = {0};
+        if (cqe_emitter_stop(w.em, !w.fatal && !rc, &eerr))
+            fprintf(stderr, "run: output: %s\n", eerr.msg);
+    }
     if (w.fatal) {
         rc = w.fatal;
         *err = w.fatal_err;
@@ -672,6 +715,11 @@ out:
     free(w.commits);
     free(batch);
     struct cqe_err cerr = {0};
+    if (w.em) {
+        struct cqe_err eerr = {0};
+        cqe_emitter_stop(w.em, false, &eerr); /* no-op when stopped above */
+        cqe_emitter_close(w.em, DEAD_LETTER_WAIT_MS);
+    }
     if (cqe_dead_letter_kafka_close(w.dlk, DEAD_LETTER_WAIT_MS, &cerr))
         fprintf(stderr, "run: %s\n", cerr.msg);
     cqe_dead_letters_close(w.dlq, NULL);

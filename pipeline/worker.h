@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "model.h"
 
 #define CQE_WORKER_MAX_TOPICS 16
 
@@ -28,6 +29,8 @@ struct cqe_worker_conf {
     int64_t flush_every, flush_ms; /* flush a partition after this many messages / ms */
     int64_t progress_s;            /* seconds between progress lines */
     bool quiet;                    /* no progress lines, no summary unless failing */
+    const struct cqe_model *model; /* of the snapshots, borrowed; NULL = the worker emits nothing */
+    bool output_topics;            /* publish snapshots and alerts to Kafka */
 };
 
 /* Consumes until *stop is raised (by a signal; the worker raises it itself when it must

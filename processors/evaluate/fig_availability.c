@@ -148,7 +148,17 @@ int cqe_fig_service(const struct cqe_period_eval *pe, size_t s, struct cqe_servi
 
     int64_t minutes_with_data = 0;
     out->probe_down_minutes = 0;
-    for (size_t i = 0; i < sv->n_pm; i++) {
+    /* only minutes that meet [S, E) count (pm is sorted): found by bisection, so a short
+     * window (the alerts') costs its own minutes, not the service's history */
+    size_t lo = 0, hi = sv->n_pm;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((sv->pm[mid].minute + 1) * 60000 <= S)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < sv->n_pm && sv->pm[i].minute * 60000 < E; i++) {
         const struct cqe_probe_minute *m = &sv->pm[i];
         int64_t a = m->minute * 60000;
         bool down = m->fail > m->ok; /* more than half failed */

@@ -119,4 +119,17 @@ bool cqe_period_has_month(const struct cqe_period *p, int64_t m);
 struct cqe_opt cqe_fig_survey_score(const struct cqe_period_eval *pe, size_t target, size_t dept,
                                     int64_t *unknown_answers, int64_t *responses);
 
+/* Down seconds of service s over [from, to) into *down_s, as cqe_fig_service counts
+ * them for a period (pe gives the view and the incident grouping; its period is not
+ * used). Returns 0 or CQE_ENOMEM. */
+int cqe_fig_window_down(const struct cqe_period_eval *pe, size_t s, int64_t from, int64_t to, double *down_s);
+
+/* False when service s certainly has no down time in [from, to): no minute with more
+ * failed than ok probes and no incident active there (a cheap filter before
+ * cqe_fig_window_down). */
+bool cqe_fig_window_may_be_down(const struct cqe_period_eval *pe, size_t s, int64_t from, int64_t to);
+
+/* The end (ms) of the last minute with a probe result of service s, or -1 without one. */
+int64_t cqe_fig_last_probe_end(const struct cqe_view *v, size_t s);
+
 #endif

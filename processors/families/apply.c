@@ -84,6 +84,8 @@ int cqe_apply_event(struct cqe_apply_ctx *ctx, const struct cqe_event *ev)
     if (ev->dept.p && cqe_store_set_add(s, key_dept, sizeof key_dept - 1, ev->dept.p, ev->dept.n))
         return CQE_ENOMEM;
     if (cqe_store_max(s, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MAX_TS, strlen(CQE_FIELD_MAX_TS),
+                      (double)ev->ts) ||
+        cqe_store_min(s, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS),
                       (double)ev->ts))
         return CQE_ENOMEM;
     int rc = cqe_family_of_type(ev->type)->apply(ctx, ev);

@@ -60,5 +60,7 @@ int cqe_apply_reg(struct cqe_apply_ctx *ctx, enum cqe_cell_op op, const char *fi
 /* The key of the registry cell holding the largest ts applied (field "max", op MAX). */
 extern const char cqe_key_max_ts[];
 #define CQE_FIELD_MAX_TS "max"
+/* ... and, as a MIN cell, the smallest (the output role's first month). */
+#define CQE_FIELD_MIN_TS "min"
 
 #endif

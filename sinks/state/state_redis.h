@@ -153,4 +153,47 @@ int64_t cqe_redis_commands(const struct cqe_redis *r);
 /* Round trips (waits for replies) made through r so far. */
 int64_t cqe_redis_round_trips(const struct cqe_redis *r);
 
+/* ---- the output role (docs/outputs.md): keys "<ns>:{out}:<name>", one Cluster slot */
+
+/* A reply flattened depth-first: strings (v[i] NULL for nil), integers as decimal text.
+ * Owned by the caller: cqe_redis_strs_free (a zeroed one is empty). */
+struct cqe_redis_strs {
+    char **v;
+    size_t *len;
+    size_t n;
+};
+void cqe_redis_strs_free(struct cqe_redis_strs *s);
+
+/* One command on the output keys: argv[i] (lens NULL = C strings; borrowed) is sent as
+ * is, except where bit i of key_mask is set: that argument is a name and becomes
+ * "<ns>:{out}:<name>". reply (may be NULL) receives the flattened reply. Retried while
+ * Redis is out (as flushes are); an error reply is CQE_EIO (CQE_EDENIED for refused
+ * permissions) with err quoting it. Returns 0 or a negative rc. */
+int cqe_redis_out_command(struct cqe_redis *r, const char *ns, size_t argc, const char *const *argv,
+                          const size_t *lens, uint64_t key_mask, struct cqe_redis_strs *reply,
+                          struct cqe_err *err);
+
+/* Takes or renews (release false) the output role's lease for holder, for ttl_ms:
+ * *held says whether holder holds it now. With release, gives it up if held
+ * (*held false). Returns 0 or a negative rc. */
+int cqe_redis_out_lease(struct cqe_redis *r, const char *ns, const char *holder, int64_t ttl_ms, bool release,
+                        bool *held, struct cqe_err *err);
+
+/* One step of a decision (out_commit.lua): op "cas" (a hash name, b field, c
+ * "expected\0new"), "set" (a key name, b value), "xadd" (a stream name, b record),
+ * "hset" (a hash name, b field, c value). Every string is borrowed. */
+struct cqe_redis_out_op {
+    const char *op, *a, *b, *c;
+    size_t b_len, c_len;
+};
+
+/* Applies ops atomically if holder holds the lease and no cas field moved, in one script
+ * call; token names the decision so that a call retried after a lost reply is not
+ * applied twice. Streams are capped near maxlen entries. outcome (cap bytes) receives
+ * "ok", "dup" (applied before), "lost" (the lease is another's) or "conflict:<field>"
+ * (nothing applied). Returns 0 or a negative rc. */
+int cqe_redis_out_commit(struct cqe_redis *r, const char *ns, const char *holder, const char *token,
+                         int64_t maxlen, const struct cqe_redis_out_op *ops, size_t n_ops, char *outcome,
+                         size_t cap, struct cqe_err *err);
+
 #endif
