@@ -55,6 +55,8 @@ struct cqe_emitter {
     int64_t token_seq;
     atomic_bool blocked;
     bool failing_kafka, failing_files;
+    bool out_failed; /* set by a delivery when Kafka or the files (not Redis) failed */
+    bool redis_out;  /* the last step failed on Redis: closing does not wait for it */
     pthread_mutex_t mu;
     struct cqe_emitter_stats st;
     /* the thread */
@@ -452,9 +454,12 @@ static int deliver_kafka(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         const char *id, *rec, *key;
         size_t rl, kl;
         entry(&x, j, &id, &rec, &rl, &key, &kl);
-        rc = cqe_output_kafka_send(e->k, topic, key, kl, rec, rl, err);
+        if ((rc = cqe_output_kafka_send(e->k, topic, key, kl, rec, rl, err)))
+            e->out_failed = true;
     }
-    if (!rc && n && !(rc = cqe_output_kafka_wait(e->k, KAFKA_WAIT_MS, err))) {
+    if (!rc && n && (rc = cqe_output_kafka_wait(e->k, KAFKA_WAIT_MS, err)))
+        e->out_failed = true;
+    if (!rc && n) {
         const char *last = x.v[5 * (n - 1)];
         if (!(rc = hset(e, "cursor",
                         s == 0   ? "kafka:snapshots"
@@ -486,9 +491,11 @@ static int deliver_files(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         entry(&x, j, &id, &rec, &rl, &key, &kl);
         if (!(rc = cqe_lake_append(st->files, rec, rl, id, now, err)))
             snprintf(st->queued, ID_MAX, "%s", id);
+        else
+            e->out_failed = true;
     }
-    if (!rc)
-        rc = cqe_lake_roll(st->files, now, false, err);
+    if (!rc && (rc = cqe_lake_roll(st->files, now, false, err)))
+        e->out_failed = true;
     const char *durable = cqe_lake_durable_id(st->files);
     if (durable && strcmp(durable, st->lake)) {
         char cur[24];
@@ -502,9 +509,9 @@ static int deliver_files(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         }
         rc = rc ? rc : hrc;
     }
-    if (rc == CQE_EIO) { /* the open file is gone: what it held is appended again */
+    if (rc && e->out_failed) { /* the open file is gone: what it held is appended again */
         cqe_lake_discard(st->files);
-        snprintf(st->queued, ID_MAX, "%s", st->lake);
+        memcpy(st->queued, st->lake, ID_MAX);
     }
     *more = !rc && n == (size_t)atoi(DELIVER_BATCH);
     cqe_redis_strs_free(&x);
@@ -523,7 +530,7 @@ static int load_cursors(struct cqe_emitter *e, struct cqe_err *err)
         snprintf(f, sizeof f, "lake:%s", stream_names[s]);
         v = field_of(&c, f);
         snprintf(e->s[s].lake, ID_MAX, "%s", v ? v : "");
-        snprintf(e->s[s].queued, ID_MAX, "%s", e->s[s].lake);
+        memcpy(e->s[s].queued, e->s[s].lake, ID_MAX);
         if (e->s[s].files)
             cqe_lake_discard(e->s[s].files);
     }
@@ -549,15 +556,17 @@ static int deliver(struct cqe_emitter *e, struct cqe_err *err)
     for (int s = 0; s < N_STREAMS; s++) {
         bool more = true;
         for (int round = 0; more && e->k && round < 20 && !kafka_bad; round++) {
+            e->out_failed = false;
             int rc = deliver_kafka(e, s, &more, &oerr);
-            if (rc == CQE_EDENIED || rc == CQE_ENOMEM)
-                return *err = oerr, rc;
+            if (rc && !e->out_failed)
+                return *err = oerr, rc; /* Redis: the caller reports it */
             kafka_bad = rc != 0;
         }
         more = true;
         for (int round = 0; more && e->s[s].files && round < 20 && !files_bad; round++) {
+            e->out_failed = false;
             int rc = deliver_files(e, s, &more, &oerr);
-            if (rc == CQE_EDENIED || rc == CQE_ENOMEM)
+            if (rc && !e->out_failed)
                 return *err = oerr, rc;
             files_bad = rc != 0;
         }
@@ -594,7 +603,7 @@ static int take_lease(struct cqe_emitter *e, struct cqe_err *err)
     return 0;
 }
 
-int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err)
+static int step_once(struct cqe_emitter *e, bool final, struct cqe_err *err)
 {
     int rc = take_lease(e, err);
     if (rc || !e->held)
@@ -606,6 +615,13 @@ int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err)
             return rc;
     }
     return e->held ? deliver(e, err) : 0;
+}
+
+int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err)
+{
+    int rc = step_once(e, final, err);
+    e->redis_out = rc != 0;
+    return rc;
 }
 
 bool cqe_emitter_blocked(const struct cqe_emitter *e)
@@ -646,8 +662,8 @@ int cqe_emitter_open(const struct cqe_emitter_conf *c, struct cqe_emitter **out,
     if (c->state_url)
         rconf.url = (char *)c->state_url;
     int rc = cqe_redis_connect(&rconf, &e->r, err);
-    if (!rc)
-        cqe_redis_set_retry(e->r, 10000);
+    if (!rc) /* short: a step that failed is simply tried again; stopping never waits long */
+        cqe_redis_set_retry(e->r, 2000);
     if (!rc && c->kafka) {
         struct cqe_output_kafka_conf kc = {c->cfg->kafka, c->bootstrap};
         rc = cqe_output_kafka_open(&kc, &e->k, err);
@@ -673,7 +689,7 @@ void cqe_emitter_close(struct cqe_emitter *e, int64_t wait_ms)
     if (!e)
         return;
     struct cqe_err err = {0};
-    if (e->held && e->r) {
+    if (e->held && e->r && !e->redis_out) {
         deliver(e, &err);
         for (int s = 0; s < N_STREAMS; s++) {
             if (!e->s[s].files)

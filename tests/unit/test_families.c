@@ -82,10 +82,12 @@ CQE_TEST(families_every_event_registers_provider_dept_and_ts)
     CHECK(get(s, "G|prov", "p1", CQE_OP_SET) && get(s, "G|dept", "d1", CQE_OP_SET));
     const struct cqe_cell *c = get(s, cqe_key_max_ts, CQE_FIELD_MAX_TS, CQE_OP_MAX);
     CHECK(c && c->d == (double)TS);
+    c = get(s, cqe_key_max_ts, CQE_FIELD_MIN_TS, CQE_OP_MIN);
+    CHECK(c && c->d == (double)TS);
     c = get(s, "AU|2026-03|p1", "n", CQE_OP_SUM);
     CHECK(c && c->sum == 1);
     CHECK(get(s, "AU|2026-03|p1", "traced", CQE_OP_SUM) == NULL); /* no target/ticket_ref */
-    CHECK(cqe_store_cells(s) == 4);                               /* G|prov, G|dept, G|ts, AU n */
+    CHECK(cqe_store_cells(s) == 5);                               /* G|prov, G|dept, G|ts max and min, AU n */
     cqe_store_free(s);
 }
 
