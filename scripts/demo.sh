@@ -82,13 +82,21 @@ STATE="redis://127.0.0.1:$RPORT/0"
 echo "demo: redis $STATE, kafka bootstrap $BOOTSTRAP" >&2
 
 # the generated catalog, event-time clock, the brokers and the state
-python3 - "$WORK/gen.json" "$WORK/config.json" "$BOOTSTRAP" "$STATE" <<'EOF'
+python3 - "$WORK/gen.json" "$WORK/config.json" "$BOOTSTRAP" "$STATE" "$WORK/lake" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1], encoding="utf-8"))
 c["clock"] = "event"
 c["kafka"] = {"bootstrap.servers": sys.argv[3], "group.id": "cloudqe",
               "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}
 c["redis"] = {"url": sys.argv[4]}
+# the workers' outputs: a tick per day of event time, lake files closed every 5 s
+c["output_dir"] = sys.argv[5]
+c["snapshot_interval_s"] = 86400
+c["output_roll_s"] = 5
+# one more catalog service, for the outage the demo stages at the end
+first = c["services"][0]
+c["services"].append({"id": "svc-demo-portal", "provider": first["provider"],
+                      "dept": first.get("dept", "demo"), "target": 0.999})
 json.dump(c, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
 EOF
 
@@ -131,7 +139,41 @@ if kill -0 "$PPID_" 2>/dev/null && kill -0 "$W2" 2>/dev/null; then
 fi
 wait "$PPID_" || { echo "demo: produce failed" >&2; exit 1; }
 T1=$(date +%s)
-say "the group has consumed everything (lag 0) in $((T1 - T0)) s; stopping the workers"
+say "the group has consumed everything (lag 0) in $((T1 - T0)) s"
+rcli() { redis-cli -p "$RPORT" "$@"; }
+
+say "an outage: svc-demo-portal (target 99.9 %) is down 01:00-01:20 on April 1 (probes every minute, two sites)"
+python3 - "$WORK/config.json" "$WORK/outage.ndjson" <<'EOF'
+import json, sys
+svc = json.load(open(sys.argv[1], encoding="utf-8"))["services"][-1]
+with open(sys.argv[2], "w") as f:
+    for m in range(0, 121):
+        for site in ("gz", "sz"):
+            f.write(json.dumps({"v": 1, "id": f"demo-outage-{site}-{m}", "type": "probe",
+                                "ts": "2026-04-01T%02d:%02d:00+08:00" % (m // 60, m % 60),
+                                "provider": svc["provider"], "service": svc["id"],
+                                "ok": not 60 <= m < 80, "site": site}) + "\n")
+EOF
+"$BIN" produce --config "$WORK/config.json" --group cloudqe --wait "$WORK/outage.ndjson" > /dev/null \
+    2> >(prefix "[produce] ")
+demo_alerts() { # the alert records of svc-demo-portal in the Redis stream, one line each
+    rcli --json XRANGE 'cqe:{out}:alerts' - + | python3 -c '
+import json, sys
+for _id, fields in json.load(sys.stdin):
+    a = json.loads(fields[1])
+    if a["service"] == "svc-demo-portal" and a["rule"] == "burn_1h_5m":
+        print("  %-8s %-10s %s since %s at %s  burn %.1f / %.1f > %g" % (a["state"], a["rule"], a["severity"],
+              a["since"][11:16], a["at"][11:16], a["burn_long"], a["burn_short"], a["threshold"]))'
+}
+for _ in $(seq 300); do
+    demo_alerts | grep -q resolved && break
+    sleep 0.2
+done
+echo "demo: burn_1h_5m of svc-demo-portal (event time; the worker holding the output role decided it once):" >&2
+demo_alerts >&2
+demo_alerts | grep -q resolved || { echo "demo: the alert did not fire and clear" >&2; exit 1; }
+
+say "stopping the workers (SIGTERM: the output role makes a last tick first)"
 kill "$W1" "$W2"
 wait "$W1" "$W2" 2>/dev/null || true
 sleep 0.2
@@ -139,9 +181,9 @@ sleep 0.2
 say "scores from the Redis state: cloudqe snapshot --state $STATE --period $PERIOD --table"
 "$BIN" snapshot --config "$WORK/config.json" --state "$STATE" --period "$PERIOD" --table | tee "$WORK/stream.txt"
 
-say "the same file replayed in memory (cloudqe replay --table) gives"
+say "the same files replayed in memory (cloudqe replay --table) give"
 "$BIN" replay --config "$WORK/config.json" --period "$PERIOD" --table --quiet "$WORK/events.ndjson.zst" \
-    > "$WORK/replay.txt" 2> /dev/null
+    "$WORK/outage.ndjson" > "$WORK/replay.txt" 2> /dev/null
 if cmp -s "$WORK/stream.txt" "$WORK/replay.txt"; then
     echo "identical scores: exactly once through Kafka, two workers and a SIGKILL" >&2
 else
@@ -149,3 +191,55 @@ else
     diff "$WORK/replay.txt" "$WORK/stream.txt" | head -20 >&2
     exit 1
 fi
+
+say "what the workers emitted by themselves"
+python3 - "$BOOTSTRAP" <<'EOF2' >&2
+import json, subprocess, sys
+for topic in ("cloudqe.snapshots", "cloudqe.alerts"):
+    out = subprocess.run(["kcat", "-C", "-b", sys.argv[1], "-t", topic, "-o", "beginning", "-e", "-q", "-J"],
+                         capture_output=True, timeout=60).stdout.decode().splitlines()
+    kinds = {}
+    for line in out:
+        rec = json.loads(json.loads(line)["payload"])
+        k = rec["kind"] + ("/" + rec["state"] if rec["kind"] == "alert" else "")
+        kinds[k] = kinds.get(k, 0) + 1
+    print("  Kafka %-18s %6d records: %s" % (topic, len(out), ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+EOF2
+echo "  Redis: the latest snapshot per target and period (redis-cli GET 'cqe:{out}:snapshot:platform:$PERIOD'):" >&2
+rcli GET "cqe:{out}:snapshot:platform:$PERIOD" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print("    platform %s revision %d, as_of %s, complete %s: score %.2f %s (%s), availability %.5f" % (
+      s["period"], s["revision"], s["as_of"], s["complete"], s["score"], s["grade"], s["grade_en"],
+      s["figures"]["availability"]))' >&2
+echo "  Redis streams: $(for k in snapshots services depts alerts; do printf '%s %s  ' "$k" "$(rcli XLEN "cqe:{out}:$k")"; done)" >&2
+echo "  lake files: $(find "$WORK/lake" -name '*.ndjson.zst' | wc -l) closed files under $WORK/lake, e.g." >&2
+find "$WORK/lake" -name '*.ndjson.zst' | sort | head -3 | sed "s|$WORK/|    |" >&2
+
+say "DuckDB over the lake files: the last revision of every $PERIOD snapshot"
+SQL="SELECT target, max(revision) AS revisions, round(arg_max(score, revision), 2) AS score,
+  arg_max(grade_en, revision) AS grade, round(arg_max(figures.availability, revision), 5) AS availability
+  FROM read_json('$WORK/lake/snapshots/**/*.ndjson.zst') WHERE period = '$PERIOD' GROUP BY target ORDER BY target"
+echo "  $SQL" | tr -s ' \n' ' ' | fold -w 110 | sed 's/^/  /' >&2
+echo >&2
+if [ -d tests/clients/node_modules/@duckdb/node-api ]; then
+    node tests/clients/duckdb_query.mjs "$SQL" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+print("  %-14s %9s %7s %-9s %s" % ("target", "revisions", "score", "grade", "availability"))
+for r in rows:
+    print("  %-14s %9d %7.2f %-9s %.5f" % (r["target"], r["revisions"], r["score"], r["grade"], r["availability"]))' >&2
+else
+    echo "  (DuckDB's client is not installed: make setup installs it)" >&2
+fi
+
+say "where everything is"
+cat >&2 <<EOF2
+  Kafka topics     cloudqe.snapshots (snapshot, service, dept records), cloudqe.alerts
+                   kcat -C -b $BOOTSTRAP -t cloudqe.snapshots -o beginning -e -J
+  Redis            redis-cli -p $RPORT GET 'cqe:{out}:snapshot:platform:$PERIOD'
+                   redis-cli -p $RPORT --json XRANGE 'cqe:{out}:alerts' - + COUNT 5
+  lake files       $WORK/lake/<snapshots|services|depts|alerts>/dt=YYYY-MM-DD/hour=HH/part-*.ndjson.zst
+  docs             docs/outputs.md (every record, key and file; recipes), docs/operating.md
+  (DEMO_KEEP=1 make demo keeps the files; the servers stop with the demo)
+EOF2
