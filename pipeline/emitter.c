@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "apply.h"
 #include "clock.h"
 #include "lake_files.h"
 #include "output_kafka.h"
@@ -255,8 +256,35 @@ static size_t tick_periods(const struct cqe_config *cfg, int64_t as_of, int64_t 
     return n;
 }
 
-static int tick_ops(struct cqe_emitter *e, const struct cqe_view *v, int64_t as_of, int64_t first_month,
-                    const struct cqe_counters *counters, struct ops *o, struct cqe_tick_out *t,
+/* The counters of a target and period from the loaded state (apply.h, cqe_count). */
+struct count_src {
+    const struct cqe_store *store;
+    const struct cqe_view *view;
+};
+
+static void counters_of(void *arg, const char *target, const struct cqe_period *p, struct cqe_counters *out)
+{
+    const struct count_src *src = arg;
+    int64_t first, sum[CQE_COUNT__N] = {0};
+    int count;
+    bool platform = !strcmp(target, "platform");
+    cqe_period_months(p, &first, &count);
+    for (int64_t m = first; m < first + count; m++) {
+        if (!platform) {
+            cqe_apply_counts_read(src->store, m, target, strlen(target), sum);
+            continue;
+        }
+        cqe_apply_counts_read(src->store, m, "", 0, sum); /* dead letters: no provider */
+        for (size_t i = 0; i < src->view->providers.n; i++)
+            cqe_apply_counts_read(src->store, m, src->view->providers.keys[i], src->view->providers.lens[i],
+                                  sum);
+    }
+    *out = (struct cqe_counters){sum[CQE_COUNT_EVENTS], sum[CQE_COUNT_DEAD_LETTERS],
+                                 sum[CQE_COUNT_DUPLICATES], sum[CQE_COUNT_LATE]};
+}
+
+static int tick_ops(struct cqe_emitter *e, const struct cqe_view *v, const struct cqe_store *store,
+                    int64_t as_of, int64_t first_month, struct ops *o, struct cqe_tick_out *t,
                     struct cqe_err *err)
 {
     struct cqe_redis_strs kept = {0};
@@ -268,7 +296,8 @@ static int tick_ops(struct cqe_emitter *e, const struct cqe_view *v, int64_t as_
     if (!rc && (rc = hash_map(&kept, &keys, &vals)))
         cqe_err_set(err, rc, "out of memory");
     if (!rc)
-        rc = cqe_tick_decide(v, e->model, periods, np, as_of, counters, &keys, vals, t, err);
+        rc = cqe_tick_decide(v, e->model, periods, np, as_of, counters_of, &(struct count_src){store, v},
+                             &keys, vals, t, err);
     for (size_t i = 0; !rc && i < t->n; i++) {
         struct cqe_tick_record *r = &t->v[i];
         if (r->rev_field)
@@ -363,17 +392,31 @@ static int run_pass(struct cqe_emitter *e, bool final, struct cqe_err *err)
     int64_t idx = floor_div(as_of, interval);
     bool tick = final || idx > last_tick;
     if (tick) {
-        struct cqe_redis_counts rcnt;
-        if ((rc = cqe_redis_load_counts(e->r, e->ns, &rcnt, err)))
-            goto out;
-        struct cqe_counters counters = {rcnt.applied, rcnt.dead_letters, rcnt.duplicates, 0};
         const struct cqe_cell *min_ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts),
                                                       CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
         int64_t first = cqe_month_index(min_ts ? (int64_t)min_ts->d : as_of, e->cfg->utc_offset_min);
         if (first_text && strtoll(first_text, NULL, 10) < first)
             first = strtoll(first_text, NULL, 10);
-        if ((rc = tick_ops(e, view, as_of, first, &counters, &o, &t, err)))
+        if ((rc = tick_ops(e, view, store, as_of, first, &o, &t, err)))
             goto out;
+        struct cqe_period cur_month, first_p;
+        char first_id[48];
+        cqe_period_of(as_of, CQE_PERIOD_MONTH, e->cfg->utc_offset_min, &cur_month);
+        snprintf(first_id, sizeof first_id, "%04lld-%02lld", (long long)(first / 12),
+                 (long long)(first % 12 + 1));
+        if (cqe_period_parse(first_id, e->cfg->utc_offset_min, &first_p))
+            first_p.start_ms = cur_month.start_ms;
+        char *late_from = malloc(24), *late_before = malloc(24);
+        if (late_from)
+            snprintf(late_from, 24, "%lld", (long long)first_p.start_ms);
+        if (late_before)
+            snprintf(late_before, 24, "%lld", (long long)cur_month.start_ms);
+        if (!ops_keep(&o, late_from) || !ops_keep(&o, late_before) ||
+            ops_add(&o, "hset", "meta", "late_from", 9, late_from, strlen(late_from)) ||
+            ops_add(&o, "hset", "meta", "late_before", 11, late_before, strlen(late_before))) {
+            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+            goto out;
+        }
         char *idx_text = malloc(24), *first_out = malloc(24);
         if (idx_text)
             snprintf(idx_text, 24, "%lld", (long long)(idx > last_tick ? idx : last_tick));

@@ -45,6 +45,8 @@ static int dead_letter(struct cqe_pipeline *pl, const char *buf, size_t n, const
                        int reason, const char *detail, int64_t now_ms, struct cqe_err *err)
 {
     pl->counts.dead_letters++;
+    if (cqe_apply_count(&pl->apply[0], now_ms, "", 0, CQE_COUNT_DEAD_LETTERS))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory counting a dead letter");
     if (reason > 0 && reason < CQE_R__COUNT)
         pl->counts.by_reason[reason]++;
     pl->last_reason = reason;
@@ -115,6 +117,8 @@ int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev,
         return dead_letter(pl, buf, n, origin, CQE_R_PERIOD_ARCHIVED, why, now_ms, err);
     if (cqe_dedup_seen(pl->dedup, ev->id.p, ev->id.n)) {
         pl->counts.duplicates++;
+        if (cqe_apply_count(&pl->apply[0], ev->ts, ev->provider.p, ev->provider.n, CQE_COUNT_DUPLICATES))
+            return cqe_err_set(err, CQE_ENOMEM, "out of memory counting a duplicate");
         return 0;
     }
     bool incident = ev->type == CQE_T_INCIDENT, opens = ev->action == CQE_A_OPEN;
@@ -126,6 +130,10 @@ int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev,
         rc = cqe_igate_record(pl->igate, ev->entity.p, ev->entity.n, opens, pl->stores[k]);
     if (!rc)
         rc = cqe_dedup_remember(pl->dedup, ev->id.p, ev->id.n);
+    if (!rc)
+        rc = cqe_apply_count(&pl->apply[k], ev->ts, ev->provider.p, ev->provider.n, CQE_COUNT_EVENTS);
+    if (!rc && ev->ts >= pl->late_from && ev->ts < pl->late_before)
+        rc = cqe_apply_count(&pl->apply[k], ev->ts, ev->provider.p, ev->provider.n, CQE_COUNT_LATE);
     if (rc)
         return cqe_err_set(err, rc, "out of memory applying an event");
     pl->counts.applied++;

@@ -31,9 +31,11 @@ struct cqe_pipeline {
     size_t n_stores;
     struct cqe_apply_ctx *apply; /* one per store, owned */
     struct cqe_pipeline_counts counts;
-    int64_t archived_before; /* retention: events before it are dead-lettered; 0 = none */
-    bool down_news;          /* an applied event may change a service's down time (alerts) */
-    int last_reason;         /* the reason and detail of the last dead letter, for publishing */
+    int64_t archived_before;        /* retention: events before it are dead-lettered; 0 = none */
+    int64_t late_from, late_before; /* events in [from, before) are late: their months were
+                                       emitted already (outputs.md counters); 0, 0 = none */
+    bool down_news;                 /* an applied event may change a service's down time (alerts) */
+    int last_reason;                /* the reason and detail of the last dead letter, for publishing */
     char last_detail[320];
 };
 

@@ -63,9 +63,10 @@ struct worker {
     int64_t msgs, stale, lost, flushes, resets;
     int64_t read, applied, duplicates, dead_letters; /* of partitions no longer held */
     struct cqe_retention_watch watch;
-    int64_t pending_refused; /* of them, incident_pending_limit */
-    struct cqe_emitter *em;  /* the output role; NULL = no outputs */
-    int64_t alert_flush_ms;  /* a partition holding down-time news flushes within this */
+    int64_t pending_refused;                      /* of them, incident_pending_limit */
+    struct cqe_emitter *em;                       /* the output role; NULL = no outputs */
+    int64_t late_from, late_before, late_read_ms; /* the months emitted already (outputs) */
+    int64_t alert_flush_ms;                       /* a partition holding down-time news flushes within this */
 };
 
 static int64_t wall_ms(void)
@@ -112,6 +113,8 @@ static int retention_at_open(struct worker *w, struct part *p, struct cqe_err *e
 {
     int rc = cqe_retention_watch_refresh(&w->watch, w->r, 1000, err);
     p->st.pl.archived_before = w->watch.before;
+    p->st.pl.late_from = w->late_from;
+    p->st.pl.late_before = w->late_before;
     return rc;
 }
 
@@ -125,6 +128,29 @@ static void retention_refresh(struct worker *w)
     for (int i = 0; i < w->n_parts; i++)
         if (w->parts[i].st.ready)
             w->parts[i].st.pl.archived_before = w->watch.before;
+}
+
+/* Reads again, once a second, which months the output role emitted already (its meta
+ * fields late_from, late_before): events in them are counted late. Redis out: kept. */
+static void late_refresh(struct worker *w)
+{
+    int64_t now = cqe_mono_ms();
+    if (!w->em || w->paused || now - w->late_read_ms < 1000)
+        return;
+    w->late_read_ms = now;
+    const char *argv[] = {"HMGET", "meta", "late_from", "late_before"};
+    struct cqe_redis_strs rep = {0};
+    struct cqe_err err = {0};
+    if (!cqe_redis_out_command(w->r, CQE_REDIS_NS, 4, argv, NULL, 1u << 1, &rep, &err) && rep.n == 2 &&
+        rep.v[0] && rep.v[1]) {
+        w->late_from = strtoll(rep.v[0], NULL, 10);
+        w->late_before = strtoll(rep.v[1], NULL, 10);
+        for (int i = 0; i < w->n_parts; i++) {
+            w->parts[i].st.pl.late_from = w->late_from;
+            w->parts[i].st.pl.late_before = w->late_before;
+        }
+    }
+    cqe_redis_strs_free(&rep);
 }
 
 /* Loads a partition's position and duplicate memory from Redis into a fresh pipeline. */
@@ -673,6 +699,7 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
             pending += w.parts[i].active ? w.parts[i].st.since : 0;
         flush_due(&w, pending >= c->cfg->max_pending_events); /* max_pending_events: flush all */
         retention_refresh(&w);
+        late_refresh(&w);
         if (cqe_mono_ms() - last_commit_ms >= 2000) {
             recommit(&w);
             last_commit_ms = cqe_mono_ms();

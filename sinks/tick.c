@@ -26,6 +26,9 @@ void cqe_tick_out_free(struct cqe_tick_out *o)
 
 /* What the record callback knows about the period being emitted. */
 struct tick_ctx {
+    const struct cqe_period *period;
+    cqe_tick_counters_fn counters;
+    void *counters_arg;
     const struct cqe_strmap *kept;
     char *const *revs;
     bool current;
@@ -94,6 +97,13 @@ static int take_snapshot(struct tick_ctx *t, json_t *rec)
     if (changed)
         rev++;
     json_object_set_new(rec, "revision", json_integer(rev));
+    struct cqe_counters c = {0};
+    if (t->counters)
+        t->counters(t->counters_arg, target ? target : "", t->period, &c);
+    json_object_set_new(rec, "counters",
+                        json_pack("{s:I,s:I,s:I,s:I}", "events", (json_int_t)c.events, "dead_letters",
+                                  (json_int_t)c.dead_letters, "duplicates", (json_int_t)c.duplicates, "late",
+                                  (json_int_t)c.late));
     struct cqe_tick_record *r = next_record(t->out);
     if (!r)
         return CQE_ENOMEM;
@@ -147,15 +157,14 @@ static int on_record(void *record, void *arg)
 
 int cqe_tick_decide(const struct cqe_view *v, const struct cqe_model *m,
                     const struct cqe_tick_period *periods, size_t n_periods, int64_t as_of,
-                    const struct cqe_counters *counters, const struct cqe_strmap *kept, char *const *revs,
-                    struct cqe_tick_out *out, struct cqe_err *err)
+                    cqe_tick_counters_fn counters, void *counters_arg, const struct cqe_strmap *kept,
+                    char *const *revs, struct cqe_tick_out *out, struct cqe_err *err)
 {
     int rc = 0;
     for (size_t i = 0; !rc && i < n_periods; i++) {
-        struct tick_ctx t = {kept, revs, periods[i].current, false, out};
+        struct tick_ctx t = {&periods[i].p, counters,           counters_arg, kept,
+                             revs,          periods[i].current, false,        out};
         struct cqe_emit_options o = {&periods[i].p, 1, as_of, {0}, NULL, true, true};
-        if (counters)
-            o.counters = *counters;
         rc = cqe_emit_records(v, m, &o, on_record, &t, err);
     }
     return rc;

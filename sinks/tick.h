@@ -39,13 +39,17 @@ struct cqe_tick_period {
     bool current;
 };
 
+/* Fills *out with the counters of target ("platform" or a provider) over period p. */
+typedef void (*cqe_tick_counters_fn)(void *arg, const char *target, const struct cqe_period *p,
+                                     struct cqe_counters *out);
+
 /* Decides a tick at as_of over periods; kept maps "<target>|<period>" to the kept
- * revision text (keys, and the parallel array revs; borrowed). counters go on every
- * snapshot (NULL: zeros). Services and departments of a period go out whenever any of
+ * revision text (keys, and the parallel array revs; borrowed). counters (may be NULL:
+ * zeros) gives each snapshot's counters. Services and departments of a period go out whenever any of
  * its snapshots does. Appends to out (owned by the caller). Returns 0 or CQE_ENOMEM. */
 int cqe_tick_decide(const struct cqe_view *v, const struct cqe_model *m,
                     const struct cqe_tick_period *periods, size_t n_periods, int64_t as_of,
-                    const struct cqe_counters *counters, const struct cqe_strmap *kept, char *const *revs,
-                    struct cqe_tick_out *out, struct cqe_err *err);
+                    cqe_tick_counters_fn counters, void *counters_arg, const struct cqe_strmap *kept,
+                    char *const *revs, struct cqe_tick_out *out, struct cqe_err *err);
 
 #endif

@@ -309,6 +309,15 @@ def test_snapshots_reach_kafka_redis_and_lake_files():
             revs = [r["revision"] for r in snaps if r["target"] == target and r["period"] == "2026-03"]
             assert revs == sorted(revs) and revs[0] == 1, (target, revs)
 
+        # counters per target and period: every event of the file lies in March
+        summary = json.loads([l for l in s.log_of(w).splitlines() if l.startswith('{"kind":"run_summary"')][-1])
+        final = {r["target"]: r for r in s.stream("snapshots")[-len([r for r in expected if r["kind"] == "snapshot"]):]
+                 if r["period"] == "2026-03"}
+        c = final["platform"]["counters"]
+        assert c["events"] == summary["applied"] and c["duplicates"] == summary["duplicates"], (c, summary)
+        assert c["late"] == 0 and c["dead_letters"] == 0, c  # dead letters count where received (today)
+        assert sum(r["counters"]["events"] for t, r in final.items() if t != "platform") == c["events"]
+        assert all(0 < r["counters"]["events"] < c["events"] for t, r in final.items() if t != "platform")
         # Redis: the latest record per (target, period) as a readable key (redis-cli)
         platform = [r for r in expected if r["kind"] == "snapshot" and r["target"] == "platform"
                     and r["period"] == "2026-03"][0]
@@ -357,6 +366,8 @@ def test_late_incident_reemits_march_with_a_higher_revision():
         march = [r for r in s.stream("snapshots") if r["period"] == "2026-03" and r["target"] == "platform"]
         first = march[-1]
         assert first["figures"]["downtime_s"] == 7200.0, first["figures"]
+        assert first["counters"] == {"events": 5, "dead_letters": 0, "duplicates": 0, "late": 0}, first["counters"]
+        time.sleep(1.5)  # the workers read which months were emitted once a second
         # the late event: an update taking the incident's end back to 11:00 (outputs.md, revision + 1)
         s.produce([{"v": 1, "id": "i1-res-early", "type": "incident", "ts": "2026-03-10T11:00:00+08:00",
                     "provider": "prov-1", "incident": "I1", "action": "resolve"}])
@@ -369,6 +380,7 @@ def test_late_incident_reemits_march_with_a_higher_revision():
         assert again["revision"] == first["revision"] + 1
         assert again["figures"]["downtime_s"] == 3600.0, again["figures"]
         assert again["complete"] is True and again["as_of"] > first["as_of"]
+        assert again["counters"] == {"events": 6, "dead_letters": 0, "duplicates": 0, "late": 1}, again["counters"]
         s.stop(w)
     run("late", body, extra_config={"snapshot_interval_s": 86400})
 

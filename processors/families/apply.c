@@ -32,6 +32,36 @@ int64_t cqe_apply_month(const struct cqe_apply_ctx *ctx, int64_t ts)
     return cqe_month_index(ts, ctx->cfg->utc_offset_min);
 }
 
+static const char *const count_fields[CQE_COUNT__N] = {"events", "late", "duplicates", "dead_letters"};
+
+static void count_key(struct cqe_kb *k, int64_t month, const char *provider, size_t n)
+{
+    cqe_kb_reset(k);
+    cqe_kb_cstr(k, KEY_REGISTRY);
+    cqe_kb_cstr(k, "n");
+    cqe_kb_month(k, month);
+    cqe_kb_str(k, provider, n);
+}
+
+int cqe_apply_count(struct cqe_apply_ctx *ctx, int64_t ts, const char *provider, size_t n, enum cqe_count c)
+{
+    count_key(&ctx->key, cqe_apply_month(ctx, ts), provider, n);
+    return cqe_apply_sum(ctx, count_fields[c], 1);
+}
+
+void cqe_apply_counts_read(const struct cqe_store *s, int64_t month, const char *provider, size_t n,
+                           int64_t out[CQE_COUNT__N])
+{
+    struct cqe_kb k = {0};
+    count_key(&k, month, provider, n);
+    for (int c = 0; !k.oom && c < CQE_COUNT__N; c++) {
+        const struct cqe_cell *cell =
+            cqe_store_get(s, k.p, k.n, count_fields[c], strlen(count_fields[c]), CQE_OP_SUM);
+        out[c] += cell ? (int64_t)cell->sum : 0;
+    }
+    cqe_kb_free(&k);
+}
+
 int cqe_apply_sum(struct cqe_apply_ctx *ctx, const char *field, __int128 delta)
 {
     if (ctx->key.oom)

@@ -43,6 +43,25 @@ void cqe_apply_fini(struct cqe_apply_ctx *ctx);
  * every event makes. Returns 0 or CQE_ENOMEM. */
 int cqe_apply_event(struct cqe_apply_ctx *ctx, const struct cqe_event *ev);
 
+/* The operational counters of outputs.md kept per month and provider, as sums of the
+ * registry key "G|n|<month>|<provider>" (provider "" for dead letters, which name none
+ * that can be trusted): what each target's and period's snapshot says it saw. */
+enum cqe_count {
+    CQE_COUNT_EVENTS,
+    CQE_COUNT_LATE,
+    CQE_COUNT_DUPLICATES,
+    CQE_COUNT_DEAD_LETTERS,
+    CQE_COUNT__N
+};
+
+/* Adds one to counter c of the month holding ts and provider (n bytes). Returns 0 or
+ * CQE_ENOMEM. */
+int cqe_apply_count(struct cqe_apply_ctx *ctx, int64_t ts, const char *provider, size_t n, enum cqe_count c);
+
+/* Adds the counters of month index `month` and provider (n bytes) kept in s to out. */
+void cqe_apply_counts_read(const struct cqe_store *s, int64_t month, const char *provider, size_t n,
+                           int64_t out[CQE_COUNT__N]);
+
 /* Helpers shared by the families: the month bucket of ts, and store updates of the
  * scratch key ctx->key. Each returns 0 or CQE_ENOMEM (also when a scratch buffer ran
  * out of memory while it was built). */
