@@ -14,6 +14,7 @@
 
 #include "alerts.h"
 #include "apply.h"
+#include "family.h"
 #include "clock.h"
 #include "lake_files.h"
 #include "output_kafka.h"
@@ -339,6 +340,29 @@ static int positions_moved(struct cqe_emitter *e, bool *moved, struct cqe_err *e
     return 0;
 }
 
+/* The key prefixes alerts read: probes, incidents, maintenance windows and the
+ * registry (providers, event times, counters); the rest (metrics, tickets, ...) is read
+ * only when a tick falls. Filled once (a NULL-terminated list of static strings). */
+static const char *const *alert_prefixes(void)
+{
+    static const char *list[32];
+    static atomic_int filled;
+    if (atomic_load(&filled))
+        return list;
+    size_t n = 0;
+    for (size_t i = 0; i < cqe_family_count(); i++) {
+        const struct cqe_family *f = cqe_family_at(i);
+        if (f->type != CQE_T_PROBE && f->type != CQE_T_INCIDENT && f->type != CQE_T_MAINTENANCE &&
+            f->type != CQE_T__COUNT)
+            continue;
+        for (size_t k = 0; f->prefixes[k] && n + 1 < sizeof list / sizeof *list; k++)
+            list[n++] = f->prefixes[k];
+    }
+    list[n] = NULL;
+    atomic_store(&filled, 1);
+    return list;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -370,17 +394,22 @@ static int run_pass(struct cqe_emitter *e, bool final, struct cqe_err *err)
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = cqe_redis_load_state(e->r, e->ns, store, err)))
+    /* what alerts need first; the rest only when a tick falls */
+    if ((rc = cqe_redis_load_state_part(e->r, e->ns, store, alert_prefixes(), true, err)))
         goto out;
     const struct cqe_cell *ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts), CQE_FIELD_MAX_TS,
                                               strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
     if (!ts)
         goto out; /* no event yet: nothing to say */
+    int64_t now_ev = (int64_t)ts->d, as_of = wall ? wall_now : now_ev;
+    int64_t idx = floor_div(as_of, interval);
+    bool tick = final || idx > last_tick;
+    if (tick && (rc = cqe_redis_load_state_part(e->r, e->ns, store, alert_prefixes(), false, err)))
+        goto out;
     if (!(view = cqe_view_build(store, e->cfg, err))) {
         rc = err->code ? err->code : CQE_ENOMEM;
         goto out;
     }
-    int64_t now_ev = (int64_t)ts->d, as_of = wall ? wall_now : now_ev;
     const char *alert_text = field_of(&meta, "alert_now");
     int64_t from = alert_text ? strtoll(alert_text, NULL, 10) : cqe_alerts_first_probe(view) - 1;
     if (!alert_text && (from < 0 || from < now_ev - 86400000))
@@ -389,8 +418,6 @@ static int run_pass(struct cqe_emitter *e, bool final, struct cqe_err *err)
         if ((rc = alert_ops(e, view, from, now_ev, &o, &ch, err)))
             goto out;
     }
-    int64_t idx = floor_div(as_of, interval);
-    bool tick = final || idx > last_tick;
     if (tick) {
         const struct cqe_cell *min_ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts),
                                                       CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
@@ -653,8 +680,15 @@ static int step_once(struct cqe_emitter *e, bool final, struct cqe_err *err)
         return rc;
     int64_t now = cqe_mono_ms();
     if (final || now >= e->next_pass) {
-        e->next_pass = now + e->pass_ms;
-        if ((rc = run_pass(e, final, err)))
+        rc = run_pass(e, final, err);
+        /* passes take at most a tenth of the time: a state too large to read every
+         * alert_pass_ms is read less often (alerts then wait longer, ingest does not) */
+        int64_t took = cqe_mono_ms() - now;
+        e->next_pass = cqe_mono_ms() + (9 * took > e->pass_ms ? 9 * took : e->pass_ms);
+        pthread_mutex_lock(&e->mu);
+        e->st.pass_ms_total += took;
+        pthread_mutex_unlock(&e->mu);
+        if (rc)
             return rc;
     }
     return e->held ? deliver(e, err) : 0;

@@ -45,7 +45,8 @@ bool cqe_emitter_blocked(const struct cqe_emitter *e);
 struct cqe_emitter_stats {
     bool holder;
     int64_t passes, ticks, snapshots, revised, alerts, delivered_kafka, delivered_files;
-    int64_t last_pass_ms; /* how long the last pass took */
+    int64_t last_pass_ms;  /* how long the last pass took */
+    int64_t pass_ms_total; /* ... and every pass together */
 };
 void cqe_emitter_stats(const struct cqe_emitter *e, struct cqe_emitter_stats *out);
 

@@ -48,11 +48,13 @@ void cqe_progress_summary(const struct cqe_run_totals *t, FILE *f)
             "\"dead_letters\":%lld,\"dead_letters_unpublished\":%lld,\"stale\":%lld,\"lost\":%lld,"
             "\"flushes\":%lld,\"resets\":%lld,\"redis_commands\":%lld,\"commands_per_1000_events\":%.1f,"
             "\"incident_pending_limit\":%lld,\"output\":{\"passes\":%lld,\"ticks\":%lld,\"snapshots\":%lld,"
-            "\"revised\":%lld,\"alerts\":%lld,\"delivered_kafka\":%lld,\"delivered_files\":%lld}}\n",
+            "\"revised\":%lld,\"alerts\":%lld,\"delivered_kafka\":%lld,\"delivered_files\":%lld,"
+            "\"last_pass_ms\":%lld,\"pass_ms_total\":%lld}}\n",
             (long long)t->msgs, (long long)t->applied, (long long)t->duplicates, (long long)t->dead_letters,
             (long long)t->unpublished, (long long)t->stale, (long long)t->lost, (long long)t->flushes,
             (long long)t->resets, (long long)t->redis_commands, per_1000(t->redis_commands, t->msgs),
             (long long)t->pending_refused, (long long)t->out_passes, (long long)t->out_ticks,
             (long long)t->out_snapshots, (long long)t->out_revised, (long long)t->out_alerts,
-            (long long)t->out_kafka, (long long)t->out_files);
+            (long long)t->out_kafka, (long long)t->out_files, (long long)t->out_last_pass_ms,
+            (long long)t->out_pass_ms_total);
 }

@@ -18,7 +18,7 @@ struct cqe_run_totals {
     /* the output role (emitter.h), when this worker held it */
     bool out_holder, out_blocked;
     int64_t out_passes, out_ticks, out_snapshots, out_revised, out_alerts, out_kafka, out_files;
-    int64_t out_last_pass_ms;
+    int64_t out_last_pass_ms, out_pass_ms_total;
 };
 
 struct cqe_progress {

@@ -502,6 +502,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
         t->out_kafka = es.delivered_kafka;
         t->out_files = es.delivered_files;
         t->out_last_pass_ms = es.last_pass_ms;
+        t->out_pass_ms_total = es.pass_ms_total;
     }
     for (int i = 0; w->parts && i < w->n_parts; i++) {
         struct part *p = &w->parts[i];

@@ -146,10 +146,24 @@ static int parse_registry(struct cqe_vb *b, const struct cqe_kparts *k, const st
 
 static const char *const registry_prefixes[] = {KEY_REGISTRY, NULL};
 
+/* Retention: the counters of a month go with the month (G|n|<month>|<provider>); the
+ * other registry keys (providers, departments, event times) are kept. */
+static int registry_month(const struct cqe_kparts *k, const struct cqe_cell *const *cells, size_t n,
+                          int offset_min, int64_t *month)
+{
+    (void)cells;
+    (void)n;
+    (void)offset_min;
+    bool counters = k->count >= 3 && k->n[1] == 1 && k->p[1][0] == 'n';
+    *month = counters ? cqe_family_month_part(k, 2) : CQE_MONTH_NEVER;
+    return 0;
+}
+
 const struct cqe_family cqe_family_registry = {
     .type = CQE_T__COUNT,
     .name = "registry",
     .prefixes = registry_prefixes,
     .apply = NULL,
     .parse = parse_registry,
+    .month = registry_month,
 };

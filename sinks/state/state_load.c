@@ -11,9 +11,25 @@
 
 struct load {
     const char *ns;
-    struct cqe_store *tmp;  /* filled by one attempt, merged on success */
-    struct cqe_store *keys; /* SCAN results, deduplicated (SCAN may repeat keys) */
+    struct cqe_store *tmp;       /* filled by one attempt, merged on success */
+    struct cqe_store *keys;      /* SCAN results, deduplicated (SCAN may repeat keys) */
+    const char *const *prefixes; /* NULL: every state key; else those whose store key has */
+    bool only;                   /* ... one of these prefixes (only) or none of them */
 };
+
+/* Whether the store key of pk is read by this load. */
+static bool wanted(const struct load *l, const struct cqe_rkey_parsed *pk)
+{
+    if (!l->prefixes)
+        return true;
+    bool match = false;
+    for (size_t i = 0; l->prefixes[i] && !match; i++) {
+        size_t n = strlen(l->prefixes[i]);
+        match = pk->skey_len >= n && !memcmp(pk->skey, l->prefixes[i], n) &&
+                (pk->skey_len == n || pk->skey[n] == '|');
+    }
+    return match == l->only;
+}
 
 /* ---------------------------------------------------------------- one key's cells */
 
@@ -188,7 +204,7 @@ static int load_batch(struct cqe_redis *r, struct load *l, const char **k, const
     struct cqe_rkey_parsed pk[LOAD_KEYS];
     bool state[LOAD_KEYS];
     for (size_t i = 0; i < count; i++) {
-        if (!(state[i] = cqe_rkey_parse(l->ns, k[i], kn[i], &pk[i])))
+        if (!(state[i] = cqe_rkey_parse(l->ns, k[i], kn[i], &pk[i]) && wanted(l, &pk[i])))
             continue;
         if ((rc = send_read(r, &pk[i], k[i], kn[i], err))) {
             cqe_rconn_drop(r);
@@ -262,7 +278,7 @@ static int scan_keys(struct cqe_redis *r, struct load *l, struct cqe_err *err)
 
 int cqe_rload_scan(struct cqe_redis *r, const char *ns, struct cqe_store *keys, struct cqe_err *err)
 {
-    struct load l = {ns, NULL, keys};
+    struct load l = {ns, NULL, keys, NULL, false};
     cqe_store_clear(keys);
     return scan_keys(r, &l, err);
 }
@@ -320,7 +336,13 @@ static int load_attempt(struct cqe_redis *r, void *arg, struct cqe_err *err)
 
 int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into, struct cqe_err *err)
 {
-    struct load l = {ns, NULL, NULL};
+    return cqe_redis_load_state_part(r, ns, into, NULL, false, err);
+}
+
+int cqe_redis_load_state_part(struct cqe_redis *r, const char *ns, struct cqe_store *into,
+                              const char *const *prefixes, bool only, struct cqe_err *err)
+{
+    struct load l = {ns, NULL, NULL, prefixes, only};
     int rc = cqe_rkey_check_ns(ns, err);
     if (rc || (rc = cqe_redis_check_format(r, ns, false, err)))
         return rc;

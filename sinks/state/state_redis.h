@@ -116,6 +116,13 @@ int cqe_redis_load_igate(struct cqe_redis *r, const char *ns, int partition, str
  * that does not parse) or CQE_ENOMEM. */
 int cqe_redis_load_state(struct cqe_redis *r, const char *ns, struct cqe_store *into, struct cqe_err *err);
 
+/* As cqe_redis_load_state, for part of the state: with only, the state keys whose store
+ * key starts with one of prefixes (a NULL-terminated list, e.g. a family's, each then
+ * followed by '|' or the end), else every other one (prefixes NULL: all). The keys are
+ * still SCANned; only the wanted ones are read. Returns as cqe_redis_load_state. */
+int cqe_redis_load_state_part(struct cqe_redis *r, const char *ns, struct cqe_store *into,
+                              const char *const *prefixes, bool only, struct cqe_err *err);
+
 /* Sums the persisted outcome counts of every recorded partition into *out (zeroed
  * first). Returns 0, CQE_EUNAVAIL, CQE_EIO or CQE_ENOMEM. */
 int cqe_redis_load_counts(struct cqe_redis *r, const char *ns, struct cqe_redis_counts *out,

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""The workers' voice, measured (part of `make bench`; issue 11):
+  1. alert latency under load: 1 M events of bench/mix_events.py on 128 partitions are
+     consumed by one `cloudqe run` (pinned to one core, clock wall, ticks every 60 s) while
+     a deciding pair of failed probes for a fresh service is produced every 1.5 s; the
+     latency of each is from just before its produce to the Kafka timestamp of its
+     burn_1h_5m firing record on cloudqe.alerts (read with kcat). p50 and p99 (with 30
+     samples, p99 is the largest but one).
+  2. a tick on a province: one generated day of 100,000 resources (hourly) and 10,000
+     services (10 % probed every 5 minutes) written by `replay --state --partitions 128`,
+     then a worker on an empty 128-partition topic makes its first tick and, on SIGTERM,
+     its last: the time of each pass, Redis round trips and Redis CPU per tick.
+usage: outputs.py OUT_DIR   (env: N events [1000000], BENCH_CPU [1])"""
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build/rel/cloudqe")
+CPU = int(os.environ.get("BENCH_CPU", "1"))
+OTHER = 0 if CPU else 1
+N = int(os.environ.get("N", "1000000"))
+INJECTIONS = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Rig:
+    def __init__(self, out, partitions):
+        self.out, self.procs = out, []
+        os.makedirs(out, exist_ok=True)
+        mock = subprocess.Popen(["taskset", "-c", str(OTHER), BIN, "mock-kafka", "--brokers", "1", "--partitions",
+                                 str(partitions)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(mock)
+        line = mock.stdout.readline()
+        self.boot = line.strip().split("=", 1)[1]
+        self.rport = free_port()
+        self.procs.append(subprocess.Popen(["taskset", "-c", str(OTHER), "redis-server", "--port", str(self.rport),
+                                            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", out],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(100):
+            if self.redis("PING") == "PONG":
+                break
+            time.sleep(0.1)
+
+    def redis(self, *args):
+        p = subprocess.run(["redis-cli", "-p", str(self.rport), *args], capture_output=True, text=True)
+        return p.stdout.strip()
+
+    def redis_cpu(self):
+        info = self.redis("INFO", "cpu")
+        return sum(float(v) for k, v in re.findall(r"used_cpu_(sys|user):([0-9.]+)", info))
+
+    def redis_calls(self):
+        return sum(int(c) for c in re.findall(r"calls=(\d+)", self.redis("INFO", "commandstats")))
+
+    def config(self, base, **extra):
+        c = json.load(open(base, encoding="utf-8")) if base else {}
+        c.update(redis={"url": f"redis://127.0.0.1:{self.rport}/0"},
+                 kafka={"bootstrap.servers": self.boot, "group.id": "bench-out", "session.timeout.ms": 6000,
+                        "heartbeat.interval.ms": 1000}, **extra)
+        path = os.path.join(self.out, "run.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(c, f, ensure_ascii=False)
+        return path
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def summary_of(log):
+    lines = [l for l in open(log, encoding="utf-8", errors="replace") if l.startswith('{"kind":"run_summary"')]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def alert_latency(out):
+    rig = Rig(os.path.join(out, "latency"), 128)
+    try:
+        mix, mix_cfg = os.path.join(out, f"mix.{N}.ndjson"), os.path.join(out, "mix.json")
+        if not os.path.exists(mix):
+            subprocess.run(["python3", os.path.join(ROOT, "bench/mix_events.py"), str(N), "1", mix, mix_cfg],
+                           check=True)
+        subprocess.run([BIN, "produce", "--bootstrap", rig.boot, "--topic", "cloudqe.events", "--quiet", mix],
+                       check=True, stdout=subprocess.DEVNULL)
+        cfg = rig.config(mix_cfg, clock="wall", snapshot_interval_s=60, output_dir=os.path.join(rig.out, "lake"))
+        alerts = subprocess.Popen(["kcat", "-C", "-b", rig.boot, "-t", "cloudqe.alerts", "-o", "end", "-J", "-q", "-u"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        rig.procs.append(alerts)
+        fired = {}
+
+        def read_alerts():
+            for line in alerts.stdout:
+                env = json.loads(line)
+                a = json.loads(env["payload"])
+                if a["rule"] == "burn_1h_5m" and a["state"] == "firing" and a["service"].startswith("lat-"):
+                    fired.setdefault(a["service"], env["ts"] / 1000.0)
+        threading.Thread(target=read_alerts, daemon=True).start()
+        time.sleep(2)  # kcat assigned at the end of the topic
+        log = os.path.join(rig.out, "run.log")
+        worker = subprocess.Popen(["taskset", "-c", str(CPU), BIN, "run", "--config", cfg, "--no-dead-letter-topic",
+                                   "--progress", "1"], stderr=open(log, "w"))
+        rig.procs.append(worker)
+        sent = {}
+        time.sleep(3)  # the group join
+        for k in range(INJECTIONS):
+            svc = f"lat-{k:02d}"
+            lines = []
+            for m in (0, 1):
+                t = 10 * 60 + 2 * 60 * k + m  # minutes of 2026-03-01 after the mix's hour
+                ts = "2026-03-%02dT%02d:%02d:00+08:00" % (1 + t // 1440, t % 1440 // 60, t % 60)
+                for site in ("a", "b"):
+                    lines.append(svc + "\t" + json.dumps({"v": 1, "id": f"{svc}-{m}-{site}", "type": "probe",
+                                                          "ts": ts, "provider": "gz-telecom", "service": svc,
+                                                          "ok": False, "site": site}))
+            sent[svc] = time.time()
+            subprocess.run(["kcat", "-P", "-b", rig.boot, "-t", "cloudqe.events", "-K", "\t"],
+                           input="\n".join(lines) + "\n", text=True, check=True)
+            time.sleep(1.5)
+        deadline = time.time() + 60
+        while len(fired) < INJECTIONS and time.time() < deadline:
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+        lat = sorted(fired[s] - sent[s] for s in sent if s in fired)
+        s = summary_of(log)
+        print("alert latency, produce -> burn_1h_5m on cloudqe.alerts (%d of %d fired; %d events consumed meanwhile):"
+              % (len(lat), INJECTIONS, s.get("events", 0)))
+        if lat:
+            p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
+            print("| p50 | p90 | p99 | max | passes | pass time total | ticks |\n|---|---|---|---|---|---|---|")
+            print("| %.0f ms | %.0f ms | %.0f ms | %.0f ms | %d | %.1f s | %d |" % (
+                1000 * statistics.median(lat), 1000 * lat[int(0.9 * (len(lat) - 1))], 1000 * p99, 1000 * lat[-1],
+                s["output"]["passes"], s["output"]["pass_ms_total"] / 1000, s["output"]["ticks"]))
+    finally:
+        rig.close()
+
+
+def province_tick(out):
+    rig = Rig(os.path.join(out, "tick"), 128)
+    try:
+        day, day_cfg = os.path.join(out, "province-day.ndjson.zst"), os.path.join(out, "province-day.json")
+        if not os.path.exists(day):
+            subprocess.run([BIN, "gen", "--seed", "21", "--days", "1", "--vms", "95000", "--hosts", "5000",
+                            "--services", "10000", "--metric-interval-s", "3600", "--probe-share", "0.1",
+                            "--probe-interval-s", "300", "--bad-share", "0", "--dup-share", "0", "--late-share", "0",
+                            "--out", day, "--config-out", day_cfg], check=True, stderr=subprocess.DEVNULL)
+        cfg = rig.config(day_cfg, clock="event", output_dir=os.path.join(rig.out, "lake"))
+        t0 = time.time()
+        subprocess.run([BIN, "replay", "--config", cfg, "--state", f"redis://127.0.0.1:{rig.rport}/0",
+                        "--partitions", "128", "--quiet", "--no-services", day], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        keys = rig.redis("DBSIZE")
+        mem = re.search(r"used_memory:(\d+)", rig.redis("INFO", "memory")).group(1)
+        print("province day in Redis: %s keys, %.0f MB (replay --state --partitions 128: %.0f s)" %
+              (keys, int(mem) / 2**20, time.time() - t0))
+        subprocess.run([BIN, "produce", "--bootstrap", rig.boot, "--topic", "cloudqe.events", "--quiet", "/dev/null"],
+                       stdout=subprocess.DEVNULL)
+        cpu0, calls0 = rig.redis_cpu(), rig.redis_calls()
+        log = os.path.join(rig.out, "run.log")
+        worker = subprocess.Popen(["taskset", "-c", str(CPU), BIN, "run", "--config", cfg, "--no-dead-letter-topic",
+                                   "--progress", "1"], stderr=open(log, "w"))
+        rig.procs.append(worker)
+        deadline = time.time() + 600
+        while not rig.redis("HGET", "cqe:{out}:meta", "tick") and time.time() < deadline:
+            time.sleep(0.2)
+        cpu1, calls1 = rig.redis_cpu(), rig.redis_calls()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(600)
+        cpu2, calls2 = rig.redis_cpu(), rig.redis_calls()
+        s = summary_of(log)["output"]
+        first = [int(m) for m in re.findall(r"last pass (\d+) ms", open(log).read())]
+        print("| tick | pass time | Redis commands | Redis CPU |\n|---|---|---|---|")
+        print("| first (from start) | %s ms | %d | %.2f s |" % (first[0] if first else "?", calls1 - calls0,
+                                                               cpu1 - cpu0))
+        print("| last (on SIGTERM) | %d ms | %d | %.2f s |" % (s["last_pass_ms"], calls2 - calls1, cpu2 - cpu1))
+        print("(%d snapshot records per tick; passes %d, ticks %d)" % (s["snapshots"] / max(1, s["ticks"]),
+                                                                       s["passes"], s["ticks"]))
+    finally:
+        rig.close()
+
+
+if __name__ == "__main__":
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/bench/outputs")
+    os.makedirs(out, exist_ok=True)
+    which = os.environ.get("PARTS_OF_BENCH", "latency tick").split()
+    if "latency" in which:
+        alert_latency(out)
+    if "tick" in which:
+        province_tick(out)
