@@ -1,5 +1,5 @@
 /* The output role (see emitter.h). Its keys, under "<ns>:{out}:" (docs/outputs.md):
- * lease, meta (tick, first_month, as_of, token), rev ("<target>|<period>" → "<revision>
+ * lease, meta (tick, first_month, alert_now, late_from, late_before, token), rev ("<target>|<period>" → "<revision>
  * <hash>"), alert ("<rule>|<service>" → kept state), snapshot:<target>:<period> (the
  * latest record), the streams snapshots, services, depts and alerts (entries r=<record>,
  * k=<Kafka key>) and cursor ("kafka:<stream>", "lake:<stream>" → last delivered id). */
@@ -38,6 +38,7 @@ struct emitter_stream {
     char kafka[ID_MAX];  /* last id Kafka acknowledged (as in Redis) */
     char lake[ID_MAX];   /* last id in a closed lake file (as in Redis) */
     char queued[ID_MAX]; /* last id appended to the open lake file */
+    int64_t open_records; /* appended since the last closed file */
     struct cqe_lake *files;
 };
 
@@ -59,12 +60,14 @@ struct cqe_emitter {
     bool failing_kafka, failing_files;
     bool out_failed; /* set by a delivery when Kafka or the files (not Redis) failed */
     bool redis_out;  /* the last step failed on Redis: closing does not wait for it */
+    int64_t alert_cost_ms; /* what the last pass spent on alerts (reading their state included) */
     pthread_mutex_t mu;
     struct cqe_emitter_stats st;
     /* the thread */
     pthread_t thread;
     bool running;
     atomic_int stop; /* 1: stop; 2: stop after a last tick */
+    atomic_bool thread_done; /* the thread stopped by itself (thread_rc) */
     int thread_rc;
     struct cqe_err thread_err;
 };
@@ -414,16 +417,22 @@ static int run_pass(struct cqe_emitter *e, bool final, struct cqe_err *err)
     int64_t from = alert_text ? strtoll(alert_text, NULL, 10) : cqe_alerts_first_probe(view) - 1;
     if (!alert_text && (from < 0 || from < now_ev - 86400000))
         from = now_ev - 86400000;
-    if (now_ev > from || !alert_text) {
-        if ((rc = alert_ops(e, view, from, now_ev, &o, &ch, err)))
-            goto out;
-    }
+    /* at least at now: events may arrive for event times a pass already stepped through */
+    if ((rc = alert_ops(e, view, from < now_ev ? from : now_ev - 1, now_ev, &o, &ch, err)))
+        goto out;
+    if (!tick)
+        e->alert_cost_ms = cqe_mono_ms() - t0;
     if (tick) {
         const struct cqe_cell *min_ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts),
                                                       CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
         int64_t first = cqe_month_index(min_ts ? (int64_t)min_ts->d : as_of, e->cfg->utc_offset_min);
+        int64_t archived_before = 0; /* retention deleted what lies before: never revisited */
+        if ((rc = cqe_redis_retention_before(e->r, e->ns, &archived_before, err)))
+            goto out;
         if (first_text && strtoll(first_text, NULL, 10) < first)
             first = strtoll(first_text, NULL, 10);
+        if (archived_before > 0 && first < cqe_month_index(archived_before, e->cfg->utc_offset_min))
+            first = cqe_month_index(archived_before, e->cfg->utc_offset_min);
         if ((rc = tick_ops(e, view, store, as_of, first, &o, &t, err)))
             goto out;
         struct cqe_period cur_month, first_p;
@@ -559,9 +568,10 @@ static int deliver_files(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         const char *id, *rec, *key;
         size_t rl, kl;
         entry(&x, j, &id, &rec, &rl, &key, &kl);
-        if (!(rc = cqe_lake_append(st->files, rec, rl, id, now, err)))
+        if (!(rc = cqe_lake_append(st->files, rec, rl, id, now, err))) {
             snprintf(st->queued, ID_MAX, "%s", id);
-        else
+            st->open_records++;
+        } else
             e->out_failed = true;
     }
     if (!rc && (rc = cqe_lake_roll(st->files, now, false, err)))
@@ -573,14 +583,18 @@ static int deliver_files(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         int hrc = hset(e, "cursor", cur, durable, err);
         if (!hrc) {
             snprintf(st->lake, ID_MAX, "%s", durable);
-            pthread_mutex_lock(&e->mu);
-            e->st.delivered_files += (int64_t)n;
-            pthread_mutex_unlock(&e->mu);
+            if (!strcmp(durable, st->queued)) { /* every record appended is in a closed file */
+                pthread_mutex_lock(&e->mu);
+                e->st.delivered_files += st->open_records;
+                pthread_mutex_unlock(&e->mu);
+                st->open_records = 0;
+            }
         }
         rc = rc ? rc : hrc;
     }
     if (rc && e->out_failed) { /* the open file is gone: what it held is appended again */
         cqe_lake_discard(st->files);
+        st->open_records = 0;
         memcpy(st->queued, st->lake, ID_MAX);
     }
     *more = !rc && n == (size_t)atoi(DELIVER_BATCH);
@@ -679,12 +693,15 @@ static int step_once(struct cqe_emitter *e, bool final, struct cqe_err *err)
     if (rc || !e->held)
         return rc;
     int64_t now = cqe_mono_ms();
-    if (final || now >= e->next_pass) {
+    /* while an output fails nothing new is decided: the streams' backlog stays what it
+     * was, so their cap cannot trim what was never delivered */
+    if (final || (now >= e->next_pass && !atomic_load(&e->blocked))) {
         rc = run_pass(e, final, err);
-        /* passes take at most a tenth of the time: a state too large to read every
-         * alert_pass_ms is read less often (alerts then wait longer, ingest does not) */
-        int64_t took = cqe_mono_ms() - now;
-        e->next_pass = cqe_mono_ms() + (9 * took > e->pass_ms ? 9 * took : e->pass_ms);
+        /* alert passes take at most a quarter of the time: state too large to read every
+         * alert_pass_ms is read less often (alerts then wait longer, ingest does not);
+         * ticks are paced by their interval */
+        int64_t took = cqe_mono_ms() - now, alert_part = e->alert_cost_ms;
+        e->next_pass = cqe_mono_ms() + (3 * alert_part > e->pass_ms ? 3 * alert_part : e->pass_ms);
         pthread_mutex_lock(&e->mu);
         e->st.pass_ms_total += took;
         pthread_mutex_unlock(&e->mu);
@@ -699,6 +716,15 @@ int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err)
     int rc = step_once(e, final, err);
     e->redis_out = rc != 0;
     return rc;
+}
+
+int cqe_emitter_failed(struct cqe_emitter *e, struct cqe_err *err)
+{
+    if (!e || !atomic_load(&e->thread_done))
+        return 0;
+    if (e->thread_rc)
+        *err = e->thread_err;
+    return e->thread_rc;
 }
 
 bool cqe_emitter_blocked(const struct cqe_emitter *e)
@@ -805,6 +831,7 @@ static void *thread_main(void *arg)
         if (rc == CQE_EDENIED || rc == CQE_ENOMEM) {
             e->thread_rc = rc;
             e->thread_err = err;
+            atomic_store(&e->thread_done, true);
             return NULL;
         }
         if (rc && !out)

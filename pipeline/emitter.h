@@ -38,6 +38,10 @@ int cqe_emitter_open(const struct cqe_emitter_conf *c, struct cqe_emitter **out,
  * only when the worker must stop (refused Redis permissions, out of memory). */
 int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err);
 
+/* The error that stopped the role's thread by itself (refused Redis permissions, out of
+ * memory): 0 while it runs. The worker stops on it. */
+int cqe_emitter_failed(struct cqe_emitter *e, struct cqe_err *err);
+
 /* Whether an output is failing (the worker pauses consumption meanwhile). */
 bool cqe_emitter_blocked(const struct cqe_emitter *e);
 

@@ -57,6 +57,7 @@ struct worker {
     struct cqe_kafka_pos *commits;
     size_t n_commits;
     bool paused, no_flush;
+    bool redis_paused; /* of paused: because flushes fail (not an output) */
     int fatal; /* a negative rc once the worker must stop without flushing */
     struct cqe_err fatal_err;
     /* totals */
@@ -347,6 +348,7 @@ static void flush_due(struct worker *w, bool force)
     }
     commit_queued(w);
     /* paused while any flush or output fails (again after each rebalance, which resumes) */
+    w->redis_paused = failing;
     failing |= cqe_emitter_blocked(w->em);
     if (failing || w->paused)
         cqe_kafka_source_pause(w->src, failing);
@@ -488,7 +490,7 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
     t->flushes = w->flushes;
     t->resets = w->resets;
     t->redis_commands = cqe_redis_commands(w->r);
-    t->paused = w->paused;
+    t->paused = w->redis_paused;
     if (w->em) {
         struct cqe_emitter_stats es;
         cqe_emitter_stats(w->em, &es);
@@ -701,6 +703,11 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
         flush_due(&w, pending >= c->cfg->max_pending_events); /* max_pending_events: flush all */
         retention_refresh(&w);
         late_refresh(&w);
+        struct cqe_err eerr = {0};
+        if (cqe_emitter_failed(w.em, &eerr)) {
+            fprintf(stderr, "run: output role: %s\n", eerr.msg);
+            set_fatal(&w, &eerr);
+        }
         if (cqe_mono_ms() - last_commit_ms >= 2000) {
             recommit(&w);
             last_commit_ms = cqe_mono_ms();

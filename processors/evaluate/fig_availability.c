@@ -62,6 +62,43 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_seg_start(const void *a, const void *b)
+{
+    const struct seg *x = a, *y = b;
+    return (x->s > y->s) - (x->s < y->s);
+}
+
+/* A max-heap of segment indexes by weight. */
+static void heap_push(size_t *h, size_t *n, const struct seg *segs, size_t v)
+{
+    size_t i = (*n)++;
+    h[i] = v;
+    while (i > 0 && segs[h[(i - 1) / 2]].w < segs[h[i]].w) {
+        size_t p = (i - 1) / 2, t = h[p];
+        h[p] = h[i];
+        h[i] = t;
+        i = p;
+    }
+}
+
+static void heap_pop(size_t *h, size_t *n, const struct seg *segs)
+{
+    h[0] = h[--*n];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && segs[h[l]].w > segs[h[m]].w)
+            m = l;
+        if (r < *n && segs[h[r]].w > segs[h[m]].w)
+            m = r;
+        if (m == i)
+            break;
+        size_t t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+}
+
 /* Weighted incident down time outside probe-down minutes, over `counted`. Returns
  * milliseconds x weight, or -1 on ENOMEM. */
 static double incident_down(const struct cqe_period_eval *pe, size_t s, const struct cqe_ivl *counted,
@@ -102,8 +139,14 @@ static double incident_down(const struct cqe_period_eval *pe, size_t s, const st
     }
     if (!n)
         return 0;
+    /* sweep the elementary intervals between segment bounds in order, keeping the active
+     * segments in a max-heap by weight (ended ones dropped when they reach the top):
+     * the down weight of [a, b) is the largest weight of a segment with s <= a < e */
     int64_t *bounds = malloc(2 * n * sizeof *bounds);
-    if (!bounds) {
+    size_t *heap = malloc(n * sizeof *heap);
+    if (!bounds || !heap) {
+        free(bounds);
+        free(heap);
         free(segs);
         return -1;
     }
@@ -112,19 +155,23 @@ static double incident_down(const struct cqe_period_eval *pe, size_t s, const st
         bounds[2 * i + 1] = segs[i].e;
     }
     qsort(bounds, 2 * n, sizeof *bounds, cmp_i64);
+    qsort(segs, n, sizeof *segs, cmp_seg_start);
+    size_t next = 0, hn = 0;
     for (size_t i = 0; i + 1 < 2 * n; i++) {
         int64_t a = bounds[i], b = bounds[i + 1];
         if (b <= a)
             continue;
-        double w = 0;
-        for (size_t j = 0; j < n; j++)
-            if (segs[j].s <= a && segs[j].e >= b && segs[j].w > w)
-                w = segs[j].w;
+        while (next < n && segs[next].s <= a)
+            heap_push(heap, &hn, segs, next++);
+        while (hn && segs[heap[0]].e <= a)
+            heap_pop(heap, &hn, segs);
+        double w = hn ? segs[heap[0]].w : 0;
         if (w <= 0)
             continue;
         int64_t len = cqe_ivl_measure_within(counted, a, b) - cqe_ivl_measure_within(counted_probe, a, b);
         total += w * (double)len;
     }
+    free(heap);
     free(bounds);
     free(segs);
     return total;
