@@ -41,6 +41,10 @@ echo "== end to end: Kafka (mock) -> cloudqe run -> Redis"
 bash bench/bench_kafka.sh
 echo "== production shape: 128 partitions, 1M events (bench/production.sh; N, RUNS, PARTS override)"
 bash bench/production.sh
+echo "== production shape with the workers' outputs off (--no-outputs): what the output role costs ingest"
+BENCH_DIR="$OUT/no-outputs" RUN_ARGS="--no-outputs" bash bench/production.sh | tail -n 4
+echo "== outputs: alert latency under load, a tick on a province day (bench/outputs.py)"
+N=${OUTPUTS_N:-3000000} /usr/bin/python3 bench/outputs.py "$OUT/outputs"
 echo "== sizing: Redis memory per service-month and resource-month, a province-year (bench/sizing.py)"
 /usr/bin/python3 bench/sizing.py "$OUT/sizing"
 # The peers' side-by-side harness lives outside this repository: PEERS_HARNESS names its

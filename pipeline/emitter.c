@@ -1,8 +1,8 @@
 /* The output role (see emitter.h). Its keys, under "<ns>:{out}:" (docs/outputs.md):
- * lease, meta (tick, first_month, alert_now, late_from, late_before, token), rev ("<target>|<period>" → "<revision>
- * <hash>"), alert ("<rule>|<service>" → kept state), snapshot:<target>:<period> (the
- * latest record), the streams snapshots, services, depts and alerts (entries r=<record>,
- * k=<Kafka key>) and cursor ("kafka:<stream>", "lake:<stream>" → last delivered id). */
+ * lease, meta (tick, first_month, alert_now, late_from, late_before, token), rev ("<target>|<period>" →
+ * "<revision> <hash>"), alert ("<rule>|<service>" → kept state), snapshot:<target>:<period> (the latest
+ * record), the streams snapshots, services, depts and alerts (entries r=<record>, k=<Kafka key>) and cursor
+ * ("kafka:<stream>", "lake:<stream>" → last delivered id). */
 #include "emitter.h"
 
 #include <pthread.h>
@@ -35,9 +35,9 @@
 static const char *const stream_names[N_STREAMS] = {"snapshots", "services", "depts", "alerts"};
 
 struct emitter_stream {
-    char kafka[ID_MAX];  /* last id Kafka acknowledged (as in Redis) */
-    char lake[ID_MAX];   /* last id in a closed lake file (as in Redis) */
-    char queued[ID_MAX]; /* last id appended to the open lake file */
+    char kafka[ID_MAX];   /* last id Kafka acknowledged (as in Redis) */
+    char lake[ID_MAX];    /* last id in a closed lake file (as in Redis) */
+    char queued[ID_MAX];  /* last id appended to the open lake file */
     int64_t open_records; /* appended since the last closed file */
     struct cqe_lake *files;
 };
@@ -60,13 +60,12 @@ struct cqe_emitter {
     bool failing_kafka, failing_files;
     bool out_failed; /* set by a delivery when Kafka or the files (not Redis) failed */
     bool redis_out;  /* the last step failed on Redis: closing does not wait for it */
-    int64_t alert_cost_ms; /* what the last pass spent on alerts (reading their state included) */
     pthread_mutex_t mu;
     struct cqe_emitter_stats st;
     /* the thread */
     pthread_t thread;
     bool running;
-    atomic_int stop; /* 1: stop; 2: stop after a last tick */
+    atomic_int stop;         /* 1: stop; 2: stop after a last tick */
     atomic_bool thread_done; /* the thread stopped by itself (thread_rc) */
     int thread_rc;
     struct cqe_err thread_err;
@@ -420,8 +419,6 @@ static int run_pass(struct cqe_emitter *e, bool final, struct cqe_err *err)
     /* at least at now: events may arrive for event times a pass already stepped through */
     if ((rc = alert_ops(e, view, from < now_ev ? from : now_ev - 1, now_ev, &o, &ch, err)))
         goto out;
-    if (!tick)
-        e->alert_cost_ms = cqe_mono_ms() - t0;
     if (tick) {
         const struct cqe_cell *min_ts = cqe_store_get(store, cqe_key_max_ts, strlen(cqe_key_max_ts),
                                                       CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
@@ -697,11 +694,10 @@ static int step_once(struct cqe_emitter *e, bool final, struct cqe_err *err)
      * was, so their cap cannot trim what was never delivered */
     if (final || (now >= e->next_pass && !atomic_load(&e->blocked))) {
         rc = run_pass(e, final, err);
-        /* alert passes take at most a quarter of the time: state too large to read every
-         * alert_pass_ms is read less often (alerts then wait longer, ingest does not);
-         * ticks are paced by their interval */
-        int64_t took = cqe_mono_ms() - now, alert_part = e->alert_cost_ms;
-        e->next_pass = cqe_mono_ms() + (3 * alert_part > e->pass_ms ? 3 * alert_part : e->pass_ms);
+        /* passes take at most a tenth of the time: state too large to read every
+         * alert_pass_ms is read less often (alerts then wait longer, ingest does not) */
+        int64_t took = cqe_mono_ms() - now;
+        e->next_pass = cqe_mono_ms() + (9 * took > e->pass_ms ? 9 * took : e->pass_ms);
         pthread_mutex_lock(&e->mu);
         e->st.pass_ms_total += took;
         pthread_mutex_unlock(&e->mu);

@@ -138,8 +138,10 @@ int cqe_pipeline_feed_event(struct cqe_pipeline *pl, const struct cqe_event *ev,
         return cqe_err_set(err, rc, "out of memory applying an event");
     pl->counts.applied++;
     pl->counts.by_type[ev->type]++;
-    /* a failed probe, an incident or a maintenance window: flushed soon for the alerts */
-    pl->down_news |= incident || ev->type == CQE_T_MAINTENANCE || (ev->type == CQE_T_PROBE && !ev->ok);
+    /* what can raise an alert (a failed probe, an incident opened or changed, a window):
+     * flushed soon; what only lowers down time waits for the next flush */
+    pl->down_news |= (incident && ev->action != CQE_A_ACK && ev->action != CQE_A_RESOLVE) ||
+                     ev->type == CQE_T_MAINTENANCE || (ev->type == CQE_T_PROBE && !ev->ok);
     if (ev->ts > pl->counts.max_ts)
         pl->counts.max_ts = ev->ts;
     return 0;

@@ -58,7 +58,7 @@ struct worker {
     size_t n_commits;
     bool paused, no_flush;
     bool redis_paused; /* of paused: because flushes fail (not an output) */
-    int fatal; /* a negative rc once the worker must stop without flushing */
+    int fatal;         /* a negative rc once the worker must stop without flushing */
     struct cqe_err fatal_err;
     /* totals */
     int64_t msgs, stale, lost, flushes, resets;
@@ -657,7 +657,8 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
                                        .quiet = c->quiet};
     if ((rc = cqe_kafka_source_open(&sc, &w.src, err)) || (rc = open_partitions(&w, err)))
         goto out;
-    w.alert_flush_ms = c->cfg->alert_pass_ms;
+    /* news of down time is flushed within a second (4 passes) when this worker emits */
+    w.alert_flush_ms = c->model ? 4 * c->cfg->alert_pass_ms : INT64_MAX / 4;
     if (c->model) {
         struct cqe_emitter_conf ec = {.cfg = c->cfg,
                                       .model = c->model,
