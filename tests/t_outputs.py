@@ -487,3 +487,45 @@ def test_outputs_exactly_once_through_sigkills_and_a_broker_outage():
         assert without(latest, "revision", "counters") == without(c_latest, "revision", "counters")
         assert sum("holds the output role" in s.log_of(w) for w in workers) >= 2  # the role moved
     run("eo-chaos", chaos_body, extra_config={"snapshot_interval_s": 3600}, partitions=4, brokers=3)
+
+
+# ---------------------------------------------------------------- least privilege
+
+def documented_acl():
+    """The rules of `run` with outputs, as docs/state.md writes them."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "state.md"),
+              encoding="utf-8") as f:
+        lines = [l.strip() for l in f if l.strip().startswith("ACL SETUSER cloudqe on >PASSWORD")]
+    rules = [r for r in lines if "+eval " in r + " " and "+xadd" in r]
+    assert rules, "docs/state.md has no ACL line of run with outputs"
+    return rules[0].split()[4:]
+
+
+def test_run_with_the_documented_acl_and_refused_without_eval():
+    def body(s):
+        secret = "pw-out-acl-2026"
+        pw_file = os.path.join(s.dir, "pw")
+        with open(pw_file, "w") as f:
+            f.write(secret + "\n")
+        rules = documented_acl()
+        redis_cmd(s.redis.port, "ACL", "SETUSER", "cqe-out", "on", ">" + secret, *rules)
+        s.cfg["redis"] = {"url": s.redis.url(), "user": "cqe-out", "password_file": pw_file}
+        with open(s.config, "w", encoding="utf-8") as f:
+            json.dump(s.cfg, f)
+        w = s.worker()
+        s.produce(probes(2, range(0, 70), lambda m: m >= 60))
+        s.wait_alerts_reach(ms(rfc(2, 69)))
+        assert [a["state"] for a in burn_records(s.stream("alerts"), "burn_1h_5m")] == ["firing"]
+        s.stop(w)
+        log = redis_cmd(s.redis.port, "ACL", "LOG") or []
+        assert log == [], log
+        # the same user without +eval: the role cannot decide, and the worker says so and stops
+        redis_cmd(s.redis.port, "ACL", "SETUSER", "cqe-out", "-eval")
+        w = s.worker()
+        try:
+            w.wait(60)
+        except subprocess.TimeoutExpired:
+            raise KafkaTestError("a worker whose output role is refused must stop:\n" + s.log_of(w)[-2000:])
+        assert w.returncode == 1 and "NOPERM" in s.log_of(w), (w.returncode, s.log_of(w)[-2000:])
+        assert secret not in s.log_of(w)
+    run("acl", body)

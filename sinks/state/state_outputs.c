@@ -129,7 +129,7 @@ int cqe_redis_out_lease(struct cqe_redis *r, const char *ns, const char *holder,
     char ttl[24];
     snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
     const char *argv[] = {"EVAL", out_lease_lua, "1", "lease", holder, ttl, release ? "release" : "take"};
-    struct cqe_redis_strs rep;
+    struct cqe_redis_strs rep = {0};
     int rc = cqe_redis_out_command(r, ns, 7, argv, NULL, 1u << 3, &rep, err);
     if (!rc)
         *held = rep.n == 1 && rep.v[0] && !strcmp(rep.v[0], "1") && !release;
@@ -164,7 +164,7 @@ int cqe_redis_out_commit(struct cqe_redis *r, const char *ns, const char *holder
             lens[7 + 4 * i + k] = l[k];
         }
     }
-    struct cqe_redis_strs rep;
+    struct cqe_redis_strs rep = {0};
     if (!(rc = cqe_redis_out_command(r, ns, argc, argv, lens, 1u << 3, &rep, err)))
         snprintf(outcome, cap, "%s", rep.n == 1 && rep.v[0] ? rep.v[0] : "?");
     cqe_redis_strs_free(&rep);
