@@ -92,13 +92,25 @@ def summary_of(log):
     return json.loads(lines[-1]) if lines else {}
 
 
-def alert_latency(out):
-    rig = Rig(os.path.join(out, "latency"), 128)
+def alert_latency(out, load_kind):
+    """load_kind "mix": the peers' mix (bench/mix_events.py: 15 % incidents over 100,000
+    random ids, one hour); "province": two generated days (gen: 4,000 VMs every 5
+    minutes, 1,000 services, incidents at the generator's rates)."""
+    rig = Rig(os.path.join(out, "latency-" + load_kind), 128)
     try:
-        mix, mix_cfg = os.path.join(out, f"mix.{N}.ndjson"), os.path.join(out, "mix.json")
-        if not os.path.exists(mix):
-            subprocess.run(["python3", os.path.join(ROOT, "bench/mix_events.py"), str(N), "1", mix, mix_cfg],
-                           check=True)
+        if load_kind == "mix":
+            mix, mix_cfg = os.path.join(out, f"mix.{N}.ndjson"), os.path.join(out, "mix.json")
+            after = "2026-03-01T09:%02d:00+08:00"  # the mix is one hour from 08:00
+            if not os.path.exists(mix):
+                subprocess.run(["python3", os.path.join(ROOT, "bench/mix_events.py"), str(N), "1", mix, mix_cfg],
+                               check=True)
+        else:
+            mix, mix_cfg = os.path.join(out, "gen2d.ndjson"), os.path.join(out, "gen2d.json")
+            after = "2026-03-03T00:%02d:00+08:00"  # two days from 2026-03-01
+            if not os.path.exists(mix):
+                subprocess.run([BIN, "gen", "--seed", "31", "--days", "2", "--vms", "4000", "--hosts", "200",
+                                "--services", "1000", "--metric-interval-s", "300", "--out", mix, "--config-out",
+                                mix_cfg], check=True, stderr=subprocess.DEVNULL)
         cfg = rig.config(mix_cfg, clock="wall", snapshot_interval_s=60, output_dir=os.path.join(rig.out, "lake"))
         alerts = subprocess.Popen(["kcat", "-C", "-b", rig.boot, "-t", "cloudqe.alerts", "-o", "end", "-J", "-q", "-u"],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -125,8 +137,8 @@ def alert_latency(out):
         for k in range(INJECTIONS):
             svc = f"lat-{k:02d}"
             lines = []
-            for m in (0, 1):  # two failed minutes just after the mix's hour: burn 16.7 and 200 at 09:31
-                ts = "2026-03-01T09:%02d:00+08:00" % (30 + m)
+            for m in (0, 1):  # two failed minutes just after the load's events: burn 16.7 and 200
+                ts = after % (30 + m)
                 for site in ("a", "b"):
                     lines.append(svc + "\t" + json.dumps({"v": 1, "id": f"{svc}-{m}-{site}", "type": "probe",
                                                           "ts": ts, "provider": "gz-telecom", "service": svc,
@@ -144,8 +156,8 @@ def alert_latency(out):
         worker.wait(120)
         lat = sorted(fired[s] - sent[s] for s in sent if s in fired)
         s = summary_of(log)
-        print("alert latency, produce -> burn_1h_5m on cloudqe.alerts: %d of %d fired, %d sent while the load "
-              "(%d events) was being produced" % (len(lat), INJECTIONS, loaded, s.get("events", 0)))
+        print("alert latency (%s), produce -> burn_1h_5m on cloudqe.alerts: %d of %d fired, %d sent while the "
+              "load (%d events) was being produced" % (load_kind, len(lat), INJECTIONS, loaded, s.get("events", 0)))
         if lat:
             p99 = lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))]
             print("| p50 | p90 | p99 | max | passes | pass time total | ticks | alert records |")
@@ -206,6 +218,7 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     which = os.environ.get("PARTS_OF_BENCH", "latency tick").split()
     if "latency" in which:
-        alert_latency(out)
+        alert_latency(out, "mix")
+        alert_latency(out, "province")
     if "tick" in which:
         province_tick(out)
