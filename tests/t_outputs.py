@@ -529,3 +529,34 @@ def test_run_with_the_documented_acl_and_refused_without_eval():
         assert w.returncode == 1 and "NOPERM" in s.log_of(w), (w.returncode, s.log_of(w)[-2000:])
         assert secret not in s.log_of(w)
     run("acl", body)
+
+
+# ---------------------------------------------------------------- a lake that cannot be written
+
+def test_unwritable_lake_pauses_reports_and_loses_nothing():
+    """output_dir lies under a regular file (ENOTDIR, also for root): the worker reports
+    it once, pauses, decides nothing new; once the directory can be made, every record
+    the streams hold reaches the files."""
+    def body(s):
+        blocker = os.path.join(s.dir, "blocker")
+        with open(blocker, "w") as f:
+            f.write("not a directory\n")
+        s.cfg["output_dir"] = os.path.join(blocker, "lake")
+        with open(s.config, "w", encoding="utf-8") as f:
+            json.dump(s.cfg, f)
+        w = s.worker()
+        s.produce(probes(2, range(0, 70), lambda m: m >= 60))
+        wait_for(lambda: "lake files failed" in s.log_of(w), STEP_TIMEOUT_S, "the lake failure reported")
+        wait_for(lambda: "PAUSED (outputs)" in s.log_of(w), 30, "the worker paused")
+        log = s.log_of(w)
+        assert log.count("lake files failed") == 1 and "Not a directory" in log, log[-2000:]
+        os.remove(blocker)
+        os.makedirs(blocker)
+        wait_for(lambda: "lake files delivered again" in s.log_of(w), 60, "delivery resumed")
+        s.stop(w)  # the last tick, and the open files closed
+        for stream in ("snapshots", "alerts"):
+            kept = s.stream(stream)
+            glob = os.path.join(blocker, "lake", stream, "**", "*.ndjson.zst")
+            rows = clients.duckdb_rows(f"SELECT count(*) AS n FROM read_json('{glob}')")
+            assert kept and rows == [{"n": len(kept)}], (stream, rows, len(kept))
+    run("lake-full", body)
