@@ -1,7 +1,7 @@
 # cloudqe build: one library of every module, the `cloudqe` binary, unit tests,
 # sanitizer and fuzz builds. `make help` lists the targets.
 CC      ?= gcc
-PKGS    := rdkafka jansson libzstd hiredis libcrypto
+PKGS    := rdkafka jansson libzstd hiredis libcrypto libmicrohttpd
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 ifeq ($(CI),true)
 WARN    += -Werror

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKAGES="gcc make pkg-config librdkafka-dev libjansson-dev libzstd-dev zstd libhiredis-dev libssl-dev
 redis-server redis-tools python3 python3-jsonschema clang libclang-rt-dev time cppcheck clang-format
-kcat nodejs npm"
+kcat nodejs npm libmicrohttpd-dev chromium python3-prometheus-client"
 
 # A package is there when dpkg has it installed; nodejs and npm also when their command is
 # on PATH (a Node.js build such as NodeSource's bundles npm, provides "npm" and conflicts
