@@ -352,14 +352,18 @@
     if (!data.alerts) return;
     if (!firing.length) return setHTML($('alerts'), `<div class="empty ok">${esc(t('noAlerts'))}</div>`);
     const head = `<div class="row head"><span>${esc(t('severity'))}</span><span>${esc(t('rule'))}</span>` +
-      `<span>${esc(t('service'))}</span><span>${esc(t('provider'))}</span><span>${esc(t('since'))}</span><span>${esc(t('burn'))}</span></div>`;
-    const rows = firing.map((a) => {
-      const burn = typeof a.burn_long === 'number' ? `${a.burn_long.toFixed(1)} / ${Number(a.burn_short).toFixed(1)} &gt; ${esc(a.threshold)}` : '';
+      `<span>${esc(t('service'))} · ${esc(t('provider'))}</span><span>${esc(t('since'))}</span><span>${esc(t('burn'))}</span></div>`;
+    // pages first, then the newest
+    const rank = (a) => (a.severity === 'page' ? 0 : 1);
+    const sorted = firing.slice().sort((x, y) => rank(x) - rank(y) || String(y.since).localeCompare(String(x.since)));
+    const rows = sorted.map((a) => {
+      const burn = typeof a.burn_long === 'number' ? `${a.burn_long.toFixed(1)} / ${Number(a.burn_short).toFixed(1)}` : '';
+      const over = typeof a.threshold === 'number' ? ` title="&gt; ${esc(a.threshold)}"` : '';
       return `<div class="row alert sev-${esc(a.severity)}" data-alert="${esc(a.id)}" data-rule="${esc(a.rule)}" data-service="${esc(a.service)}">` +
         `<span><b class="sev">${esc(t(a.severity) || a.severity)}</b></span>` +
         `<span title="${esc(t('rule_' + a.rule))}"><code>${esc(a.rule)}</code></span>` +
-        `<span class="svc">${esc(a.service)}</span><span>${esc(targetName(a.provider))}</span>` +
-        `<span class="mono">${esc(fmtShortTime(a.since))}</span><span class="mono">${burn}</span></div>`;
+        `<span><span class="svc">${esc(a.service)}</span> <small>${esc(targetName(a.provider))}</small></span>` +
+        `<span class="mono">${esc(fmtShortTime(a.since))}</span><span class="mono"${over}>${burn}</span></div>`;
     });
     setHTML($('alerts'), head + rows.join(''));
   }
@@ -397,7 +401,8 @@
       grid: { left: 56, right: 64, top: 40, bottom: 30 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(2) : v) },
       legend: { top: 4, textStyle: { color: INK } },
-      xAxis: { type: 'time', axisLine: { lineStyle: { color: GRID } }, axisLabel: { color: INK, hideOverlap: true }, splitLine: { show: false } },
+      xAxis: { type: 'time', axisLine: { lineStyle: { color: GRID } }, splitLine: { show: false },
+        axisLabel: { color: INK, hideOverlap: true, formatter: (v) => new Date(v).toISOString().slice(5, 16).replace('T', ' ') } },
     };
   }
 
@@ -414,8 +419,8 @@
     const line = (name, values, color, extra) => Object.assign({ name, type: 'line', showSymbol: values.length < 40, symbolSize: 5,
       data: values, lineStyle: { width: 2, color }, itemStyle: { color } }, extra);
     chart('chart-trend').setOption(Object.assign(baseOption(), {
-      yAxis: [yAxis(t('score'), { min: 0, max: 100 }), yAxis(t('availability') + ' %', { scale: true, splitLine: { show: false },
-        axisLabel: { color: INK, formatter: (v) => v.toFixed(2) } })],
+      yAxis: [yAxis(t('score'), { min: 0, max: 100 }), yAxis(t('availability') + ' %', { max: 100, splitLine: { show: false },
+        min: (r) => Math.max(0, Math.floor(Math.min(r.min, 99.9) - 0.5)), axisLabel: { color: INK, formatter: (v) => v.toFixed(1) } })],
       series: [line(t('score'), xy('score'), '#4fc3f7'),
         line(t('availability'), xy('availability'), '#81c784', { yAxisIndex: 1 })],
     }), { notMerge: true });
