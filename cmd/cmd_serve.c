@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "commands.h"
+#include "dashboard_assets.h"
 #include "eval_setup.h"
 #include "http_server.h"
 #include "secret.h"
@@ -62,6 +63,11 @@ static long option_number(const char *name, const char *v, long lo, long hi)
 static size_t serve_routes(struct cqe_api *api, struct cqe_http_route *routes, size_t cap)
 {
     size_t n = cqe_api_routes(api, routes, cap);
+    /* the dashboard page and its files: open, they hold no data (docs/dashboard.md) */
+    static const struct cqe_http_route page[] = {{"/", cqe_dashboard_handle, NULL, true},
+                                                 {"/assets/", cqe_dashboard_handle, NULL, true}};
+    for (size_t i = 0; i < sizeof page / sizeof page[0] && n < cap; i++)
+        routes[n++] = page[i];
     return n;
 }
 
