@@ -394,17 +394,19 @@ def test_dashboard_in_a_browser():
             page = b.read()
             assert page["error"]["status"] == "401" and "#token=" in page["error"]["text"], page["error"]
             assert not page["cards"], page["cards"]
-            b.open(f"{guarded.base}/?refresh=1#token={TOKEN}")
+            b.open(f"{guarded.base}/?refresh=1&period=2026-Q1#token={TOKEN}")  # and a period asked for
             b.wait(SCORES_SHOWN)
             page = b.read()
             assert not page["error"]["shown"] and page["token_kept"], page["error"]
             assert page["hash"] == "" and TOKEN not in page["href"], page["href"]
-            check_scores(page, s, server)
+            quarter = redis_snapshot(s, "platform", "2026-Q1")
+            assert page["period"] == {"kind": "季度", "value": "2026-Q1", "label": "2026年第1季度"}, page["period"]
+            assert card(page, "platform")["score"] == shown_score(quarter["score"]), (page["cards"], quarter["score"])
             guarded.stop()
             b.wait("document.getElementById('error').dataset.status === '0'", 15000)
             page = b.read()
             assert "cloudqe serve" in page["error"]["text"], page["error"]
-            assert card(page, "platform")["score"] == shown_score(red["score"]), page["cards"]
+            assert card(page, "platform")["score"] == shown_score(quarter["score"]), page["cards"]
         server.stop()
         s.stop(w)
     run("dashboard", body, extra_config={"services": SERVICES, "snapshot_interval_s": 600})

@@ -20,9 +20,15 @@
     lang: pick(localStorage.getItem(LANG_KEY), ['zh', 'en'], 'zh'),
     kind: pick(localStorage.getItem(KIND_KEY), KINDS, 'month'),
     period: null, // null: follow the current period of ui.kind
-    target: 'platform',
+    target: query.get('target') || 'platform',
     open: loadOpen(), // ids of the tree nodes shown open; null: the first level
   };
+  // ?period=2026-03 (or 2026-Q1, 2026) opens that period instead of the current one
+  const asked = query.get('period') || '';
+  if (/^\d{4}(-\d\d|-Q[1-4])?$/.test(asked)) {
+    ui.kind = asked.length === 4 ? 'year' : asked.includes('Q') ? 'quarter' : 'month';
+    ui.period = asked;
+  }
   const data = { targets: null, overview: null, detail: null, services: null, alerts: null, history: null };
   const status = { error: null, lastOk: null, generation: 0, timer: 0, running: false };
 
