@@ -307,7 +307,8 @@ def test_dashboard_in_a_browser():
             # the page shows what the API and Redis hold
             red = redis_snapshot(s, "platform", PERIOD)
             b.open(f"{server.base}/?refresh=1")
-            b.wait(SCORES_SHOWN + " && " + as_of_is(red["as_of"]), 30000)
+            b.wait(SCORES_SHOWN + " && " + as_of_is(red["as_of"]) + " && document.querySelector('#below .svc-row')"
+                   " && document.querySelector('#alerts .row.alert')", 30000)
             page = b.read()
             assert not page["error"]["shown"] and not page["console_errors"], page
             assert page["lang"] == "zh-CN" and page["title"] == "政务云服务质量评价", page["title"]
@@ -339,19 +340,22 @@ def test_dashboard_in_a_browser():
             # a provider and a period chosen stay chosen across refreshes
             b.send("click", selector='#cards .card[data-target="gz-telecom"]')
             tel = redis_snapshot(s, "gz-telecom", PERIOD)
-            b.wait("document.querySelector('#tree .node[data-id=\"A\"] .n-points').textContent.endsWith("
+            b.wait("document.querySelector('#tree .node[data-id=\"A\"] .n-points')?.textContent.endsWith("
                    f"{json.dumps(shown_score(tel['indicators']['A']['score']))}) && "
-                   "document.getElementById('tree-title').textContent.includes('gz-telecom')")
+                   "document.getElementById('tree-title')?.textContent.includes('gz-telecom')")
             b.send("click", selector='#kinds button[data-kind="year"]')
             year = redis_snapshot(s, "platform", "2026")
             b.wait("document.getElementById('period').value === '2026' && document.querySelector("
-                   f"'#cards .card[data-target=\"platform\"] .score').textContent === {json.dumps(shown_score(year['score']))}")
+                   f"'#cards .card[data-target=\"platform\"] .score')?.textContent === {json.dumps(shown_score(year['score']))}")
             updated = b.read()["updated"]
-            b.wait(f"document.getElementById('updated').textContent !== {json.dumps(updated)}")  # a later poll
+            b.wait(f"document.getElementById('updated')?.textContent !== {json.dumps(updated)}")  # a later poll
             page = b.read()
             assert page["period"]["value"] == "2026" and card(page, "gz-telecom")["selected"], page["period"]
             b.send("click", selector='#kinds button[data-kind="month"]')
             b.send("click", selector='#cards .card[data-target="platform"]')
+            b.wait("document.getElementById('period').value === '2026-03' && document.querySelector("
+                   f"'#cards .card[data-target=\"platform\"] .score')?.textContent === {json.dumps(shown_score(red['score']))}"
+                   " && document.getElementById('tree-title')?.textContent.includes('全平台')")
 
             # English: labels, grades and indicator names switch; remembered across a reload
             b.send("click", selector='#lang button[data-lang="en"]')
@@ -374,7 +378,7 @@ def test_dashboard_in_a_browser():
             red = redis_snapshot(s, "platform", PERIOD)
             assert ms(red["as_of"]) >= ms(at(230)), red["as_of"]
             b.wait(as_of_is(red["as_of"]), 30000)
-            b.wait(f"document.querySelector('#cards .card[data-target=\"platform\"] .score').textContent === "
+            b.wait(f"document.querySelector('#cards .card[data-target=\"platform\"] .score')?.textContent === "
                    f"{json.dumps(shown_score(red['score']))}", 30000)
             page = b.read()
             assert page["marker"] == marker, "the page was reloaded"

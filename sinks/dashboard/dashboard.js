@@ -442,11 +442,14 @@
     Object.assign(ui, change);
     localStorage.setItem(LANG_KEY, ui.lang);
     localStorage.setItem(KIND_KEY, ui.kind);
-    render();
-    if (!('lang' in change)) {
-      data.detail = data.history = null; // the old target's: not shown under the new choice
-      poll();
+    const refetch = !('lang' in change);
+    if (refetch) {
+      // what belonged to the old choice is not shown under the new one
+      data.detail = data.history = null;
+      if ('kind' in change || 'period' in change) data.overview = data.services = null;
     }
+    render();
+    if (refetch) poll();
   }
 
   function saveOpen() {
