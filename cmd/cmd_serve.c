@@ -3,6 +3,7 @@
  * the server sinks/http_server.c. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,21 +143,19 @@ int cqe_cmd_serve(int argc, char **argv)
         cqe_err_set(&err, CQE_ECONFIG, "no Redis: give --state redis://HOST:PORT/DB or redis.url");
         goto fail;
     }
+    /* blocked before any thread starts, so only sigsuspend below takes them */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     if (!(api = cqe_api_start(&ao, &err)))
         goto fail;
     static struct cqe_http_route routes[SERVE_MAX_ROUTES];
     size_t n_routes = serve_routes(api, routes, SERVE_MAX_ROUTES);
     struct cqe_http_options ho = {listen, token_len ? token : NULL, 0, (unsigned)rate, 0, 4};
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, &old); /* the server's threads never take them */
-    server = cqe_http_start(&ho, routes, n_routes, &err);
-    if (!server) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!(server = cqe_http_start(&ho, routes, n_routes, &err)))
         goto fail;
-    }
     cqe_api_set_server(api, server);
     fprintf(stderr, "serve: listening on %s (port %d), %s; Redis %s\n", listen, cqe_http_port(server),
             token_len ? "bearer token required" : "no token (loopback only)", ao.redis.url);
@@ -170,7 +169,6 @@ int cqe_cmd_serve(int argc, char **argv)
     sigdelset(&wait_mask, SIGINT);
     while (!stop_flag)
         sigsuspend(&wait_mask);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     fprintf(stderr, "serve: stopping\n");
     status = 0;
     goto out;

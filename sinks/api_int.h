@@ -91,6 +91,7 @@ struct api_loader {
     bool started;
     struct cqe_redis *r; /* owned by the loader's thread */
     char err[512];       /* last failure, "" when the last round worked (under lock) */
+    bool failed;         /* err is a failure, not "the first read is not done" (under lock) */
 };
 
 struct cqe_api {

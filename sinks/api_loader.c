@@ -47,6 +47,7 @@ void api_loader_done(struct cqe_api *a, struct api_loader *l, int rc, const stru
     if (rc) {
         bool first = !l->err[0] || strstr(l->err, "is not done");
         snprintf(l->err, sizeof l->err, "%s", err && err->msg[0] ? err->msg : cqe_strerror(rc));
+        l->failed = true;
         a->redis_errors++;
         if (first)
             fprintf(stderr, "serve: Redis: %s (retrying; the API answers 503 meanwhile)\n", l->err);
@@ -54,6 +55,7 @@ void api_loader_done(struct cqe_api *a, struct api_loader *l, int rc, const stru
         if (!strstr(l->err, "is not done"))
             fprintf(stderr, "serve: Redis answers again\n");
         l->err[0] = 0;
+        l->failed = false;
     }
     pthread_mutex_unlock(&a->lock);
 }

@@ -312,7 +312,8 @@ static int add_point(struct cqe_api *a, json_t *rec, const char *text)
         if (!k)
             return CQE_ENOMEM;
         memmove(&v[i + 1], &v[i], (o->n_series - i) * sizeof *v);
-        v[i] = (struct api_series){k, NULL, 0, 0};
+        memset(&v[i], 0, sizeof v[i]);
+        v[i].key = k;
         o->n_series++;
     }
     struct api_series *s = &o->series[i];
@@ -383,7 +384,8 @@ static int firing_put(struct api_outputs *o, const char *id, const char *text)
         return CQE_ENOMEM;
     }
     memmove(&v[i + 1], &v[i], (o->n_firing - i) * sizeof *v);
-    v[i] = (struct api_alert){k, t};
+    v[i].id = k;
+    v[i].text = t;
     o->n_firing++;
     return 0;
 }

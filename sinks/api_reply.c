@@ -28,7 +28,7 @@ bool api_unavailable(struct cqe_api *a, bool need_eval, struct cqe_http_reply *r
     pthread_mutex_lock(&a->lock);
     if (a->outputs.err[0])
         snprintf(why, sizeof why, "%s", a->outputs.err);
-    else if (need_eval && a->eval.err[0])
+    else if ((need_eval || a->eval.failed) && a->eval.err[0]) /* a failure of either: Redis is away */
         snprintf(why, sizeof why, "%s", a->eval.err);
     pthread_mutex_unlock(&a->lock);
     if (!why[0])
