@@ -30,7 +30,7 @@
     ui.period = asked;
   }
   const data = { targets: null, overview: null, detail: null, services: null, alerts: null, history: null };
-  const status = { error: null, lastOk: null, generation: 0, timer: 0, running: false };
+  const status = { error: null, lastOk: null, generation: 0, timer: 0 };
 
   function pick(v, allowed, fallback) {
     return allowed.includes(v) ? v : fallback;
@@ -178,32 +178,34 @@
     return any ? any.period : null;
   }
 
-  // One poll: the targets first (they say which period is current), then the rest at
-  // once. An answer to an older generation (the user chose something meanwhile) is dropped.
+  // One poll: the targets first (they say which period is current), then the parts at
+  // once. A part that fails keeps what it showed and its error is shown; the others are
+  // updated. An answer to an older generation (the user chose something meanwhile) is dropped.
   async function poll() {
     clearTimeout(status.timer);
     const gen = ++status.generation;
-    status.running = true;
     try {
       const targets = await api('api/v1/targets');
       if (gen !== status.generation) return;
       data.targets = targets;
       const period = currentPeriod();
       const q = encodeURIComponent;
-      let rest = [null, null, null, null];
-      const alerts = api('api/v1/alerts?limit=50');
-      if (period) {
-        rest = await Promise.all([
-          orNull(api(`api/v1/snapshots?period=${q(period)}`)),
-          orNull(api(`api/v1/snapshot?target=${q(ui.target)}&period=${q(period)}`)),
-          orNull(api(`api/v1/services?period=${q(period)}&below_target=true&limit=50`)),
-          orNull(api(`api/v1/history?target=${q(ui.target)}&period=${q(period)}`)),
-        ]);
-      }
-      const al = await alerts;
+      const ofPeriod = (path) => (period ? orNull(api(path)) : Promise.resolve(null));
+      const parts = [
+        ['overview', ofPeriod(`api/v1/snapshots?period=${q(period)}`)],
+        ['detail', ofPeriod(`api/v1/snapshot?target=${q(ui.target)}&period=${q(period)}`)],
+        ['services', ofPeriod(`api/v1/services?period=${q(period)}&below_target=true&limit=50`)],
+        ['history', ofPeriod(`api/v1/history?target=${q(ui.target)}&period=${q(period)}`)],
+        ['alerts', api('api/v1/alerts?limit=50')],
+      ];
+      const got = await Promise.allSettled(parts.map((p) => p[1]));
       if (gen !== status.generation) return;
-      [data.overview, data.detail, data.services, data.history] = rest;
-      data.alerts = al;
+      let failed = null;
+      got.forEach((r, i) => {
+        if (r.status === 'fulfilled') data[parts[i][0]] = r.value;
+        else failed = failed || r.reason;
+      });
+      if (failed) throw failed;
       status.error = null;
       status.lastOk = new Date();
     } catch (e) {
@@ -211,7 +213,6 @@
       status.error = e;
     } finally {
       if (gen === status.generation) {
-        status.running = false;
         render();
         status.timer = setTimeout(poll, REFRESH_S * 1000);
       }
