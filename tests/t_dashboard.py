@@ -337,6 +337,14 @@ def test_dashboard_in_a_browser():
             assert len(portal) == 1 and portal[0]["cells"][3] == "%.3f%%" % (avail * 100), (portal, avail)
             assert [r["service"] for r in page["below"]] == [r["service"] for r in svc["services"]], page["below"]
 
+            # no flicker: a poll that brings the same data rebuilds nothing (the elements stay)
+            b.wait("(document.querySelector('#cards .card').__probe = document.querySelector('#tree .node').__probe"
+                   " = 'kept')")
+            updated = b.read()["updated"]
+            b.wait(f"document.getElementById('updated')?.textContent !== {json.dumps(updated)}")
+            assert b.wait("[document.querySelector('#cards .card').__probe, document.querySelector('#tree .node')"
+                          ".__probe, document.querySelectorAll('#chart-trend canvas').length]") == ["kept", "kept", 1]
+
             # a provider and a period chosen stay chosen across refreshes
             b.send("click", selector='#cards .card[data-target="gz-telecom"]')
             tel = redis_snapshot(s, "gz-telecom", PERIOD)
