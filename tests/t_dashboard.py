@@ -19,15 +19,17 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 
 import clients
-from t_kafka import KafkaTestError, binary, free_port, redis_cmd, wait_for
-from t_outputs import Stream, ms, run
+from t_kafka import KafkaTestError, Redis, binary, free_port, wait_for
+from t_outputs import ms, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACT = os.path.join(ROOT, "build", "artifacts", "dashboard.png")
@@ -201,8 +203,6 @@ SCORES_SHOWN = "[...document.querySelectorAll('#cards .score')].length >= 4 && "
 def test_page_files_are_versioned_open_and_offline():
     """/ and /assets/<name>: the embedded files, versioned and cached for good, open without
     the token (the API is not), and not one external URL."""
-    import tempfile
-    from t_kafka import Redis
     work = tempfile.mkdtemp(prefix="cqe-page-")
     redis = server = None
     try:
@@ -262,7 +262,6 @@ def test_page_files_are_versioned_open_and_offline():
             server.stop()
         if redis:
             redis.stop()
-        import shutil
         shutil.rmtree(work, ignore_errors=True)
 
 
