@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"produce", cqe_cmd_produce, "publish NDJSON(.zst) events to a Kafka topic, keyed, with flow control"},
     {"mock-kafka", cqe_cmd_mock_kafka, "run librdkafka's mock cluster (real Kafka protocol on loopback)"},
     {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},
+    {"serve", cqe_cmd_serve, "the read-only HTTP JSON API over the state and outputs in Redis"},
 };
 
 static void usage(FILE *f)

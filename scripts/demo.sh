@@ -4,7 +4,8 @@
 # publishes it, runs two stream workers (one is SIGKILLed and restarted on the way),
 # waits until the group has consumed everything, prints the score table per provider
 # from the Redis state and checks it against an in-memory replay of the same file.
-# Everything it starts is stopped at the end, also on Ctrl-C.
+# The live dashboard (cloudqe serve) is up from the start; on a terminal (CI not "true") it
+# stays up at the end until Ctrl-C. Everything it starts is stopped at the end, also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,8 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: interrupted, stopping everything" >&2; exit 130' INT TERM
+STAYING=0 # set while only the dashboard is kept up (the end, on a terminal): Ctrl-C ends well
+trap 'echo; [ "$STAYING" = 1 ] && exit 0; echo "demo: interrupted, stopping everything" >&2; exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -99,6 +101,13 @@ c["services"].append({"id": "svc-demo-portal", "provider": first["provider"],
                       "dept": first.get("dept", "demo"), "target": 0.999})
 json.dump(c, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
 EOF
+
+# the live dashboard over the same Redis (docs/dashboard.md), up while the month streams in
+DASH_PORT=${DEMO_DASHBOARD_PORT:-$(free_port)}
+DASH_URL="http://127.0.0.1:$DASH_PORT/"
+"$BIN" serve --config "$WORK/config.json" --listen "127.0.0.1:$DASH_PORT" --refresh 2 2> >(prefix "[serve]") &
+PIDS+=($!)
+say "dashboard: $DASH_URL (open it now: it follows the stream live)"
 
 start_worker() { # $1: worker number; sets WPID
     "$BIN" run --config "$WORK/config.json" --progress 3 --no-dead-letter-topic \
@@ -241,5 +250,11 @@ cat >&2 <<EOF2
                    redis-cli -p $RPORT --json XRANGE 'cqe:{out}:alerts' - + COUNT 5
   lake files       $WORK/lake/<snapshots|services|depts|alerts>/dt=YYYY-MM-DD/hour=HH/part-*.ndjson.zst
   docs             docs/outputs.md (every record, key and file; recipes), docs/operating.md
+  dashboard        $DASH_URL?period=$PERIOD (cloudqe serve; the JSON API under /api/v1)
   (DEMO_KEEP=1 make demo keeps the files; the servers stop with the demo)
 EOF2
+if [ -t 0 ] && [ "${CI:-}" != true ]; then
+    STAYING=1
+    echo "dashboard stays up at $DASH_URL — Ctrl-C to stop (the demo's month: $DASH_URL?period=$PERIOD)" >&2
+    while :; do sleep 3600 & wait $!; done
+fi

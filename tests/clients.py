@@ -6,15 +6,22 @@ t_*.py). Both are installed by scripts/setup.sh (`make setup`):
   kcat_consume(...)      Debian's kcat: a topic's messages read from the beginning, each as
                          (key, value, partition, offset).
   kcat_produce(...)      kcat -P: keyed messages, one a line.
-Either raises AssertionError, with the client's stderr, when the client fails."""
+  Browser()              Debian's chromium, headless, driven by playwright-core (in
+                         tests/clients/node_modules) through tests/clients/dashboard_browser.mjs:
+                         open a page, wait for a condition, read what it shows, click,
+                         take a screenshot.
+Each raises AssertionError, with the client's stderr, when the client fails."""
 import json
 import os
+import select
 import shutil
 import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DUCKDB_QUERY = os.path.join(HERE, "clients", "duckdb_query.mjs")
+DASHBOARD_BROWSER = os.path.join(HERE, "clients", "dashboard_browser.mjs")
 SETUP_HINT = "(make setup installs it: scripts/setup.sh)"
 
 
@@ -92,3 +99,72 @@ def kcat_produce(bootstrap, topic, pairs, delimiter=":", partition=None, timeout
     if proc.returncode != 0:
         raise AssertionError(f"kcat -P exited {proc.returncode} on {topic!r}:\n"
                              + proc.stderr.decode("utf-8", "replace")[-4000:])
+
+
+class Browser:
+    """A headless chromium (playwright-core, dashboard_browser.mjs) kept open across a test's
+    steps: each method sends one command and returns its answer (a dict), or raises
+    AssertionError with the browser's error and what the page showed then. Use as a
+    context manager: the browser and its fresh profile go away on exit."""
+
+    def __init__(self, timeout_s=90):
+        node = _need("node")
+        if not os.path.isdir(os.path.join(HERE, "clients", "node_modules", "playwright-core")):
+            raise AssertionError(f"tests/clients/node_modules has no playwright-core {SETUP_HINT}")
+        if not os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
+            raise AssertionError(f"/usr/bin/chromium is not installed {SETUP_HINT}")
+        self.timeout_s = timeout_s
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([node, DASHBOARD_BROWSER], cwd=ROOT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr)
+
+    def _err(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode("utf-8", "replace")[-4000:]
+
+    def send(self, cmd, **args):
+        """Sends {"cmd": cmd, **args}; returns the answer. Raises AssertionError when the
+        command failed, with the page's state at the failure."""
+        self.proc.stdin.write((json.dumps({"cmd": cmd, **args}) + "\n").encode("utf-8"))
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout_s)
+        line = self.proc.stdout.readline() if ready else b""
+        if not line:
+            raise AssertionError(f"the browser client gave no answer to {cmd!r} within {self.timeout_s} s "
+                                 f"(exit {self.proc.poll()}):\n{self._err()}")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise AssertionError(f"browser {cmd} {json.dumps(args, ensure_ascii=False)[:300]} failed: "
+                                 f"{answer.get('error')}\npage then: "
+                                 f"{json.dumps(answer.get('page'), ensure_ascii=False)[:3000]}")
+        return answer
+
+    def open(self, url):
+        return self.send("open", url=url)
+
+    def wait(self, js, timeout_ms=30000):
+        """Waits until the JavaScript expression is truthy in the page; returns its value."""
+        return self.send("wait", js=js, timeout_ms=timeout_ms)["value"]
+
+    def read(self):
+        """What the page shows (dashboard_browser.mjs, read()); console errors under
+        "console_errors"."""
+        a = self.send("read")
+        return dict(a["page"], console_errors=a["console_errors"])
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("close")
+                self.proc.stdin.close()
+                self.proc.wait(30)
+            except (AssertionError, OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
