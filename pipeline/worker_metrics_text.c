@@ -53,7 +53,7 @@ char *cqe_wm_render(const struct cqe_wm_view *v, const char *const *topics, size
             "Events dropped as duplicates of an id already applied, counted when flushed to Redis.",
             v->duplicates);
     cqe_prom_family(&p, "cloudqe_dead_letters_total", "counter",
-                    "Messages refused by the decoder or the pipeline, by reason code (docs/outputs.md), "
+                    "Messages refused by the decoder or the pipeline, by reason code (docs/spec/outputs.md), "
                     "counted when flushed to Redis.");
     for (int r = CQE_R_NONE + 1; r < CQE_R__COUNT; r++)
         cqe_prom_sample(&p, "cloudqe_dead_letters_total", (double)v->dead_letters[r], "reason",

@@ -101,7 +101,7 @@ json.dump(c, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, inden
 EOF
 
 start_worker() { # $1: worker number; sets WPID
-    "$BIN" run --config "$WORK/config.json" --progress 3 --no-dead-letter-topic \
+    "$BIN" run --config "$WORK/config.json" --listen 127.0.0.1:0 --progress 3 --no-dead-letter-topic \
         --dead-letters "$WORK/dead-letters-$1.ndjson" 2> >(prefix "[worker $1]") &
     WPID=$!
     PIDS+=($WPID)
