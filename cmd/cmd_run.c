@@ -80,8 +80,7 @@ static int start_endpoint(const char *listen, const char *token_file, const stru
     char token[CQE_SECRET_MAX + 1] = "";
     size_t n = 0;
     int rc = 0;
-    const char *env = getenv("CLOUDQE_TOKEN");
-    if (token_file || (env && *env))
+    if (token_file || getenv("CLOUDQE_TOKEN")) /* set but empty is refused, as by serve */
         rc = cqe_secret_read(token_file ? "--token-file" : "CLOUDQE_TOKEN", token_file,
                              token_file ? NULL : "CLOUDQE_TOKEN", token, sizeof token, &n, err);
     if (!rc && !(wc->metrics = cqe_worker_metrics_new()))
