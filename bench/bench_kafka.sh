@@ -42,9 +42,11 @@ run_workers() { # $1 = workers, $2 = group, $3 = db
     start=$(date +%s.%N)
     for i in $(seq "$1"); do
         if [ "$1" = 1 ]; then
-            taskset -c "$CPU" "$BIN" run --config "$OUT/e2e.$2.json" --progress 1 2>"$OUT/run.$2.$i.log" &
+            taskset -c "$CPU" "$BIN" run --config "$OUT/e2e.$2.json" --listen 127.0.0.1:0 --progress 1 \
+                2>"$OUT/run.$2.$i.log" &
         else
-            "$BIN" run --config "$OUT/e2e.$2.json" --progress 1 2>"$OUT/run.$2.$i.log" &
+            "$BIN" run --config "$OUT/e2e.$2.json" --listen 127.0.0.1:0 --progress 1 \
+                2>"$OUT/run.$2.$i.log" &
         fi
         pids+=($!)
     done

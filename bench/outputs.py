@@ -126,7 +126,7 @@ def alert_latency(out, load_kind):
         threading.Thread(target=read_alerts, daemon=True).start()
         log = os.path.join(rig.out, "run.log")
         worker = subprocess.Popen(["taskset", "-c", str(CPU), BIN, "run", "--config", cfg, "--no-dead-letter-topic",
-                                   "--progress", "1"], stderr=open(log, "w"))
+                                   "--listen", "127.0.0.1:0", "--progress", "1"], stderr=open(log, "w"))
         rig.procs.append(worker)
         time.sleep(4)  # the group join; kcat at the end of the topic
         # the load: the mix, produced while the deciding events go in
@@ -193,7 +193,7 @@ def province_tick(out):
         cpu0, calls0 = rig.redis_cpu(), rig.redis_calls()
         log = os.path.join(rig.out, "run.log")
         worker = subprocess.Popen(["taskset", "-c", str(CPU), BIN, "run", "--config", cfg, "--no-dead-letter-topic",
-                                   "--progress", "1"], stderr=open(log, "w"))
+                                   "--listen", "127.0.0.1:0", "--progress", "1"], stderr=open(log, "w"))
         rig.procs.append(worker)
         deadline = time.time() + 600
         while not rig.redis("HGET", "cqe:{out}:meta", "tick") and time.time() < deadline:

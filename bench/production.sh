@@ -46,7 +46,7 @@ PY
     cpu0=$(redis_cpu)
     start=$(date +%s.%N)
     taskset -c "$CPU" /usr/bin/time -f "TIME %U %S %M" -o "$OUT/time.$run" \
-        "$BIN" run --config "$OUT/run.json" --no-dead-letter-topic --progress 1 ${RUN_ARGS:-} 2>"$OUT/run.$run.log" &
+        "$BIN" run --config "$OUT/run.json" --listen 127.0.0.1:0 --no-dead-letter-topic --progress 1 ${RUN_ARGS:-} 2>"$OUT/run.$run.log" &
     rp=$!
     "$BIN" produce --bootstrap "$BOOT" --topic cloudqe.events --group "cqe-$run-$$" --wait --quiet /dev/null >/dev/null
     end=$(date +%s.%N)

@@ -711,6 +711,12 @@ int cqe_emitter_step(struct cqe_emitter *e, bool final, struct cqe_err *err)
 {
     int rc = step_once(e, final, err);
     e->redis_out = rc != 0;
+    struct cqe_redis_health h;
+    cqe_redis_health(e->r, &h);
+    pthread_mutex_lock(&e->mu);
+    e->st.redis_errors = h.errors;
+    e->st.redis_retries = h.retries;
+    pthread_mutex_unlock(&e->mu);
     return rc;
 }
 

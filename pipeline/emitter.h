@@ -49,8 +49,9 @@ bool cqe_emitter_blocked(const struct cqe_emitter *e);
 struct cqe_emitter_stats {
     bool holder;
     int64_t passes, ticks, snapshots, revised, alerts, delivered_kafka, delivered_files;
-    int64_t last_pass_ms;  /* how long the last pass took */
-    int64_t pass_ms_total; /* ... and every pass together */
+    int64_t last_pass_ms;                /* how long the last pass took */
+    int64_t pass_ms_total;               /* ... and every pass together */
+    int64_t redis_errors, redis_retries; /* of the role's own Redis handle (cqe_redis_health) */
 };
 void cqe_emitter_stats(const struct cqe_emitter *e, struct cqe_emitter_stats *out);
 

@@ -19,6 +19,7 @@
 #include "progress.h"
 #include "source_kafka.h"
 #include "state_redis.h"
+#include "worker_metrics.h"
 
 #define BATCH_MAX 5000
 #define POLL_MS 100
@@ -26,11 +27,13 @@
 #define OUT_RETRY_MS 1000    /* ... and this much once Redis is known out (retried each round) */
 #define STOP_WAIT_MS 4000    /* how long the last flushes may wait for Redis when stopping */
 #define DEAD_LETTER_WAIT_MS 10000
+#define METRICS_EVERY_MS 250 /* the loop publishes its counters this often (worker_metrics.h) */
 
 /* An input partition: its pending state while held, and what this process fed of it. */
 struct part {
     struct cqe_partition st; /* st.pos: the next offset to consume, -1 whatever comes first */
     const char *topic;       /* borrowed from the worker's topic list */
+    int topic_i;             /* ... at this index */
     int32_t partition;
     bool active;
     bool failing;     /* the last flush failed: consumption is paused */
@@ -68,7 +71,20 @@ struct worker {
     struct cqe_emitter *em;                       /* the output role; NULL = no outputs */
     int64_t late_from, late_before, late_read_ms; /* the months emitted already (outputs) */
     int64_t alert_flush_ms;                       /* a partition holding down-time news flushes within this */
+    /* the endpoint's numbers (worker_metrics.h): per flush and per publish, never per event */
+    struct cqe_worker_metrics *wm;    /* borrowed; NULL = none */
+    int64_t by_reason[CQE_R__COUNT];  /* dead letters flushed, of partitions no longer held */
+    int64_t flush_failures, wm_at_ms; /* wm_at_ms: the last publish */
+    struct cqe_wm_hist flush_hist;    /* latency of the flushes that succeeded */
+    struct cqe_wm_part *wm_parts;     /* scratch, n_parts */
 };
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int64_t wall_ms(void)
 {
@@ -102,6 +118,8 @@ static void part_drop(struct worker *w, struct part *p)
         w->duplicates += p->st.at_flush.duplicates;
         w->dead_letters += p->st.at_flush.dead_letters;
         w->pending_refused += p->st.at_flush.by_reason[CQE_R_INCIDENT_PENDING_LIMIT];
+        for (int r = 0; r < CQE_R__COUNT; r++)
+            w->by_reason[r] += p->st.at_flush.by_reason[r];
     }
     cqe_partition_close(&p->st);
     p->active = p->failing = false;
@@ -228,6 +246,7 @@ static int part_open_lazily(struct worker *w, struct part *p, struct cqe_err *er
             return err->code < 0 ? err->code : CQE_EIO;
         fprintf(stderr, "run: %s [%d]: loading the partition failed, retrying: %s\n", p->topic,
                 (int)p->partition, err->msg);
+        cqe_worker_metrics_beat(w->wm);
         cqe_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         p->st.stored = p->st.pos = stored;
@@ -246,8 +265,12 @@ static int flush_part(struct worker *w, struct part *p, struct cqe_err *err)
         set_fatal(w, err);
         return rc;
     }
-    if ((rc = cqe_partition_flush(&p->st, w->r, w->cfg->dedup_window, err)))
+    double t0 = mono_s();
+    if ((rc = cqe_partition_flush(&p->st, w->r, w->cfg->dedup_window, err))) {
+        w->flush_failures++;
         return rc;
+    }
+    cqe_wm_hist_add(&w->flush_hist, mono_s() - t0);
     w->flushes++;
     if (w->fault_after >= 0 && ++w->execs > w->fault_after)
         _exit(77); /* test fault point: state and offset in Redis, Kafka commit not sent */
@@ -298,6 +321,7 @@ static void part_reset(struct worker *w, struct part *p, const struct cqe_err *w
         if (*w->stop)
             return;
         fprintf(stderr, "run: %s [%d]: reload failed, retrying: %s\n", p->topic, (int)p->partition, err.msg);
+        cqe_worker_metrics_beat(w->wm);
         cqe_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
@@ -522,6 +546,65 @@ static void totals(struct worker *w, struct cqe_run_totals *t)
     }
 }
 
+/* ---- the endpoint's numbers ---- */
+
+/* Publishes the counters for /metrics and /readyz (worker_metrics.h), at most every
+ * METRICS_EVERY_MS unless forced: flushed counts, lag per held partition, flush
+ * latencies, Redis outcomes, the output role's counts. */
+static void publish_metrics(struct worker *w, bool force)
+{
+    int64_t now = cqe_mono_ms();
+    if (!w->wm || (!force && now - w->wm_at_ms < METRICS_EVERY_MS))
+        return;
+    w->wm_at_ms = now;
+    struct cqe_wm_view v;
+    memset(&v, 0, sizeof v);
+    v.phase = *w->stop ? CQE_WM_STOPPING : CQE_WM_RUNNING;
+    v.consumed = w->msgs;
+    v.applied = w->applied;
+    v.duplicates = w->duplicates;
+    memcpy(v.dead_letters, w->by_reason, sizeof v.dead_letters);
+    v.stale = w->stale;
+    v.lost = w->lost;
+    v.resets = w->resets;
+    v.unpublished = cqe_dead_letter_kafka_unpublished(w->dlk);
+    v.flush_failures = w->flush_failures;
+    v.flush = w->flush_hist;
+    cqe_redis_health(w->r, &v.redis);
+    v.redis_paused = w->redis_paused;
+    v.outputs = w->em != NULL;
+    if (w->em) {
+        struct cqe_emitter_stats es;
+        cqe_emitter_stats(w->em, &es);
+        v.out_holder = es.holder;
+        v.out_blocked = cqe_emitter_blocked(w->em);
+        v.out_passes = es.passes;
+        v.out_ticks = es.ticks;
+        v.out_snapshots = es.snapshots;
+        v.out_alerts = es.alerts;
+        v.out_redis_errors = es.redis_errors;
+        v.out_redis_retries = es.redis_retries;
+    }
+    v.parts = w->wm_parts;
+    for (int i = 0; w->parts && i < w->n_parts; i++) {
+        struct part *p = &w->parts[i];
+        if (!p->active)
+            continue;
+        v.applied += p->st.at_flush.applied;
+        v.duplicates += p->st.at_flush.duplicates;
+        for (int r = 0; r < CQE_R__COUNT; r++)
+            v.dead_letters[r] += p->st.at_flush.by_reason[r];
+        int64_t hi = w->src ? cqe_kafka_source_high(w->src, p->topic, p->partition) : -1;
+        int64_t pos = p->st.pos >= 0 ? p->st.pos : 0;
+        v.parts[v.n_parts++] = (struct cqe_wm_part){p->topic_i, p->partition,
+                                                    hi < 0     ? -1
+                                                    : hi > pos ? hi - pos
+                                                               : 0};
+    }
+    v.held = (int)v.n_parts;
+    cqe_worker_metrics_publish(w->wm, &v);
+}
+
 /* ---- setup ---- */
 
 static int connect_redis(struct worker *w, const struct cqe_worker_conf *c, struct cqe_err *err)
@@ -538,6 +621,7 @@ static int connect_redis(struct worker *w, const struct cqe_worker_conf *c, stru
             return err->code < 0 ? err->code : CQE_EIO;
         if (!tries)
             fprintf(stderr, "run: waiting for Redis: %s\n", err->msg);
+        cqe_worker_metrics_beat(w->wm);
         cqe_sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
@@ -577,12 +661,13 @@ static int open_partitions(struct worker *w, struct cqe_err *err)
     struct cqe_kafka_pos *commits = realloc(w->commits, (size_t)w->n_parts * sizeof *commits);
     if (commits) /* on failure the old block stays w->commits, freed at the end */
         w->commits = commits;
-    if (!commits || !(w->parts = calloc((size_t)w->n_parts, sizeof *w->parts)))
+    if (!commits || !(w->parts = calloc((size_t)w->n_parts, sizeof *w->parts)) ||
+        (w->wm && !(w->wm_parts = calloc((size_t)w->n_parts, sizeof *w->wm_parts))))
         return cqe_err_set(err, CQE_ENOMEM, "out of memory");
     for (size_t i = 0; i < w->n_topics; i++)
         for (int k = 0; k < w->counts[i]; k++)
-            w->parts[w->bases[i] + k] =
-                (struct part){.st = {.index = w->bases[i] + k}, .topic = w->topics[i], .partition = k};
+            w->parts[w->bases[i] + k] = (struct part){
+                .st = {.index = w->bases[i] + k}, .topic = w->topics[i], .topic_i = (int)i, .partition = k};
     return cqe_redis_claim_partitions(w->r, CQE_REDIS_NS, w->n_parts, err);
 }
 
@@ -604,6 +689,7 @@ static int flush_last(struct worker *w, struct cqe_err *err)
             return 0;
         if (cqe_mono_ms() - t0 >= STOP_WAIT_MS)
             break;
+        cqe_worker_metrics_beat(w->wm);
         cqe_sleep_ms(500);
     }
     for (int i = 0; i < w->n_parts; i++) {
@@ -636,6 +722,7 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
     w.stop = stop;
     w.flush_every = c->flush_every;
     w.flush_ms = c->flush_ms;
+    w.wm = c->metrics;
     for (size_t i = 0; i < c->n_topics && i < CQE_WORKER_MAX_TOPICS; i++)
         w.topics[w.n_topics++] = c->topics[i];
     for (size_t i = 0; !c->n_topics && i < CQE_WORKER_MAX_TOPICS && cqe_config_input_topic(c->cfg, i); i++)
@@ -657,6 +744,10 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
                                        .quiet = c->quiet};
     if ((rc = cqe_kafka_source_open(&sc, &w.src, err)) || (rc = open_partitions(&w, err)))
         goto out;
+    if (w.wm && cqe_worker_metrics_topics(w.wm, w.topics, w.n_topics)) {
+        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        goto out;
+    }
     /* news of down time is flushed within a second (4 passes) when this worker emits */
     w.alert_flush_ms = c->model ? 4 * c->cfg->alert_pass_ms : INT64_MAX / 4;
     if (c->model) {
@@ -718,7 +809,10 @@ int cqe_worker_run(const struct cqe_worker_conf *c, volatile sig_atomic_t *stop,
             totals(&w, &t);
             cqe_progress_line(&prog, &t, stderr);
         }
+        cqe_worker_metrics_beat(w.wm);
+        publish_metrics(&w, false);
     }
+    cqe_worker_metrics_phase(w.wm, CQE_WM_STOPPING);
     rc = 0;
     if (!w.fatal)
         rc = flush_last(&w, err);
@@ -746,8 +840,13 @@ out:
     for (int i = 0; w.parts && i < w.n_parts; i++)
         part_drop(&w, &w.parts[i]);
     prefetch_clear(&w);
+    if (w.wm && w.parts) { /* the last counts; nothing is held any more */
+        publish_metrics(&w, true);
+        cqe_worker_metrics_phase(w.wm, CQE_WM_STOPPING);
+    }
     free(w.pre_pos);
     free(w.parts);
+    free(w.wm_parts);
     free(w.commits);
     free(batch);
     struct cqe_err cerr = {0};

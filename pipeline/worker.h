@@ -14,6 +14,7 @@
 #include "config.h"
 #include "err.h"
 #include "model.h"
+#include "worker_metrics.h"
 
 #define CQE_WORKER_MAX_TOPICS 16
 
@@ -31,6 +32,9 @@ struct cqe_worker_conf {
     bool quiet;                    /* no progress lines, no summary unless failing */
     const struct cqe_model *model; /* of the snapshots, borrowed; NULL = the worker emits nothing */
     bool output_topics;            /* publish snapshots and alerts to Kafka */
+
+    /* borrowed: the loop publishes its counters there a few times a second; NULL = none */
+    struct cqe_worker_metrics *metrics;
 };
 
 /* Consumes until *stop is raised (by a signal; the worker raises it itself when it must

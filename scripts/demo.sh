@@ -110,7 +110,7 @@ PIDS+=($!)
 say "dashboard: $DASH_URL (open it now: it follows the stream live)"
 
 start_worker() { # $1: worker number; sets WPID
-    "$BIN" run --config "$WORK/config.json" --progress 3 --no-dead-letter-topic \
+    "$BIN" run --config "$WORK/config.json" --listen 127.0.0.1:0 --progress 3 --no-dead-letter-topic \
         --dead-letters "$WORK/dead-letters-$1.ndjson" 2> >(prefix "[worker $1]") &
     WPID=$!
     PIDS+=($WPID)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +96,18 @@ bool cqe_http_listen_is_loopback(const char *addr)
     return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
+/* The symbolic name of the errors binding meets most, for messages ("" for others). */
+static const char *errno_name(int e)
+{
+    switch (e) {
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EACCES: return "EACCES";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    default: return "";
+    }
+}
+
 /* Returns a listening socket bound to addr, or a negative cqe_rc with err set. */
 static int bind_listen(const char *addr, int *port_out, struct cqe_err *err)
 {
@@ -128,8 +141,10 @@ static int bind_listen(const char *addr, int *port_out, struct cqe_err *err)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return cqe_err_set(err, CQE_EUNAVAIL, "--listen '%s': cannot listen: %s (choose a free port, or :0)",
-                           addr, strerror(saved));
+        return cqe_err_set(err, CQE_EUNAVAIL,
+                           "--listen %s: cannot listen: %s (errno %d%s%s): choose another port, or :0 for "
+                           "a free one",
+                           addr, strerror(saved), saved, errno_name(saved)[0] ? ", " : "", errno_name(saved));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     *port_out = 0;
@@ -277,7 +292,7 @@ static bool authorized(const struct cqe_http_server *s, struct MHD_Connection *c
     if (!s->token)
         return true;
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!h || strncmp(h, "Bearer ", 7))
+    if (!h || strncasecmp(h, "Bearer ", 7)) /* the scheme is case-insensitive (RFC 7235) */
         return false;
     h += 7;
     size_t n = strlen(s->token), m = strlen(h);

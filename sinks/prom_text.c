@@ -67,10 +67,10 @@ bool cqe_prom_name_ok(const char *name, bool is_label)
     return true;
 }
 
-void cqe_prom_family(struct cqe_prom *p, const char *name, const char *type, const char *help)
+/* "# HELP" and "# TYPE" lines of a family of any type. */
+static void family_lines(struct cqe_prom *p, const char *name, const char *type, const char *help)
 {
-    if (!cqe_prom_name_ok(name, false) ||
-        (strcmp(type, "counter") && strcmp(type, "gauge") && strcmp(type, "untyped"))) {
+    if (!cqe_prom_name_ok(name, false)) {
         p->failed = true;
         return;
     }
@@ -83,6 +83,15 @@ void cqe_prom_family(struct cqe_prom *p, const char *name, const char *type, con
     puts_(p, " ");
     puts_(p, type);
     puts_(p, "\n");
+}
+
+void cqe_prom_family(struct cqe_prom *p, const char *name, const char *type, const char *help)
+{
+    if (strcmp(type, "counter") && strcmp(type, "gauge") && strcmp(type, "untyped")) {
+        p->failed = true;
+        return;
+    }
+    family_lines(p, name, type, help);
 }
 
 /* "name{a="x",b="y"} " from the NULL-ended pairs of ap. */
@@ -156,6 +165,29 @@ void cqe_prom_counter(struct cqe_prom *p, const char *name, const char *help, ui
 {
     cqe_prom_family(p, name, "counter", help);
     cqe_prom_sample_u64(p, name, value, (const char *)NULL);
+}
+
+void cqe_prom_histogram(struct cqe_prom *p, const char *name, const char *help, const double *le,
+                        const uint64_t *counts, size_t n, double sum)
+{
+    char series[256], bound[40];
+    uint64_t total = 0;
+    if (strlen(name) + sizeof "_bucket" > sizeof series) {
+        p->failed = true;
+        return;
+    }
+    family_lines(p, name, "histogram", help);
+    snprintf(series, sizeof series, "%s_bucket", name);
+    for (size_t i = 0; i <= n; i++) {
+        total += counts[i];
+        if (i < n)
+            snprintf(bound, sizeof bound, "%g", le[i]);
+        cqe_prom_sample_u64(p, series, total, "le", i < n ? bound : "+Inf", (const char *)NULL);
+    }
+    snprintf(series, sizeof series, "%s_sum", name);
+    cqe_prom_sample(p, series, sum, (const char *)NULL);
+    snprintf(series, sizeof series, "%s_count", name);
+    cqe_prom_sample_u64(p, series, total, (const char *)NULL);
 }
 
 char *cqe_prom_take(struct cqe_prom *p, size_t *len)

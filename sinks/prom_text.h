@@ -20,8 +20,8 @@ struct cqe_prom {
 void cqe_prom_init(struct cqe_prom *p);
 
 /* Starts a family: "# HELP name help" (help escaped) and "# TYPE name type", type one of
- * "counter", "gauge", "untyped" (histograms and summaries are not written). Call it once per
- * name, before its samples. */
+ * "counter", "gauge", "untyped" (a histogram is written whole by cqe_prom_histogram;
+ * summaries are not written). Call it once per name, before its samples. */
 void cqe_prom_family(struct cqe_prom *p, const char *name, const char *type, const char *help);
 
 /* Writes one sample "name{l1="v1",...} value". The labels are name/value pairs of C
@@ -36,6 +36,13 @@ void cqe_prom_sample_u64(struct cqe_prom *p, const char *name, uint64_t value, .
 /* Shorthand: a family with one unlabelled sample. */
 void cqe_prom_gauge(struct cqe_prom *p, const char *name, const char *help, double value);
 void cqe_prom_counter(struct cqe_prom *p, const char *name, const char *help, uint64_t value);
+
+/* A whole histogram family: HELP and TYPE, then name_bucket{le="b"} with the cumulative
+ * count for each of the n ascending upper bounds le (written as %g: "0.005") and for
+ * le="+Inf", name_sum and name_count. counts has n + 1 entries, each the observations of
+ * one bucket only (counts[n]: above the last bound); sum is the observations' total. */
+void cqe_prom_histogram(struct cqe_prom *p, const char *name, const char *help, const double *le,
+                        const uint64_t *counts, size_t n, double sum);
 
 /* True when name is a valid metric or label name ([a-zA-Z_:][a-zA-Z0-9_:]*, no ':' for
  * labels). */

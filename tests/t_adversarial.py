@@ -377,7 +377,7 @@ def test_run_incident_flood_on_mock_kafka():
         log = os.path.join(d, "worker.log")
         with open(log, "wb") as lf:
             worker = subprocess.Popen([measured_binary(), "run", "--config", cfg, "--state", redis.url(),
-                                       "--progress", "3600", "--dead-letters", os.path.join(d, "dead.ndjson")],
+                                       "--listen", "127.0.0.1:0", "--progress", "3600", "--dead-letters", os.path.join(d, "dead.ndjson")],
                                       stdout=subprocess.DEVNULL, stderr=lf)
         # paced by the group's commits (the mock cluster keeps a bounded log), then waits
         # until the group has committed every message

@@ -271,6 +271,7 @@ class Scenario:
         path = os.path.join(self.dir, f"worker-{self.n_workers}.log")
         log = open(path, "ab")
         p = subprocess.Popen([binary(), "run", "--config", self.config, "--state", self.redis.url(),
+                              "--listen", "127.0.0.1:0",  # several workers on one host
                               # small flushes: many transactions to crash between
                               "--flush-every", "5000", "--flush-ms", "200",
                               "--progress", "1", "--dead-letters", os.path.join(self.dir, f"dl-{self.n_workers}.ndjson")],

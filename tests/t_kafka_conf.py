@@ -43,7 +43,7 @@ def run_briefly(cfg, env, seconds=6):
     or None when it had to be stopped, and stdout + stderr)."""
     with tempfile.TemporaryDirectory() as d:
         path = write_config(d, cfg)
-        p = subprocess.Popen([binary(), "run", "--config", path, "--no-dead-letter-topic"],
+        p = subprocess.Popen([binary(), "run", "--config", path, "--listen", "127.0.0.1:0", "--no-dead-letter-topic"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         try:
             out, _ = p.communicate(timeout=seconds)

@@ -69,7 +69,7 @@ class Stream:
         path = os.path.join(self.dir, f"worker-{self.n_workers}.log")
         log = open(path, "ab")
         p = subprocess.Popen([binary(), "run", "--config", self.config, "--flush-ms", "200", "--progress", "1",
-                              "--no-dead-letter-topic"], stdout=subprocess.DEVNULL, stderr=log)
+                              "--no-dead-letter-topic", "--listen", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=log)
         log.close()
         p.log_path = path
         self.procs.append(p)

@@ -151,7 +151,7 @@ class Rig:
         path = os.path.join(self.dir, f"worker-{self.n_workers}.log")
         log = open(path, "ab")
         p = subprocess.Popen([K.binary(), "run", "--config", self.config, "--state", self.redis.url(),
-                              "--flush-every", "500", "--flush-ms", "200", "--progress", "1", *extra],
+                              "--listen", "127.0.0.1:0", "--flush-every", "500", "--flush-ms", "200", "--progress", "1", *extra],
                              stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
         log.close()
         p.log_path = path

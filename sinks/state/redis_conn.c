@@ -607,7 +607,26 @@ int cqe_rconn_layout(struct cqe_redis *r, uint64_t *print, bool check, struct cq
     return CQE_RETRY;
 }
 
-int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err)
+/* Counts the outcome of one attempt (cqe_redis_health): an outage or a refusal is an
+ * error; MOVED / ASK / TRYAGAIN are routing, not errors. */
+static void note_attempt(struct cqe_redis *r, int rc, const struct cqe_err *e)
+{
+    if (!rc) {
+        r->ok_ms = cqe_mono_ms();
+        return;
+    }
+    if (rc > 0 && r->redirected != CQE_REDIRECT_NONE)
+        return;
+    r->errors++;
+    if (rc > 0 || rc == CQE_EUNAVAIL) { /* unreachable, loading, busy, full */
+        r->fail_ms = cqe_mono_ms();
+        snprintf(r->fail_msg, sizeof r->fail_msg, "%s", e->msg);
+    }
+}
+
+/* Attempts until success, a final error, or (once) the first outage; see cqe_rconn_retry. */
+static int run_attempts(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, bool once,
+                        struct cqe_err *err)
 {
     int64_t t0 = cqe_mono_ms(), delay = BACKOFF_FIRST_MS;
     bool logged = false;
@@ -619,6 +638,7 @@ int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg
         if (!rc)
             rc = attempt(r, arg, &e);
         r->asking = false;
+        note_attempt(r, rc, &e);
         if (rc <= 0) {
             if (rc && err)
                 *err = e;
@@ -626,6 +646,8 @@ int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg
         }
         if (r->redirected == CQE_REDIRECT_NOW && at_once++ < REDIRECTS_AT_ONCE)
             continue;
+        if (once)
+            return cqe_err_set(err, CQE_EUNAVAIL, "%s", e.msg);
         if (!logged && r->redirected == CQE_REDIRECT_NONE) {
             fprintf(stderr, "cloudqe: %s; retrying with backoff\n", e.msg);
             logged = true;
@@ -635,7 +657,30 @@ int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg
                                (long long)(cqe_mono_ms() - t0), e.msg);
         cqe_sleep_ms(delay);
         delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
+        r->retries++;
     }
+}
+
+int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err)
+{
+    return run_attempts(r, attempt, arg, false, err);
+}
+
+int cqe_rconn_once(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err)
+{
+    return run_attempts(r, attempt, arg, true, err);
+}
+
+void cqe_redis_health(const struct cqe_redis *r, struct cqe_redis_health *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r)
+        return;
+    out->errors = r->errors;
+    out->retries = r->retries;
+    out->ok_ms = r->ok_ms;
+    out->fail_ms = r->fail_ms;
+    snprintf(out->error, sizeof out->error, "%s", r->fail_msg);
 }
 
 int cqe_redis_connect(const struct cqe_redis_conf *rc, struct cqe_redis **out, struct cqe_err *err)

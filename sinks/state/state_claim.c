@@ -170,3 +170,10 @@ int cqe_redis_partitions(struct cqe_redis *r, const char *ns, int *partitions, s
     *partitions = c.got;
     return 0;
 }
+
+int cqe_redis_ping(struct cqe_redis *r, const char *ns, struct cqe_err *err)
+{
+    struct claim c = {ns, 0, 0};
+    int rc = cqe_rkey_check_ns(ns, err);
+    return rc ? rc : cqe_rconn_once(r, claim_attempt, &c, err);
+}

@@ -160,6 +160,24 @@ int64_t cqe_redis_commands(const struct cqe_redis *r);
 /* Round trips (waits for replies) made through r so far. */
 int64_t cqe_redis_round_trips(const struct cqe_redis *r);
 
+/* How r's operations went, for metrics and readiness: attempts that failed (connection
+ * lost, timeout, a server loading, busy or full, a refused command; redirections are
+ * not counted), attempts repeated after backing off, and when (monotonic ms, 0 = never)
+ * the last attempt succeeded and the last one met an outage, with its message. */
+struct cqe_redis_health {
+    int64_t errors, retries;
+    int64_t ok_ms, fail_ms;
+    char error[512];
+};
+
+/* Copies r's health into *out (zeroed for r NULL). Same thread as r's user. */
+void cqe_redis_health(const struct cqe_redis *r, struct cqe_redis_health *out);
+
+/* One read of the namespace's partition count, attempted once with no backoff and no log
+ * line: whether Redis answers now (readiness probes; the ACL of `run` allows it).
+ * Returns 0, CQE_EUNAVAIL (unreachable, loading, busy), CQE_EIO or CQE_EDENIED. */
+int cqe_redis_ping(struct cqe_redis *r, const char *ns, struct cqe_err *err);
+
 /* ---- the output role (docs/outputs.md): keys "<ns>:{out}:<name>", one Cluster slot */
 
 /* A reply flattened depth-first: strings (v[i] NULL for nil), integers as decimal text.

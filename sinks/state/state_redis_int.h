@@ -50,6 +50,9 @@ struct cqe_redis {
     char *password; /* NULL = no AUTH; wiped on free */
     char sha[41];   /* of the flush script */
     int64_t commands, round_trips;
+    int64_t errors, retries; /* cqe_redis_health */
+    int64_t ok_ms, fail_ms;  /* monotonic ms of the last success / outage; 0 = none */
+    char fail_msg[512];      /* what the last outage was */
     int64_t retry_max_ms;
     enum cqe_redis_fault fault;
     int64_t fault_after, flushes;
@@ -67,6 +70,10 @@ typedef int (*cqe_redis_attempt_fn)(struct cqe_redis *r, void *arg, struct cqe_e
 /* Runs attempt until it succeeds or fails finally, (re)connecting and backing off on
  * CQE_RETRY up to the handle's retry limit (then CQE_EUNAVAIL). One log line per outage. */
 int cqe_rconn_retry(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err);
+
+/* The same, attempted once (redirections aside) and quietly: an outage is CQE_EUNAVAIL
+ * at once, with no log line and no backoff (readiness probes). */
+int cqe_rconn_once(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void *arg, struct cqe_err *err);
 
 /* Appends the command built in r->a to the output buffer and empties r->a.
  * Returns 0 or CQE_ENOMEM. */
