@@ -26,28 +26,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cloudqe run [OPTIONS]\n"
-               "  --config FILE        configuration: kafka (librdkafka properties, secrets as\n"
-               "                       \"${env:NAME}\" or \"${file:/path}\"), topics, redis, dedup_window\n"
-               "  --state URL          Redis state, redis://HOST:PORT/DB (default: redis.url)\n"
-               "  --bootstrap HOSTS    Kafka brokers (default: kafka.\"bootstrap.servers\")\n"
-               "  --group G            consumer group (default: kafka.\"group.id\", else cloudqe)\n"
-               "  --topic T            input topic; repeatable (default: topics.input)\n"
-               "  --dead-letters PATH  also write dead letters to a file (NDJSON, .zst when named so)\n"
-               "  --no-dead-letter-topic  do not publish dead letters to topics.dead_letters\n"
-               "  --model FILE         indicator model of the snapshots (default: the built-in one)\n"
-               "  --no-output-topics   emit snapshots and alerts to Redis and files only, not Kafka\n"
-               "  --no-outputs         emit nothing: no snapshots, no alerts (state only)\n"
-               "  --flush-every N      flush a partition after N messages (default 20000)\n"
-               "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 3000)\n"
-               "  --progress S         progress line every S seconds on stderr (default 5)\n"
-               "  --quiet              no progress lines\n"
-               "Stops on SIGTERM or SIGINT: flushes every partition (waiting at most 5 s for Redis)\n"
-               "and leaves the group; exits 1 naming the partitions Redis did not take.\n"
-               "Dead letters Kafka refuses go to the --dead-letters file, else to\n"
-               "dead_letters_unpublished.PID.ndjson in the current directory.\n"
-               "Test hooks: CQE_FAULT=after_exec_before_commit (or before_exec, after_exec,\n"
-               "mid_pipeline) with CQE_FAULT_AFTER=N: _exit(77) in the flush after N flushes.\n");
+    fprintf(f,
+            "usage: cloudqe run [OPTIONS]\n"
+            "  --config FILE        configuration: kafka (librdkafka properties, secrets as\n"
+            "                       \"${env:NAME}\" or \"${file:/path}\"), topics, redis, dedup_window\n"
+            "  --state URL          Redis state, redis://HOST:PORT/DB (default: redis.url)\n"
+            "  --bootstrap HOSTS    Kafka brokers (default: kafka.\"bootstrap.servers\")\n"
+            "  --group G            consumer group (default: kafka.\"group.id\", else cloudqe)\n"
+            "  --topic T            input topic; repeatable (default: topics.input)\n"
+            "  --dead-letters PATH  also write dead letters to a file (NDJSON, .zst when named so)\n"
+            "  --no-dead-letter-topic  do not publish dead letters to topics.dead_letters\n"
+            "  --model FILE         indicator model of the snapshots (default: the built-in one)\n"
+            "  --no-output-topics   emit snapshots and alerts to Redis and files only, not Kafka\n"
+            "  --no-outputs         emit nothing: no snapshots, no alerts (state only)\n"
+            "  --flush-every N      flush a partition after N messages (default 20000)\n"
+            "  --flush-ms MS        ... or when its oldest unflushed message is MS old (default 3000)\n"
+            "  --progress S         progress line every S seconds on stderr (default 5)\n"
+            "  --quiet              no progress lines\n"
+            "Stops on SIGTERM or SIGINT: flushes every partition (waiting at most 5 s for Redis)\n"
+            "and leaves the group; exits 1 naming the partitions Redis did not take.\n"
+            "Dead letters Kafka refuses go to the --dead-letters file, else to\n"
+            "dead_letters_unpublished.PID.ndjson in the current directory.\n"
+            "\n"
+            "Example (a second worker started the same way shares the partitions):\n"
+            "  cloudqe run --config cfg.json --bootstrap 127.0.0.1:9092 --state redis://127.0.0.1:6390/0\n");
 }
 
 static int parse_count(const char *opt, const char *s, long long lo, int64_t *out)
