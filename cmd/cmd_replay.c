@@ -19,27 +19,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f, "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
-           "  --config FILE        configuration (docs/spec/config.md); default: every default\n"
-           "  --model FILE         indicator model; default: the built-in model of model.md\n"
-           "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
-           "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
-           "                       quarter and year holding as_of)\n"
-           "  --dead-letters PATH  write refused lines there (NDJSON, .zst when named so)\n"
-           "  --streams N          split applied events round-robin over N stores, merged\n"
-           "                       before the figures (order-independence check)\n"
-           "  --table              print a readable table per target instead of NDJSON\n"
-           "  --no-services        omit the service and department records\n"
-           "  --quiet              no counts on stderr except the summary line\n"
-           "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
-           "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
-           "  --partitions N       with --state: spread input over N partitions by entity key\n"
-           "Every --period given is printed, in the order given. Each FILE is checked\n"
-           "(exists, readable, a file or a pipe) before any is read.\n"
-           "\n"
-           "Example:\n"
-           "  cloudqe replay --config cfg.json --period 2026-03 --period 2026-Q1 --table month.ndjson.zst\n");
+    fprintf(f, "usage: cloudqe replay [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+               "  --config FILE        configuration (docs/spec/config.md); default: every default\n"
+               "  --model FILE         indicator model; default: the built-in model of model.md\n"
+               "  --as-of TIME         RFC 3339 instant the snapshots describe (default: clock)\n"
+               "  --period ID          2026, 2026-Q1 or 2026-03; repeatable (default: month,\n"
+               "                       quarter and year holding as_of)\n"
+               "  --dead-letters PATH  write refused lines there (NDJSON, .zst when named so)\n"
+               "  --streams N          split applied events round-robin over N stores, merged\n"
+               "                       before the figures (order-independence check)\n"
+               "  --table              print a readable table per target instead of NDJSON\n"
+               "  --no-services        omit the service and department records\n"
+               "  --quiet              no counts on stderr except the summary line\n"
+               "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
+               "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
+               "  --partitions N       with --state: spread input over N partitions by entity key\n"
+               "Every --period given is printed, in the order given. Each FILE is checked\n"
+               "(exists, readable, a file or a pipe) before any is read.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe replay --config cfg.json --period 2026-03 --period 2026-Q1 "
+               "--table month.ndjson.zst\n");
 }
 
 static int parse_count(const char *opt, const char *text, long max, long *out)
