@@ -15,9 +15,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe check-config [--help] FILE\n"
                "  Validates a configuration file (docs/spec/config.md, docs/config.md)\n"
-               "  and exits 0 printing \"FILE: ok (...)\", or 1 printing the file, the JSON\n"
-               "  path and the rule broken; librdkafka checks the kafka properties.\n"
-               "  Nothing is connected to; secrets are not read.\n");
+               "  and exits 0 printing \"FILE: ok (...)\", or 1 printing \"check-config: FILE:\n"
+               "  PATH: ...\", the JSON path and the rule broken; librdkafka checks the kafka properties.\n"
+               "  Nothing is connected to; secrets are not read.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe check-config cfg.json\n");
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -50,12 +53,12 @@ int cqe_cmd_check_config(int argc, char **argv)
 
     cqe_config_defaults(&cfg);
     if (cqe_config_load(&cfg, path, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
+        fprintf(stderr, "check-config: %s\n", err.msg);
         goto out;
     }
     /* librdkafka's own verdict on the kafka object, as `run` and `produce` will meet it */
     if (cqe_kafka_conf_check(cfg.kafka, &err)) {
-        fprintf(stderr, "%s: %s\n", path, err.msg);
+        fprintf(stderr, "check-config: %s: %s\n", path, err.msg);
         goto out;
     }
     int off = cfg.utc_offset_min < 0 ? -cfg.utc_offset_min : cfg.utc_offset_min;

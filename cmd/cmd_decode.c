@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "decode.h"
 
@@ -19,7 +20,11 @@ static void usage(FILE *f)
                "{\"line\":N,\"ok\":true,\"type\":...,\"id\":...,\"ts\":MS} or\n"
                "{\"line\":N,\"ok\":false,\"reason\":...,\"detail\":...}.\n"
                "  --max-bytes N   max_message_bytes (default 1048576)\n"
-               "Lines are split on \"\\n\" only; every line, even an empty one, is a message.\n");
+               "Lines are split on \"\\n\" only; every line, even an empty one, is a message.\n"
+               "Exit 0 whatever the verdicts; 1 when FILE cannot be read, 2 on a usage error.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe decode events.ndjson | grep '\"ok\":false'\n");
 }
 
 /* Prints the verdict on one line; returns 0 or -1 when stdout failed. */
@@ -50,7 +55,7 @@ int cqe_cmd_decode(int argc, char **argv)
 {
     int status = 0;
     int64_t max_bytes = DEFAULT_MAX_BYTES;
-    const char *path = NULL;
+    char *path = NULL;
     FILE *in = stdin;
     char *buf = NULL;
     size_t cap = 0;
@@ -64,7 +69,7 @@ int cqe_cmd_decode(int argc, char **argv)
             errno = 0;
             long long v = strtoll(argv[++i], &end, 10);
             if (errno || !end || *end || end == argv[i] || v < 0) {
-                fprintf(stderr, "cloudqe decode: --max-bytes wants a byte count >= 0 (got '%s')\n", argv[i]);
+                fprintf(stderr, "decode: --max-bytes wants a byte count >= 0 (got '%s')\n", argv[i]);
                 status = 2;
                 goto out;
             }
@@ -72,15 +77,22 @@ int cqe_cmd_decode(int argc, char **argv)
         } else if (!path && (argv[i][0] != '-' || !strcmp(argv[i], "-"))) {
             path = argv[i];
         } else {
+            if (!strcmp(argv[i], "--max-bytes"))
+                fprintf(stderr, "decode: --max-bytes needs a value\n");
+            else
+                fprintf(stderr, "decode: %s '%s'\n",
+                        argv[i][0] == '-' ? "unrecognized option" : "unexpected argument", argv[i]);
             usage(stderr);
             status = 2;
             goto out;
         }
     }
     if (path && strcmp(path, "-")) {
-        in = fopen(path, "rb");
-        if (!in) {
-            fprintf(stderr, "cloudqe decode: cannot open %s: %s\n", path, strerror(errno));
+        struct cqe_err err = {0, ""};
+        if (!cqe_cli_check_inputs(&path, 1, &err) && !(in = fopen(path, "rb")))
+            cqe_err_set(&err, CQE_EIO, "cannot read %s: %s", path, strerror(errno));
+        if (err.code) {
+            fprintf(stderr, "decode: %s\n", err.msg);
             status = 1;
             goto out;
         }
@@ -98,13 +110,13 @@ int cqe_cmd_decode(int argc, char **argv)
         int w = print_verdict(line_no, rc, &ev, &err);
         cqe_event_clear(&ev);
         if (w) {
-            fprintf(stderr, "cloudqe decode: cannot write the verdict of line %lld\n", line_no);
+            fprintf(stderr, "decode: cannot write the verdict of line %lld\n", line_no);
             status = 1;
             goto out;
         }
     }
     if (ferror(in)) {
-        fprintf(stderr, "cloudqe decode: read error on %s\n", path ? path : "stdin");
+        fprintf(stderr, "decode: cannot read %s: %s\n", path ? path : "stdin", strerror(errno));
         status = 1;
     }
 out:

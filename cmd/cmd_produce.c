@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "clock.h"
 #include "config.h"
@@ -46,7 +47,11 @@ static void usage(FILE *f)
                "Each line is one message, unchanged; its key is the entity id of its type\n"
                "(incident, window, ticket, job, drill, vuln, migration, op, response, asset),\n"
                "the resource of a metric, the service of a probe, else its id.\n"
-               "Prints one JSON summary line on stdout.\n");
+               "Prints one JSON summary line on stdout. Each FILE is checked (exists, readable,\n"
+               "a file or a pipe) before any is read. Exit 130 when stopped by a signal.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe produce --config cfg.json --group cloudqe --wait month.ndjson.zst\n");
 }
 
 /* ---- producing ---- */
@@ -82,7 +87,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     (void)rk;
     if (level <= 4)
-        fprintf(stderr, "kafka: %s: %s\n", fac, buf);
+        fprintf(stderr, "produce: kafka: %s: %s\n", fac, buf);
 }
 
 /* Refreshes the group's committed offsets (a missing commit counts as the log start). */
@@ -267,9 +272,13 @@ int cqe_cmd_produce(int argc, char **argv)
         fprintf(stderr, "produce: --wait needs --group\n");
         return 2;
     }
+    struct cqe_err err = {0};
+    if (cqe_cli_check_inputs(argv + optind, argc - optind, &err)) {
+        fprintf(stderr, "produce: %s\n", err.msg);
+        return 1;
+    }
 
     struct cqe_config cfg;
-    struct cqe_err err = {0};
     char errstr[512];
     int status = 1;
     rd_kafka_conf_t *conf = NULL, *cconf = NULL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "replay_load.h"
@@ -32,7 +33,13 @@ static void usage(FILE *f)
                "  --quiet              no counts on stderr except the summary line\n"
                "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
                "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
-               "  --partitions N       with --state: spread input over N partitions by entity key\n");
+               "  --partitions N       with --state: spread input over N partitions by entity key\n"
+               "Every --period given is printed, in the order given. Each FILE is checked\n"
+               "(exists, readable, a file or a pipe) before any is read.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe replay --config cfg.json --period 2026-03 --period 2026-Q1 "
+               "--table month.ndjson.zst\n");
 }
 
 static int parse_count(const char *opt, const char *text, long max, long *out)
@@ -80,12 +87,10 @@ int cqe_cmd_replay(int argc, char **argv)
         case 'q': quiet = true; break;
         case 'n': services = false; break;
         case 'S': state_url = optarg; break;
-        case 'p':
-            if (n_periods == CQE_MAX_PERIODS) {
-                fprintf(stderr, "replay: at most %d --period options\n", CQE_MAX_PERIODS);
-                return 2;
-            }
-            period_ids[n_periods++] = optarg;
+        case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
+            if (n_periods < CQE_MAX_PERIODS)
+                period_ids[n_periods] = optarg;
+            n_periods++;
             break;
         case 's':
             if (parse_count("--streams", optarg, MAX_STREAMS, &n_streams))
@@ -116,6 +121,14 @@ int cqe_cmd_replay(int argc, char **argv)
     struct cqe_view *view = NULL;
     int status = 1;
 
+    if (cqe_eval_setup_check_args(period_ids, n_periods, as_of_text, &err)) {
+        fprintf(stderr, "replay: %s\n", err.msg);
+        return 2;
+    }
+    if (cqe_cli_check_inputs(argv + optind, argc - optind, &err)) {
+        fprintf(stderr, "replay: %s\n", err.msg);
+        return 1;
+    }
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
     if (state_url) { /* partitions into Redis; read back with `cloudqe snapshot` */

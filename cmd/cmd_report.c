@@ -2,12 +2,14 @@
  * JSON: per provider and for the platform, the indicator tree with values, points and
  * weights, the grade, any veto, what was not evaluable and why, the incidents that cost
  * most downtime and the services that missed their SLA. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "replay_load.h"
@@ -199,8 +201,141 @@ static int collect_record(void *record, void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cloudqe report --period ID [--config C] [--model M] [--as-of T] [--out DIR] FILE...\n"
-               "  writes DIR/report-<period>.md and DIR/report-<period>.json (DIR defaults to .)\n");
+    fprintf(f, "usage: cloudqe report --period ID [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+               "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
+               "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
+               "with values, points and weights, the grade, any veto, what was not evaluable and\n"
+               "why, the incidents that cost most downtime and the services that missed their SLA.\n"
+               "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
+               "                   per period, all from one reading of the files\n"
+               "  --out DIR        where the reports go (default .); created when missing, and\n"
+               "                   checked writable before any FILE is read\n"
+               "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
+               "  --model FILE     indicator model; default: the built-in model of model.md\n"
+               "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
+               "                   event ts read, or the clock with \"clock\": \"wall\")\n"
+               "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n");
+}
+
+/* Sets err to "cannot write PATH: <the system's reason>" and returns CQE_EIO. */
+static int write_failed(const char *path, int sys_errno, struct cqe_err *err)
+{
+    return cqe_err_set(err, CQE_EIO, "cannot write %s: %s", path, strerror(sys_errno));
+}
+
+/* Writes doc to path as indented JSON. Returns 0 or CQE_EIO naming the file and why. */
+static int write_json(const json_t *doc, const char *path, struct cqe_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return write_failed(path, errno, err);
+    errno = 0;
+    int bad = json_dumpf(doc, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) || ferror(f);
+    int e = errno;
+    if (fclose(f) && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    return bad ? write_failed(path, e ? e : EIO, err) : 0;
+}
+
+/* Writes the Markdown report of doc (the JSON report) to path. */
+static int write_md(const json_t *doc, const struct cqe_model *m, const struct cqe_period *period,
+                    const struct cqe_pipeline_counts *counts, const char *path, struct cqe_err *err)
+{
+    FILE *md = fopen(path, "w");
+    if (!md)
+        return write_failed(path, errno, err);
+    const char *as_of_s = json_string_value(json_object_get(doc, "as_of"));
+    bool complete = json_is_true(json_object_get(doc, "complete"));
+    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n",
+            period->id);
+    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period->id,
+            cqe_period_kind_name(period->kind), as_of_s,
+            complete ? "" : " (period not complete: year to date)");
+    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
+            (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
+    fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
+    size_t i;
+    json_t *rec;
+    json_array_foreach(json_object_get(doc, "targets"), i, rec)
+    {
+        json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
+        fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
+                json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
+                json_is_string(g) ? json_string_value(g) : "—");
+    }
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec);
+    fprintf(md,
+            "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
+            "unrounded in report-%s.json.\n",
+            period->id);
+    errno = 0;
+    int bad = ferror(md), e = errno;
+    if (fclose(md) && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    return bad ? write_failed(path, e ? e : EIO, err) : 0;
+}
+
+/* Builds the report of one period from the view and writes both files into out_dir. */
+static int report_period(const struct cqe_view *view, const struct cqe_model *m,
+                         const struct cqe_period *period, int64_t as_of,
+                         const struct cqe_pipeline_counts *counts, const char *out_dir, struct cqe_err *err)
+{
+    struct collect col = {json_array()};
+    struct cqe_period_eval pe;
+    bool pe_ready = false;
+    json_t *doc = NULL;
+    struct cqe_emit_options eo = {
+        period, 1, as_of, {counts->applied, counts->dead_letters, counts->duplicates, 0}, NULL, false, false};
+    int rc = col.targets ? cqe_emit_records(view, m, &eo, collect_record, &col, err)
+                         : cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    if (rc)
+        goto out;
+    if (cqe_period_eval_init(&pe, view, period, as_of)) {
+        rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        goto out;
+    }
+    pe_ready = true;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(col.targets, i, rec)
+    {
+        const char *t = json_string_value(json_object_get(rec, "target"));
+        size_t target = strcmp(t, "platform") ? cqe_strmap_find(&view->providers, t, strlen(t)) : CQE_NONE;
+        if (add_details(&pe, target, rec)) {
+            rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    char as_of_s[48], path[4096];
+    cqe_time_format(as_of, view->cfg->utc_offset_min, as_of_s, sizeof as_of_s);
+    doc = json_object();
+    json_object_set_new(doc, "kind", json_string("report"));
+    json_object_set_new(doc, "period", json_string(period->id));
+    json_object_set_new(doc, "as_of", json_string(as_of_s));
+    json_object_set_new(doc, "complete", json_boolean(as_of >= period->end_ms));
+    json_object_set(doc, "targets", col.targets);
+    size_t n = strlen(out_dir);
+    const char *sep = n && out_dir[n - 1] == '/' ? "" : "/"; /* --out reports/ */
+    snprintf(path, sizeof path, "%s%sreport-%s.json", out_dir, sep, period->id);
+    if ((rc = write_json(doc, path, err)))
+        goto out;
+    snprintf(path, sizeof path, "%s%sreport-%s.md", out_dir, sep, period->id);
+    if ((rc = write_md(doc, m, period, counts, path, err)))
+        goto out;
+    fprintf(stderr, "report: wrote %s and .json\n", path);
+out:
+    json_decref(doc);
+    json_decref(col.targets);
+    if (pe_ready)
+        cqe_period_eval_fini(&pe);
+    return rc;
 }
 
 int cqe_cmd_report(int argc, char **argv)
@@ -212,7 +347,9 @@ int cqe_cmd_report(int argc, char **argv)
                                          {"out", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *period_id = NULL, *out_dir = ".";
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".";
+    const char *period_ids[CQE_MAX_PERIODS];
+    size_t n_periods = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -220,13 +357,20 @@ int cqe_cmd_report(int argc, char **argv)
         case 'c': config_path = optarg; break;
         case 'm': model_path = optarg; break;
         case 'a': as_of_text = optarg; break;
-        case 'p': period_id = optarg; break;
         case 'o': out_dir = optarg; break;
+        case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
+            if (n_periods < CQE_MAX_PERIODS)
+                period_ids[n_periods] = optarg;
+            n_periods++;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (!period_id || optind >= argc) {
+    if (!n_periods || optind >= argc) {
+        fprintf(stderr, "report: %s\n",
+                !n_periods ? "give --period ID (e.g. --period 2026)"
+                           : "name at least one FILE (or - for stdin)");
         usage(stderr);
         return 2;
     }
@@ -235,103 +379,31 @@ int cqe_cmd_report(int argc, char **argv)
     struct cqe_store *merged = NULL;
     struct cqe_pipeline_counts counts;
     struct cqe_view *view = NULL;
-    struct cqe_period_eval pe;
-    bool pe_ready = false;
-    json_t *doc = NULL;
-    FILE *md = NULL;
+    if (cqe_eval_setup_check_args(period_ids, n_periods, as_of_text, &err)) {
+        fprintf(stderr, "report: %s\n", err.msg);
+        return 2;
+    }
+    /* every name is checked before the files are read: a mistyped one must not cost
+     * the minutes of a year's reading */
+    if (cqe_cli_check_inputs(argv + optind, argc - optind, &err) || cqe_cli_out_dir(out_dir, &err)) {
+        fprintf(stderr, "report: %s\n", err.msg);
+        return 1;
+    }
     int status = 1;
-    const char *ids[1] = {period_id};
-    if (cqe_eval_setup_init(&es, config_path, model_path, ids, 1, as_of_text, &err))
-        goto fail;
-    struct cqe_config *cfgp = &es.cfg;
-    struct cqe_model *modelp = &es.model;
-    struct cqe_period period = es.periods[0];
-    if (cqe_replay_load(cfgp, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
+    if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err) ||
+        cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
         goto fail;
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
-    int64_t as_of = es.as_of;
-    if (!(view = cqe_view_build(merged, cfgp, &err)))
+    if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
-    struct collect col = {json_array()};
-    struct cqe_emit_options eo = {
-        &period, 1, as_of, {counts.applied, counts.dead_letters, counts.duplicates, 0}, NULL, false, false};
-    if (cqe_emit_records(view, modelp, &eo, collect_record, &col, &err)) {
-        json_decref(col.targets);
-        goto fail;
-    }
-    if (cqe_period_eval_init(&pe, view, &period, as_of)) {
-        json_decref(col.targets);
-        cqe_err_set(&err, CQE_ENOMEM, "out of memory");
-        goto fail;
-    }
-    pe_ready = true;
-    size_t i;
-    json_t *rec;
-    json_array_foreach(col.targets, i, rec)
-    {
-        const char *t = json_string_value(json_object_get(rec, "target"));
-        size_t target = strcmp(t, "platform") ? cqe_strmap_find(&view->providers, t, strlen(t)) : CQE_NONE;
-        if (add_details(&pe, target, rec)) {
-            json_decref(col.targets);
-            cqe_err_set(&err, CQE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < es.n_periods; i++)
+        if (report_period(view, &es.model, &es.periods[i], es.as_of, &counts, out_dir, &err))
             goto fail;
-        }
-    }
-    char as_of_s[48], path[4096];
-    cqe_time_format(as_of, cfgp->utc_offset_min, as_of_s, sizeof as_of_s);
-    doc = json_object();
-    json_object_set_new(doc, "kind", json_string("report"));
-    json_object_set_new(doc, "period", json_string(period.id));
-    json_object_set_new(doc, "as_of", json_string(as_of_s));
-    json_object_set_new(doc, "complete", json_boolean(as_of >= period.end_ms));
-    json_object_set_new(doc, "targets", col.targets);
-    snprintf(path, sizeof path, "%s/report-%s.json", out_dir, period.id);
-    if (json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))) {
-        cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
-        goto fail;
-    }
-    snprintf(path, sizeof path, "%s/report-%s.md", out_dir, period.id);
-    if (!(md = fopen(path, "w"))) {
-        cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
-        goto fail;
-    }
-    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n",
-            period.id);
-    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period.id,
-            cqe_period_kind_name(period.kind), as_of_s,
-            as_of >= period.end_ms ? "" : " (period not complete: year to date)");
-    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
-            (long long)counts.applied, (long long)counts.duplicates, (long long)counts.dead_letters);
-    fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
-    json_array_foreach(json_object_get(doc, "targets"), i, rec)
-    {
-        json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
-        fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
-                json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
-                json_is_string(g) ? json_string_value(g) : "—");
-    }
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, modelp, rec);
-    fprintf(md,
-            "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
-            "unrounded in report-%s.json.\n",
-            period.id);
-    if (fclose(md)) {
-        md = NULL;
-        cqe_err_set(&err, CQE_EIO, "%s: write failed", path);
-        goto fail;
-    }
-    md = NULL;
-    fprintf(stderr, "report: wrote %s/report-%s.md and .json\n", out_dir, period.id);
     status = 0;
     goto out;
 fail:
     fprintf(stderr, "report: %s\n", err.msg);
 out:
-    if (md)
-        fclose(md);
-    json_decref(doc);
-    if (pe_ready)
-        cqe_period_eval_fini(&pe);
     cqe_view_free(view);
     cqe_store_free(merged);
     cqe_eval_setup_fini(&es);

@@ -19,7 +19,11 @@ static void usage(FILE *f)
                "  --as-of TIME         RFC 3339 instant (default: the largest event ts applied);\n"
                "                       every year that ended keep_years before it is archived\n"
                "  --model FILE         indicator model of the archived snapshots (default built-in)\n"
-               "  --dry-run            write and delete nothing; print what would be done\n");
+               "  --dry-run            write and delete nothing; print what would be done\n"
+               "Prints one JSON summary line on stdout (docs/state.md, \"Retention\").\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe retain --config cfg.json --archive lake/ --dry-run\n");
 }
 
 static void print_summary(const struct cqe_retain_summary *s, const struct cqe_retain_opts *o, int offset)

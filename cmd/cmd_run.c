@@ -52,10 +52,12 @@ static void usage(FILE *f)
                "and leaves the group; exits 1 naming the partitions Redis did not take.\n"
                "Dead letters Kafka refuses go to the --dead-letters file, else to\n"
                "dead_letters_unpublished.PID.ndjson in the current directory.\n"
+               "\n"
+               "Example (a second worker started the same way shares the partitions):\n"
+               "  cloudqe run --config cfg.json --bootstrap 127.0.0.1:9092 "
+               "--state redis://127.0.0.1:6390/0 --listen 127.0.0.1:9465\n"
                "Example, scraped by Prometheus from other hosts (docs/operating.md, Monitoring):\n"
-               "  cloudqe run --config prod.json --listen 0.0.0.0:9464 --token-file /etc/cloudqe/token\n"
-               "Test hooks: CQE_FAULT=after_exec_before_commit (or before_exec, after_exec,\n"
-               "mid_pipeline) with CQE_FAULT_AFTER=N: _exit(77) in the flush after N flushes.\n");
+               "  cloudqe run --config prod.json --listen 0.0.0.0:9464 --token-file /etc/cloudqe/token\n");
 }
 
 static int parse_count(const char *opt, const char *s, long long lo, int64_t *out)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "config.h"
@@ -30,7 +31,13 @@ static void usage(FILE *f)
                "                       quarter and year holding as_of)\n"
                "  --as-of TIME         RFC 3339 instant (default: the largest event ts applied)\n"
                "  --table              a readable table per target instead of NDJSON\n"
-               "  --no-services        omit the service and department records\n");
+               "  --no-services        omit the service and department records\n"
+               "Every --period given is printed, in the order given. An unknown --target is a\n"
+               "usage error (exit 2) naming the known targets.\n"
+               "\n"
+               "Example:\n"
+               "  cloudqe snapshot --state redis://127.0.0.1:6390/0 --config cfg.json --target platform "
+               "--period 2026-03\n");
 }
 
 int cqe_cmd_snapshot(int argc, char **argv)
@@ -56,12 +63,10 @@ int cqe_cmd_snapshot(int argc, char **argv)
         case 'a': as_of_text = optarg; break;
         case 't': table = true; break;
         case 'n': services = false; break;
-        case 'p':
-            if (n_periods == CQE_MAX_PERIODS) {
-                fprintf(stderr, "snapshot: at most %d --period options\n", CQE_MAX_PERIODS);
-                return 2;
-            }
-            period_ids[n_periods++] = optarg;
+        case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
+            if (n_periods < CQE_MAX_PERIODS)
+                period_ids[n_periods] = optarg;
+            n_periods++;
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -81,6 +86,10 @@ int cqe_cmd_snapshot(int argc, char **argv)
     struct cqe_redis_counts counts;
     int status = 1;
 
+    if (cqe_eval_setup_check_args(period_ids, n_periods, as_of_text, &err)) {
+        fprintf(stderr, "snapshot: %s\n", err.msg);
+        return 2;
+    }
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
     if (cqe_eval_setup_load_state(&es, state, &r, &store, &counts, &err))
@@ -89,6 +98,10 @@ int cqe_cmd_snapshot(int argc, char **argv)
     r = NULL;
     if (!(view = cqe_view_build(store, &es.cfg, &err)))
         goto fail;
+    if (cqe_cli_check_target(view, target, &err)) {
+        status = 2; /* the targets are known only now, but it is the command line that is wrong */
+        goto fail;
+    }
     struct cqe_emit_options eo = {es.periods,
                                   es.n_periods,
                                   es.as_of,

@@ -15,5 +15,6 @@ int cqe_cmd_run(int argc, char **argv);
 int cqe_cmd_produce(int argc, char **argv);
 int cqe_cmd_mock_kafka(int argc, char **argv);
 int cqe_cmd_serve(int argc, char **argv);
+int cqe_cmd_version(int argc, char **argv);
 
 #endif

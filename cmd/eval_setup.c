@@ -10,6 +10,23 @@
 #include "replay_load.h"
 #include "snapshots.h"
 
+/* Parses the --period ids (in the offset) into periods and as_of_text (NULL: none) into
+ * *as_of; returns 0 or CQE_EINVAL naming the option and the forms accepted. */
+static int parse_args(const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
+                      int offset_min, struct cqe_period *periods, int64_t *as_of, struct cqe_err *err)
+{
+    if (n_period_ids > CQE_MAX_PERIODS)
+        return cqe_err_set(err, CQE_EINVAL, "at most %d --period options", CQE_MAX_PERIODS);
+    for (size_t i = 0; i < n_period_ids; i++)
+        if (cqe_period_parse(period_ids[i], offset_min, &periods[i]))
+            return cqe_err_set(err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
+    if (as_of_text && cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), as_of))
+        return cqe_err_set(err, CQE_EINVAL,
+                           "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
+                           as_of_text);
+    return 0;
+}
+
 int cqe_eval_setup_init(struct cqe_eval_setup *s, const char *config_path, const char *model_path,
                         const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
                         struct cqe_err *err)
@@ -24,20 +41,20 @@ int cqe_eval_setup_init(struct cqe_eval_setup *s, const char *config_path, const
     if (rc)
         return rc;
     s->model_loaded = true;
-    if (n_period_ids > CQE_MAX_PERIODS)
-        return cqe_err_set(err, CQE_EINVAL, "at most %d --period options", CQE_MAX_PERIODS);
-    for (size_t i = 0; i < n_period_ids; i++)
-        if (cqe_period_parse(period_ids[i], s->cfg.utc_offset_min, &s->periods[i]))
-            return cqe_err_set(err, CQE_EINVAL, "--period %s: use 2026, 2026-Q1 or 2026-03", period_ids[i]);
+    if ((rc = parse_args(period_ids, n_period_ids, as_of_text, s->cfg.utc_offset_min, s->periods, &s->as_of,
+                         err)))
+        return rc;
     s->n_periods = n_period_ids;
-    if (as_of_text) {
-        if (cqe_time_parse_rfc3339(as_of_text, strlen(as_of_text), &s->as_of))
-            return cqe_err_set(err, CQE_EINVAL,
-                               "--as-of %s: use RFC 3339 with an offset, e.g. 2026-03-31T00:00:00+08:00",
-                               as_of_text);
-        s->has_as_of = true;
-    }
+    s->has_as_of = as_of_text != NULL;
     return 0;
+}
+
+int cqe_eval_setup_check_args(const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
+                              struct cqe_err *err)
+{
+    struct cqe_period periods[CQE_MAX_PERIODS];
+    int64_t as_of;
+    return parse_args(period_ids, n_period_ids, as_of_text, 0, periods, &as_of, err);
 }
 
 void cqe_eval_setup_resolve(struct cqe_eval_setup *s, int64_t largest_ts, bool any_event)

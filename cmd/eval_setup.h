@@ -31,6 +31,12 @@ int cqe_eval_setup_init(struct cqe_eval_setup *s, const char *config_path, const
                         const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
                         struct cqe_err *err);
 
+/* Checks the form of the --period ids and of as_of_text (NULL = none) before anything
+ * is loaded, so that a mistyped value is a usage error (exit 2) found at once. Returns 0
+ * or CQE_EINVAL with err naming the option and the forms accepted. */
+int cqe_eval_setup_check_args(const char *const *period_ids, size_t n_period_ids, const char *as_of_text,
+                              struct cqe_err *err);
+
 /* Sets as_of when --as-of was not given (the clock rule: event time, or the wall clock
  * with clock "wall" or no event), and the default periods (month, quarter and year
  * holding as_of) when no --period was given. */

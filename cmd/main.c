@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "log.h"
 
 struct command {
     const char *name;
@@ -22,6 +23,7 @@ static const struct command commands[] = {
     {"mock-kafka", cqe_cmd_mock_kafka, "run librdkafka's mock cluster (real Kafka protocol on loopback)"},
     {"decode", cqe_cmd_decode, "decode NDJSON lines and print each verdict (contract checks)"},
     {"serve", cqe_cmd_serve, "the read-only HTTP JSON API over the state and outputs in Redis"},
+    {"version", cqe_cmd_version, "print the version, the build and the library versions"},
 };
 
 static void usage(FILE *f)
@@ -29,6 +31,12 @@ static void usage(FILE *f)
     fprintf(f, "usage: cloudqe COMMAND [OPTIONS]   (cloudqe COMMAND --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nMessages on stderr read \"<command>: <message>\". Exit codes: 0 done, 1 a runtime\n"
+               "failure (a file, a service, the data), 2 a usage error (an option, an argument,\n"
+               "a value); produce: 130 when stopped by a signal (docs/cli.md).\n"
+               "\nExample:\n"
+               "  cloudqe gen --seed 1 --days 31 --out month.ndjson.zst --config-out cfg.json\n"
+               "  cloudqe replay --config cfg.json --table month.ndjson.zst\n");
 }
 
 int main(int argc, char **argv)
@@ -41,9 +49,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+        argv[1] = "version";
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].name)) {
+            cqe_log_set_name(commands[i].name);
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "cloudqe: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

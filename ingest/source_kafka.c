@@ -2,6 +2,7 @@
  * rebalance protocol (eager or cooperative) calling the owner's assign/revoke hooks. */
 #include "source_kafka.h"
 #include "clock.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     (void)rk;
     /* connection failures also reach error_cb, which rate-limits them */
     if (level <= LOG_WARNING && strcmp(fac, "FAIL"))
-        fprintf(stderr, "kafka: %s: %s\n", fac, buf);
+        fprintf(stderr, "%s: kafka: %s: %s\n", cqe_log_name(), fac, buf);
 }
 
 /* Logs a consumer error at most once per 10 s per code. */
@@ -52,7 +53,8 @@ static void log_error(struct cqe_kafka_source *s, int code, const char *what)
     }
     s->logged[slot].code = code;
     s->logged[slot].at_ms = now;
-    fprintf(stderr, "kafka: %s (%s)\n", what, rd_kafka_err2name((rd_kafka_resp_err_t)code));
+    fprintf(stderr, "%s: kafka: %s (%s)\n", cqe_log_name(), what,
+            rd_kafka_err2name((rd_kafka_resp_err_t)code));
 }
 
 static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
@@ -93,18 +95,20 @@ static void do_assign(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
             if (s->conf.stop && *s->conf.stop)
                 break;
             if (!logged)
-                fprintf(stderr, "kafka: cannot load the state of %s [%d], retrying: %s\n", p->topic,
-                        (int)p->partition, err.msg);
+                fprintf(stderr, "%s: kafka: cannot load the state of %s [%d], retrying: %s\n", cqe_log_name(),
+                        p->topic, (int)p->partition, err.msg);
             logged = true;
             cqe_sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         }
         if (rc) {
-            fprintf(stderr, "kafka: stopping: %s [%d] left unassigned\n", p->topic, (int)p->partition);
+            fprintf(stderr, "%s: kafka: stopping: %s [%d] left unassigned\n", cqe_log_name(), p->topic,
+                    (int)p->partition);
             continue;
         }
         if (logged)
-            fprintf(stderr, "kafka: state of %s [%d] loaded\n", p->topic, (int)p->partition);
+            fprintf(stderr, "%s: kafka: state of %s [%d] loaded\n", cqe_log_name(), p->topic,
+                    (int)p->partition);
         rd_kafka_topic_partition_list_add(take, p->topic, p->partition)->offset = off;
         if (off >= 0)
             rd_kafka_topic_partition_list_add(commit, p->topic, p->partition)->offset = off;
@@ -112,19 +116,20 @@ static void do_assign(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
     if (s->cooperative) {
         rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, take);
         if (e) {
-            fprintf(stderr, "kafka: incremental assign failed: %s\n", rd_kafka_error_string(e));
+            fprintf(stderr, "%s: kafka: incremental assign failed: %s\n", cqe_log_name(),
+                    rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
     } else {
         rd_kafka_resp_err_t e = rd_kafka_assign(rk, take);
         if (e)
-            fprintf(stderr, "kafka: assign failed: %s\n", rd_kafka_err2str(e));
+            fprintf(stderr, "%s: kafka: assign failed: %s\n", cqe_log_name(), rd_kafka_err2str(e));
     }
     /* keep the group's committed offsets (lag monitoring) in step with the state */
     if (commit->cnt)
         rd_kafka_commit(rk, commit, 1);
     if (!s->conf.quiet)
-        fprintf(stderr, "kafka: assigned %d partition(s)\n", take->cnt);
+        fprintf(stderr, "%s: kafka: assigned %d partition(s)\n", cqe_log_name(), take->cnt);
     rd_kafka_topic_partition_list_destroy(take);
     rd_kafka_topic_partition_list_destroy(commit);
 }
@@ -134,21 +139,22 @@ static void do_revoke(struct cqe_kafka_source *s, rd_kafka_t *rk, rd_kafka_topic
     bool lost = rd_kafka_assignment_lost(rk);
     if (lost)
         fprintf(stderr,
-                "kafka: %d partition(s) lost to the group (session timed out?): pending state dropped\n",
-                parts->cnt);
+                "%s: kafka: %d partition(s) lost to the group (session timed out?): pending state dropped\n",
+                cqe_log_name(), parts->cnt);
     for (int i = 0; i < parts->cnt; i++)
         s->conf.ops.revoke(s->conf.ops.arg, parts->elems[i].topic, parts->elems[i].partition, lost);
     if (s->cooperative) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
         if (e) {
-            fprintf(stderr, "kafka: incremental unassign failed: %s\n", rd_kafka_error_string(e));
+            fprintf(stderr, "%s: kafka: incremental unassign failed: %s\n", cqe_log_name(),
+                    rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
     } else {
         rd_kafka_assign(rk, NULL);
     }
     if (!s->conf.quiet)
-        fprintf(stderr, "kafka: revoked %d partition(s)\n", parts->cnt);
+        fprintf(stderr, "%s: kafka: revoked %d partition(s)\n", cqe_log_name(), parts->cnt);
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *parts,
@@ -161,7 +167,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
         do_revoke(s, rk, parts);
     else {
-        fprintf(stderr, "kafka: rebalance error: %s\n", rd_kafka_err2str(e));
+        fprintf(stderr, "%s: kafka: rebalance error: %s\n", cqe_log_name(), rd_kafka_err2str(e));
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -393,7 +399,7 @@ void cqe_kafka_source_close(struct cqe_kafka_source *s)
         return;
     rd_kafka_resp_err_t e = rd_kafka_consumer_close(s->rk);
     if (e)
-        fprintf(stderr, "kafka: leaving the group: %s\n", rd_kafka_err2str(e));
+        fprintf(stderr, "%s: kafka: leaving the group: %s\n", cqe_log_name(), rd_kafka_err2str(e));
     rd_kafka_queue_destroy(s->queue);
     rd_kafka_destroy(s->rk);
     free(s->member);

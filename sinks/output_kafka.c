@@ -35,7 +35,7 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     (void)rk;
     /* the consumer reports broker connection failures already */
     if (level <= 4 && strcmp(fac, "FAIL") && strcmp(fac, "ERROR"))
-        fprintf(stderr, "kafka (outputs): %s: %s\n", fac, buf);
+        fprintf(stderr, "run: kafka (outputs): %s: %s\n", fac, buf);
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)

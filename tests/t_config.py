@@ -348,7 +348,7 @@ def judge(val, name, cfg, path, c_only):
         if c_ok and not out.startswith(file + ": ok ("):
             problems.append("%s: unexpected ok line %r" % (name, out))
         return problems
-    if not c_ok and not err.startswith("%s: %s: " % (file, path)):
+    if not c_ok and not err.startswith("check-config: %s: %s: " % (file, path)):
         problems.append("%s: C message does not start with file and path %s: %s" % (
             name, path, err.strip()[:300]))
     if errors and not any(within(json_path(e.absolute_path), path) for e in all_errors(errors)):
@@ -388,7 +388,7 @@ def test_kafka_secret_message():
         rc, _, err, file = check_config(text_of({"kafka": {"bootstrap.servers": "h:9092", name: value}}))
         assert rc == 1, err
         shown = name if len(name) <= 48 else name[:48] + "…"  # a path shows 48 code points of a key
-        assert err.startswith('%s: $.kafka["%s"]: refused: a literal secret' % (file, shown)), err
+        assert err.startswith('check-config: %s: $.kafka["%s"]: refused: a literal secret' % (file, shown)), err
         assert "${env:NAME}" in err and "${file:/path}" in err, err
         assert "hunter2" not in err, "a refused secret was echoed: " + err
     # a malformed reference is not echoed either (it may be a pasted secret)
@@ -406,7 +406,7 @@ def test_unknown_key_lists_known_keys():
 
 def test_syntax_errors_name_line_and_column():
     rc, _, err, file = check_config('{\n  "clock": "wall",\n  "dedup_window": ,\n}\n')
-    assert rc == 1 and err.startswith(file + ": line 3 column "), err
+    assert rc == 1 and err.startswith("check-config: " + file + ": line 3 column "), err
     rc, _, err, file = check_config('{"clock": "wall", "clock": "event"}')
     assert rc == 1 and "duplicate" in err and "line 1" in err, err
 
@@ -415,7 +415,7 @@ def test_syntax_error_echoes_no_value():
     """Jansson's "near '<token>'" would quote the file's bytes: a secret cut short by a
     typo, or bytes that are not UTF-8. Syntax errors give the line, column and reason."""
     rc, _, err, file = check_config('{"kafka": {"sasl.password": "hunter2}}\n')
-    assert rc == 1 and err.startswith(file + ": line ") and "invalid JSON" in err, err
+    assert rc == 1 and err.startswith("check-config: " + file + ": line ") and "invalid JSON" in err, err
     assert "hunter2" not in err, "a secret was echoed: " + err
     rc, _, err, file = check_config('{"kafka": {"sasl.password": hunter2}}')
     assert rc == 1 and "hunter2" not in err, err
@@ -430,7 +430,7 @@ def test_syntax_error_echoes_no_value():
 def test_missing_file():
     proc = subprocess.run([cloudqe(), "check-config", "/nonexistent/cloudqe.json"],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and proc.stderr.startswith("/nonexistent/cloudqe.json: "), \
+    assert proc.returncode == 1 and proc.stderr.startswith("check-config: /nonexistent/cloudqe.json: "), \
         proc.stderr
 
 

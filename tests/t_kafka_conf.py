@@ -63,14 +63,14 @@ def test_check_config_refuses_an_unknown_property():
     rc, out, err, path = check_config({"kafka": {"bootstrap.servers": "127.0.0.1:9092",
                                                  "linger.msx": 5}})
     assert rc == 1, (rc, out, err)
-    assert err.startswith('%s: $.kafka["linger.msx"]: not a librdkafka property' % path), err
+    assert err.startswith('check-config: %s: $.kafka["linger.msx"]: not a librdkafka property' % path), err
     assert 'No such configuration property: "linger.msx"' in err, err  # librdkafka's reason
 
 
 def test_check_config_refuses_a_value_librdkafka_refuses():
     rc, out, err, path = check_config({"kafka": {"auto.offset.reset": "sideways"}})
     assert rc == 1, (rc, out, err)
-    assert err.startswith('%s: $.kafka["auto.offset.reset"]: refused by librdkafka: ' % path), err
+    assert err.startswith('check-config: %s: $.kafka["auto.offset.reset"]: refused by librdkafka: ' % path), err
     assert 'Invalid value "sideways" for configuration property "auto.offset.reset"' in err, err
 
 
@@ -90,7 +90,7 @@ def test_check_config_refuses_an_unknown_property_holding_a_secret():
     rc, out, err, path = check_config({"kafka": {"sasl.pasword": "${env:CQE_T_KAFKA_SECRET}"}},
                                       env=secret_env())
     assert rc == 1, (rc, out, err)
-    assert err.startswith('%s: $.kafka["sasl.pasword"]: not a librdkafka property' % path), err
+    assert err.startswith('check-config: %s: $.kafka["sasl.pasword"]: not a librdkafka property' % path), err
     assert SECRET not in out + err
 
 
@@ -102,7 +102,7 @@ def test_secret_in_a_property_librdkafka_logs_is_refused_and_never_echoed():
         cfg = {"kafka": {"bootstrap.servers": nowhere(), prop: "${env:CQE_T_KAFKA_SECRET}"}}
         rc, out, err, path = check_config(cfg, env=secret_env())
         assert rc == 1, (prop, rc, out, err)
-        assert err.startswith('%s: $.kafka["%s"]: a secret' % (path, prop)), err
+        assert err.startswith('check-config: %s: $.kafka["%s"]: a secret' % (path, prop)), err
         assert SECRET not in out + err, (prop, out + err)
 
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "log.h"
 #include "redis_url.h"
 #include "secret.h"
 
@@ -649,7 +650,7 @@ static int run_attempts(struct cqe_redis *r, cqe_redis_attempt_fn attempt, void 
         if (once)
             return cqe_err_set(err, CQE_EUNAVAIL, "%s", e.msg);
         if (!logged && r->redirected == CQE_REDIRECT_NONE) {
-            fprintf(stderr, "cloudqe: %s; retrying with backoff\n", e.msg);
+            fprintf(stderr, "%s: %s; retrying with backoff\n", cqe_log_name(), e.msg);
             logged = true;
         }
         if (r->retry_max_ms && cqe_mono_ms() - t0 >= r->retry_max_ms)

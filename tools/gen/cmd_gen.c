@@ -70,6 +70,9 @@ static void usage(FILE *f)
         fputc('\n', f);
     }
     fprintf(f, "  %-26s %s\n", "--help", "this text");
+    fprintf(f, "\nExample (a month of 200 vms, and the configuration that matches it):\n"
+               "  cloudqe gen --seed 1 --days 31 --start 2026-03-01 --vms 200 --out month.ndjson.zst "
+               "--config-out cfg.json\n");
 }
 
 /* Parses text as option o into opts; returns 0 or -1 with a message on stderr. */
@@ -81,8 +84,8 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     case OPT_INT: {
         long long v = strtoll(text, &end, 10);
         if (!*text || *end || (double)v < o->lo || (double)v > o->hi) {
-            fprintf(stderr, "cloudqe gen: --%s wants an integer in [%.0f, %.0f], got '%s'\n", o->name, o->lo,
-                    o->hi, text);
+            fprintf(stderr, "gen: --%s wants an integer in [%.0f, %.0f], got '%s'\n", o->name, o->lo, o->hi,
+                    text);
             return -1;
         }
         *(int64_t *)field = v;
@@ -91,8 +94,7 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     case OPT_SHARE: {
         double v = strtod(text, &end);
         if (!*text || *end || !(v >= o->lo && v <= o->hi)) {
-            fprintf(stderr, "cloudqe gen: --%s wants a number in [%g, %g], got '%s'\n", o->name, o->lo, o->hi,
-                    text);
+            fprintf(stderr, "gen: --%s wants a number in [%g, %g], got '%s'\n", o->name, o->lo, o->hi, text);
             return -1;
         }
         *(double *)field = v;
@@ -101,7 +103,7 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     case OPT_DATE: {
         int64_t day;
         if (cqe_date_parse(text, strlen(text), &day)) {
-            fprintf(stderr, "cloudqe gen: --%s wants a real date YYYY-MM-DD, got '%s'\n", o->name, text);
+            fprintf(stderr, "gen: --%s wants a real date YYYY-MM-DD, got '%s'\n", o->name, text);
             return -1;
         }
         *(int64_t *)field = day;
@@ -109,7 +111,7 @@ static int set_opt(const struct opt *o, const char *text, struct cqe_gen_opts *o
     }
     case OPT_PATH:
         if (!*text) {
-            fprintf(stderr, "cloudqe gen: --%s wants a file name\n", o->name);
+            fprintf(stderr, "gen: --%s wants a file name\n", o->name);
             return -1;
         }
         *(const char **)field = text;
@@ -139,19 +141,19 @@ static int parse_args(int argc, char **argv, struct cqe_gen_opts *opts)
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return 1;
         if (strncmp(a, "--", 2)) {
-            fprintf(stderr, "cloudqe gen: unexpected argument '%s' (see --help)\n", a);
+            fprintf(stderr, "gen: unexpected argument '%s' (see --help)\n", a);
             return -1;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
         const struct opt *o = find_opt(name, n);
         if (!o) {
-            fprintf(stderr, "cloudqe gen: unknown option '%s' (see --help)\n", a);
+            fprintf(stderr, "gen: unrecognized option '%s' (see --help)\n", a);
             return -1;
         }
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!val) {
-            fprintf(stderr, "cloudqe gen: --%s needs a value\n", o->name);
+            fprintf(stderr, "gen: --%s needs a value\n", o->name);
             return -1;
         }
         if (set_opt(o, val, opts))
@@ -160,15 +162,14 @@ static int parse_args(int argc, char **argv, struct cqe_gen_opts *opts)
     }
     for (size_t i = 0; i < N_OPTS; i++)
         if (!opts_table[i].def && opts_table[i].kind == OPT_INT && !seen[i]) {
-            fprintf(stderr, "cloudqe gen: --%s is required (see --help)\n", opts_table[i].name);
+            fprintf(stderr, "gen: --%s is required (see --help)\n", opts_table[i].name);
             return -1;
         }
     /* every generated time (dues and windows run up to ~40 days ahead) must stay in
      * [2000-01-01Z, 2101-01-01Z) */
     int64_t lo = cqe_days_from_civil(2000, 1, 2), hi = cqe_days_from_civil(2100, 11, 1);
     if (opts->start_day < lo || opts->start_day + opts->days > hi) {
-        fprintf(stderr,
-                "cloudqe gen: --start and --days must keep the span within 2000-01-02 .. 2100-10-31\n");
+        fprintf(stderr, "gen: --start and --days must keep the span within 2000-01-02 .. 2100-10-31\n");
         return -1;
     }
     return 0;
@@ -252,7 +253,7 @@ int cqe_cmd_gen(int argc, char **argv)
     status = 0;
 out:
     if (status)
-        fprintf(stderr, "cloudqe gen: %s\n", err.msg[0] ? err.msg : cqe_strerror(err.code));
+        fprintf(stderr, "gen: %s\n", err.msg[0] ? err.msg : cqe_strerror(err.code));
     if (fw)
         cqe_file_writer_abort(fw);
     if (built)

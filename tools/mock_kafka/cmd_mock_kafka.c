@@ -65,7 +65,10 @@ static void usage(FILE *f)
                "  broker_request_error ID API COUNT ERROR the same on one broker\n"
                "  clear_errors API                        drop pushed errors of API\n"
                "  leader TOPIC PARTITION ID               move a partition's leader\n"
-               "  ping                                    answers ok\n");
+               "  ping                                    answers ok\n"
+               "\n"
+               "Example (then: echo 'broker_down 1' | nc 127.0.0.1 PORT):\n"
+               "  cloudqe mock-kafka --brokers 3 --partitions 16 --control tcp:0\n");
 }
 
 /* Kafka protocol API keys by name (the public header does not export them). */
