@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "eval_setup.h"
+#include "json_out.h"
 #include "replay_load.h"
 #include "snapshots.h"
 #include "timeutil.h"
@@ -286,7 +287,7 @@ int cqe_cmd_report(int argc, char **argv)
     json_object_set_new(doc, "complete", json_boolean(as_of >= period.end_ms));
     json_object_set_new(doc, "targets", col.targets);
     snprintf(path, sizeof path, "%s/report-%s.json", out_dir, period.id);
-    if (json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))) {
+    if (cqe_json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) {
         cqe_err_set(&err, CQE_EIO, "%s: cannot write", path);
         goto fail;
     }

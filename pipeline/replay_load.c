@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "json_out.h"
 #include "line_reader.h"
 
 int64_t cqe_wall_ms(void)
@@ -68,7 +69,7 @@ void cqe_replay_print_counts(const struct cqe_pipeline_counts *c, bool quiet)
             if (c->by_reason[r])
                 fprintf(stderr, "  dead letter %-20s %lld\n", cqe_reason_name(r), (long long)c->by_reason[r]);
     }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = cqe_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s)
         fprintf(stderr, "%s\n", s);
     free(s);
