@@ -32,7 +32,9 @@ static void usage(FILE *f)
                "  --quiet              no counts on stderr except the summary line\n"
                "  --state URL          apply to Redis state (redis://HOST:PORT/DB) instead of memory,\n"
                "                       exactly once and resumable; read it with `cloudqe snapshot`\n"
-               "  --partitions N       with --state: spread input over N partitions by entity key\n");
+               "  --partitions N       with --state: spread input over N partitions by entity key\n"
+               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+               "files' bytes) and the time left, unless --quiet.\n");
 }
 
 static int parse_count(const char *opt, const char *text, long max, long *out)
@@ -116,17 +118,20 @@ int cqe_cmd_replay(int argc, char **argv)
     struct cqe_view *view = NULL;
     int status = 1;
 
+    struct cqe_progress_line progress;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
+    cqe_progress_line_start(&progress, "replay", quiet,
+                            cqe_progress_line_bytes(argv + optind, argc - optind));
     if (state_url) { /* partitions into Redis; read back with `cloudqe snapshot` */
         if (cqe_replay_redis(&es.cfg, state_url, partitions ? (int)partitions : 1, argv + optind,
-                             argc - optind, dlq_path, &err))
+                             argc - optind, dlq_path, &progress, &err))
             goto fail;
         status = 0;
         goto out;
     }
-    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, dlq_path, (size_t)n_streams, &merged, &counts,
-                        &err))
+    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, dlq_path, (size_t)n_streams, &progress,
+                        &merged, &counts, &err))
         goto fail;
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))

@@ -201,7 +201,9 @@ static int collect_record(void *record, void *arg)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe report --period ID [--config C] [--model M] [--as-of T] [--out DIR] FILE...\n"
-               "  writes DIR/report-<period>.md and DIR/report-<period>.json (DIR defaults to .)\n");
+               "  writes DIR/report-<period>.md and DIR/report-<period>.json (DIR defaults to .)\n"
+               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+               "files' bytes) and the time left.\n");
 }
 
 int cqe_cmd_report(int argc, char **argv)
@@ -247,7 +249,10 @@ int cqe_cmd_report(int argc, char **argv)
     struct cqe_config *cfgp = &es.cfg;
     struct cqe_model *modelp = &es.model;
     struct cqe_period period = es.periods[0];
-    if (cqe_replay_load(cfgp, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
+    struct cqe_progress_line progress;
+    cqe_progress_line_start(&progress, "report", false,
+                            cqe_progress_line_bytes(argv + optind, argc - optind));
+    if (cqe_replay_load(cfgp, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts, &err))
         goto fail;
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     int64_t as_of = es.as_of;
