@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "apply.h"
+#include "bench_stats.h"
 #include "config.h"
 #include "decode.h"
 #include "store.h"
@@ -19,25 +20,6 @@ struct lines {
     size_t *off, *len, n;
     size_t bytes;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int load(const char *path, struct lines *L)
 {
@@ -96,14 +78,14 @@ int main(int argc, char **argv)
     /* BENCH_ONLY=raw|decode|apply runs one loop alone (for a profiler) */
     const char *only = getenv("BENCH_ONLY");
     for (int r = 0; r < repeats; r++) {
-        double t0 = now_s();
+        double t0 = bench_cpu_s();
         if (!only || !strcmp(only, "raw"))
             for (size_t i = 0; i < L.n; i++) {
                 json_error_t e;
                 json_t *j = json_loadb(L.buf + L.off[i], L.len[i], 0, &e);
                 json_decref(j);
             }
-        double t1 = now_s();
+        double t1 = bench_cpu_s();
         ok = 0;
         if (!only || !strcmp(only, "decode"))
             for (size_t i = 0; i < L.n; i++) {
@@ -113,7 +95,7 @@ int main(int argc, char **argv)
                 ok += cqe_decode(L.buf + L.off[i], L.len[i], cfg.max_message_bytes, &ev, &err) == 0;
                 cqe_event_clear(&ev);
             }
-        double t2 = now_s();
+        double t2 = bench_cpu_s();
         if (!only || !strcmp(only, "apply")) {
             struct cqe_store *s = cqe_store_new();
             struct cqe_apply_ctx ctx;
@@ -129,13 +111,13 @@ int main(int argc, char **argv)
             cqe_apply_fini(&ctx);
             cqe_store_free(s);
         }
-        double t3 = now_s();
+        double t3 = bench_cpu_s();
         t_raw[r] = t1 - t0;
         t_dec[r] = t2 - t1;
         t_app[r] = t3 - t2;
     }
-    double med_raw = median(t_raw, repeats), med_dec = median(t_dec, repeats);
-    double med_app = median(t_app, repeats);
+    double med_raw = bench_median(t_raw, repeats), med_dec = bench_median(t_dec, repeats);
+    double med_app = bench_median(t_app, repeats);
     double mb = (double)L.bytes / 1e6, n = (double)L.n;
     printf("input: %zu events, %.1f MB, %.0f bytes/event, %zu valid\n", L.n, mb, (double)L.bytes / n, ok);
     printf("raw json_loadb+json_decref : %10.0f events/s %8.1f MB/s\n", n / med_raw, mb / med_raw);

@@ -24,6 +24,11 @@ for m in mix peers; do
     sed -n 's/^ratio: json_loadb \([0-9]*\) events\/s, decode+apply \([0-9]*\) events\/s, \([0-9.]*\) x$/\1 \2 \3/p' \
         "$OUT/$m.decode.txt" | { read -r raw app ratio; printf '%-12s %16s %22s %6sx\n' "$m" "$raw" "$app" "$ratio"; }
 done
+echo "== output records: json_dumps at 17 digits against cqe_json_dumps (shortest reals)"
+cc -std=c11 -D_DEFAULT_SOURCE -O2 -g $(make -s --no-print-directory print-inc) bench/bench_records.c \
+    build/rel/libcqe.a $PKG -lm -lpthread -o "$OUT/bench_records"
+"$BIN" replay --quiet "$OUT/mix.ndjson" >"$OUT/mix.records.ndjson" 2>/dev/null
+taskset -c "$CPU" "$OUT/bench_records" "$OUT/mix.records.ndjson" 5
 echo "== metric-heavy (a generated day of 2,000 VMs every 5 minutes)"
 "$BIN" gen --seed 12 --days 1 --vms 2000 --hosts 100 --bad-share 0 --dup-share 0 --late-share 0 \
     --out "$OUT/metrics.ndjson" 2>/dev/null

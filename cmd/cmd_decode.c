@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "decode.h"
+#include "json_out.h"
 
 #define DEFAULT_MAX_BYTES INT64_C(1048576) /* config.md max_message_bytes */
 
@@ -42,7 +43,7 @@ static int print_verdict(long long line_no, int rc, const struct cqe_event *ev, 
                       "detail", err->msg);
     if (!o)
         return -1;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *s = cqe_json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
     if (!s)
         return -1;

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "line_reader.h"
+#include "progress_line.h"
 #include "json_scan.h"
 #include "source_kafka.h"
 
@@ -49,6 +50,8 @@ static void usage(FILE *f)
                "the resource of a metric, the service of a probe, else its id.\n"
                "Prints one JSON summary line on stdout. Each FILE is checked (exists, readable,\n"
                "a file or a pipe) before any is read. Exit 130 when stopped by a signal.\n"
+               "Progress on a terminal: while reading, stderr shows lines, ev/s, %% done (of the\n"
+               "files' bytes) and the time left, unless --quiet.\n"
                "\n"
                "Example:\n"
                "  cloudqe produce --config cfg.json --group cloudqe --wait month.ndjson.zst\n");
@@ -68,6 +71,7 @@ struct producer {
     int64_t lines, delivered, failed, keyless, refused;
     int32_t rr; /* round-robin partition of keyless lines */
     bool quiet, waited_logged;
+    struct cqe_progress_line progress;
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -128,6 +132,7 @@ static void pace(struct producer *P, int32_t p)
         if (cqe_mono_ms() - P->committed_at_ms >= 100 && refresh_committed(P, &err))
             fprintf(stderr, "produce: %s\n", err.msg);
         if (!P->quiet && !P->waited_logged && cqe_mono_ms() - since > 15000) {
+            cqe_progress_line_clear(&P->progress);
             fprintf(stderr, "produce: waiting for the group to consume partition %d (lead %lld)\n", (int)p,
                     (long long)(P->base_hi[p] + P->enqueued[p] - P->committed[p]));
             P->waited_logged = true;
@@ -183,7 +188,9 @@ static int produce_file(struct producer *P, const char *path, struct cqe_err *er
             continue;
         }
         produce_line(P, line.p, line.n, path, line.line_no);
+        cqe_progress_line_note(&P->progress, P->lines, P->progress.base + cqe_line_reader_offset(r));
     }
+    P->progress.base += cqe_line_reader_offset(r);
     cqe_line_reader_close(r);
     return rc < 0 ? rc : 0;
 }
@@ -368,9 +375,12 @@ int cqe_cmd_produce(int argc, char **argv)
         goto fail;
 
     int64_t t0 = cqe_mono_ms();
+    cqe_progress_line_start(&P.progress, "produce", P.quiet,
+                            cqe_progress_line_bytes(argv + optind, argc - optind));
     for (int i = optind; i < argc && !stop_flag; i++)
         if (produce_file(&P, argv[i], &err))
             goto fail;
+    cqe_progress_line_clear(&P.progress);
     /* deliver everything in flight (retried by librdkafka until message.timeout.ms) */
     int64_t last_note = cqe_mono_ms();
     while (rd_kafka_outq_len(P.rk) > 0) {
@@ -428,6 +438,7 @@ int cqe_cmd_produce(int argc, char **argv)
 oom:
     cqe_err_set(&err, CQE_ENOMEM, "out of memory");
 fail:
+    cqe_progress_line_clear(&P.progress);
     fprintf(stderr, "produce: %s\n", err.msg);
 out:
     fflush(stdout);

@@ -36,6 +36,8 @@ static void usage(FILE *f)
                "  --partitions N       with --state: spread input over N partitions by entity key\n"
                "Every --period given is printed, in the order given. Each FILE is checked\n"
                "(exists, readable, a file or a pipe) before any is read.\n"
+               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+               "files' bytes) and the time left, unless --quiet.\n"
                "\n"
                "Example:\n"
                "  cloudqe replay --config cfg.json --period 2026-03 --period 2026-Q1 "
@@ -129,17 +131,20 @@ int cqe_cmd_replay(int argc, char **argv)
         fprintf(stderr, "replay: %s\n", err.msg);
         return 1;
     }
+    struct cqe_progress_line progress;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
+    cqe_progress_line_start(&progress, "replay", quiet,
+                            cqe_progress_line_bytes(argv + optind, argc - optind));
     if (state_url) { /* partitions into Redis; read back with `cloudqe snapshot` */
         if (cqe_replay_redis(&es.cfg, state_url, partitions ? (int)partitions : 1, argv + optind,
-                             argc - optind, dlq_path, &err))
+                             argc - optind, dlq_path, &progress, &err))
             goto fail;
         status = 0;
         goto out;
     }
-    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, dlq_path, (size_t)n_streams, &merged, &counts,
-                        &err))
+    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, dlq_path, (size_t)n_streams, &progress,
+                        &merged, &counts, &err))
         goto fail;
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))

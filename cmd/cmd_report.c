@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
+#include "json_out.h"
 #include "replay_load.h"
 #include "snapshots.h"
 #include "timeutil.h"
@@ -215,6 +216,8 @@ static void usage(FILE *f)
                "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
                "                   event ts read, or the clock with \"clock\": \"wall\")\n"
                "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
+               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+               "files' bytes) and the time left.\n"
                "\n"
                "Example:\n"
                "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n");
@@ -229,17 +232,10 @@ static int write_failed(const char *path, int sys_errno, struct cqe_err *err)
 /* Writes doc to path as indented JSON. Returns 0 or CQE_EIO naming the file and why. */
 static int write_json(const json_t *doc, const char *path, struct cqe_err *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return write_failed(path, errno, err);
     errno = 0;
-    int bad = json_dumpf(doc, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) || ferror(f);
-    int e = errno;
-    if (fclose(f) && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    return bad ? write_failed(path, e ? e : EIO, err) : 0;
+    if (cqe_json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER))
+        return write_failed(path, errno ? errno : EIO, err);
+    return 0;
 }
 
 /* Writes the Markdown report of doc (the JSON report) to path. */
@@ -390,8 +386,12 @@ int cqe_cmd_report(int argc, char **argv)
         return 1;
     }
     int status = 1;
-    if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err) ||
-        cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &merged, &counts, &err))
+    struct cqe_progress_line progress;
+    if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
+        goto fail;
+    cqe_progress_line_start(&progress, "report", false,
+                            cqe_progress_line_bytes(argv + optind, argc - optind));
+    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts, &err))
         goto fail;
     cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))

@@ -262,6 +262,11 @@ int cqe_line_reader_next(struct cqe_line_reader *r, struct cqe_line *line, struc
     return 0;
 }
 
+uint64_t cqe_line_reader_offset(const struct cqe_line_reader *r)
+{
+    return r->in_base + r->in_pos;
+}
+
 const char *cqe_line_reader_path(const struct cqe_line_reader *r)
 {
     return r->path;

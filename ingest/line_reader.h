@@ -47,6 +47,11 @@ int cqe_line_reader_open(const char *path, size_t max_line, struct cqe_line_read
  * the CQE_LINE_TRUNCATED line, a truncated one; errors are sticky. */
 int cqe_line_reader_next(struct cqe_line_reader *r, struct cqe_line *line, struct cqe_err *err);
 
+/* Input bytes consumed so far (compressed bytes for zstd): how far into the file the
+ * reader is, for progress; it runs ahead of the lines handed out by up to a 128 KiB
+ * chunk. */
+uint64_t cqe_line_reader_offset(const struct cqe_line_reader *r);
+
 /* The path given to open (borrowed, valid until close). */
 const char *cqe_line_reader_path(const struct cqe_line_reader *r);
 

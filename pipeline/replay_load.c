@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "json_out.h"
 #include "line_reader.h"
 
 int64_t cqe_wall_ms(void)
@@ -15,7 +16,8 @@ int64_t cqe_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int read_file(struct cqe_pipeline *pl, const char *path, struct cqe_err *err)
+static int read_file(struct cqe_pipeline *pl, const char *path, struct cqe_progress_line *progress,
+                     struct cqe_err *err)
 {
     struct cqe_line_reader *r = NULL;
     int rc = cqe_line_reader_open(path, (size_t)pl->cfg->max_message_bytes, &r, err);
@@ -37,7 +39,11 @@ static int read_file(struct cqe_pipeline *pl, const char *path, struct cqe_err *
         rc = cqe_pipeline_feed(pl, line.p, line.n, &o, hint, detail, cqe_wall_ms(), err);
         if (rc)
             break;
+        if (progress)
+            cqe_progress_line_note(progress, pl->counts.read, progress->base + cqe_line_reader_offset(r));
     }
+    if (progress)
+        progress->base += cqe_line_reader_offset(r);
     cqe_line_reader_close(r);
     return rc < 0 ? rc : 0;
 }
@@ -68,7 +74,7 @@ void cqe_replay_print_counts(const struct cqe_pipeline_counts *c, bool quiet)
             if (c->by_reason[r])
                 fprintf(stderr, "  dead letter %-20s %lld\n", cqe_reason_name(r), (long long)c->by_reason[r]);
     }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = cqe_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (s)
         fprintf(stderr, "%s\n", s);
     free(s);
@@ -76,8 +82,8 @@ void cqe_replay_print_counts(const struct cqe_pipeline_counts *c, bool quiet)
 }
 
 int cqe_replay_load(const struct cqe_config *cfg, char **files, int n_files, const char *dlq_path,
-                    size_t n_streams, struct cqe_store **merged, struct cqe_pipeline_counts *counts,
-                    struct cqe_err *err)
+                    size_t n_streams, struct cqe_progress_line *progress, struct cqe_store **merged,
+                    struct cqe_pipeline_counts *counts, struct cqe_err *err)
 {
     struct cqe_dead_letters *dlq = NULL;
     struct cqe_store **stores = calloc(n_streams, sizeof *stores);
@@ -97,7 +103,7 @@ int cqe_replay_load(const struct cqe_config *cfg, char **files, int n_files, con
         goto oom;
     pl_ready = true;
     for (int i = 0; i < n_files; i++)
-        if ((rc = read_file(&pl, files[i], err)))
+        if ((rc = read_file(&pl, files[i], progress, err)))
             goto out;
     if ((rc = cqe_dead_letters_flush(dlq, err)))
         goto out;
@@ -112,6 +118,7 @@ int cqe_replay_load(const struct cqe_config *cfg, char **files, int n_files, con
 oom:
     rc = cqe_err_set(err, CQE_ENOMEM, "out of memory loading events");
 out:
+    cqe_progress_line_clear(progress);
     if (rc) {
         cqe_store_free(*merged);
         *merged = NULL;

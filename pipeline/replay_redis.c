@@ -28,6 +28,7 @@ struct run {
     int64_t flush_every;
     int64_t consumed, skipped, flushes;
     struct cqe_retention_watch watch;
+    struct cqe_progress_line *progress; /* NULL: none */
 };
 
 static int64_t wall_ms(void)
@@ -138,7 +139,11 @@ static int read_file(struct run *run, const char *path, int64_t *offset, int64_t
         }
         if ((rc = consume(run, &line, path, g, err)))
             break;
+        cqe_progress_line_note(run->progress, run->consumed + run->skipped,
+                               run->progress ? run->progress->base + cqe_line_reader_offset(lr) : 0);
     }
+    if (run->progress)
+        run->progress->base += cqe_line_reader_offset(lr);
     cqe_line_reader_close(lr);
     *offset += last_no;
     return rc < 0 ? rc : 0;
@@ -198,9 +203,11 @@ static void summary(const struct run *run)
 }
 
 int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
-                     int n_files, const char *dlq_path, struct cqe_err *err)
+                     int n_files, const char *dlq_path, struct cqe_progress_line *progress,
+                     struct cqe_err *err)
 {
-    struct run run = {cfg, NULL, NULL, NULL, partitions, CQE_REPLAY_FLUSH_EVERY, 0, 0, 0, {0, 0, false}};
+    struct run run = {cfg, NULL, NULL, NULL,          partitions, CQE_REPLAY_FLUSH_EVERY,
+                      0,   0,    0,    {0, 0, false}, progress};
     struct cqe_redis_conf rc_conf = cfg->redis;
     char **positions = NULL;
     int rc = 0;
@@ -239,11 +246,13 @@ int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int pa
     for (int f = 0; f < n_files; f++)
         if ((rc = read_file(&run, files[f], &offset, min_pos, err)))
             goto out;
+    cqe_progress_line_clear(progress);
     for (int i = 0; i < partitions; i++)
         if ((rc = flush_part(&run, i, err)))
             goto out;
     summary(&run);
 out:
+    cqe_progress_line_clear(progress);
     for (int i = 0; run.parts && i < partitions; i++)
         cqe_partition_close(&run.parts[i]);
     free(run.parts);

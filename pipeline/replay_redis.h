@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "progress_line.h"
 
 /* Lines a partition consumes between two flushes (env CQE_FLUSH_EVERY overrides). */
 #define CQE_REPLAY_FLUSH_EVERY 20000
@@ -20,8 +21,10 @@
  * before_exec | after_exec | mid_pipeline with CQE_FAULT_AFTER = N (flushes completed
  * before the faulty one) make the process _exit(77) at that point of a flush;
  * CQE_FLUSH_EVERY = lines a partition consumes between flushes (tuning, tests).
- * Returns 0 or a negative cqe_rc with err set. */
+ * progress (NULL: none), started with the files' bytes as its total, shows the lines
+ * read; it is erased before the return. Returns 0 or a negative cqe_rc with err set. */
 int cqe_replay_redis(const struct cqe_config *cfg, const char *state_url, int partitions, char **files,
-                     int n_files, const char *dlq_path, struct cqe_err *err);
+                     int n_files, const char *dlq_path, struct cqe_progress_line *progress,
+                     struct cqe_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "figures.h"
+#include "json_out.h"
 #include "timeutil.h"
 
 const struct cqe_burn_rule cqe_burn_rules_default[4] = {
@@ -105,7 +106,7 @@ static int push(struct pass *ps, const char *field, size_t n, json_t *after, con
         ps->cur_text = t;
         ps->cur_cap = nc;
     }
-    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
+    char *text = after ? cqe_json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
     if (!text)
         return CQE_ENOMEM;
     free(ps->cur_text[i]);
@@ -117,7 +118,7 @@ static int push(struct pass *ps, const char *field, size_t n, json_t *after, con
         return CQE_ENOMEM;
     ps->out->records++;
     ch->key = strndup(key, key_len);
-    ch->record = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    ch->record = cqe_json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
     return ch->key && ch->record ? 0 : CQE_ENOMEM;
 }
 

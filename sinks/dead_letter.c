@@ -11,6 +11,7 @@
 
 #include "event.h"
 #include "file_writer.h"
+#include "json_out.h"
 #include "timeutil.h"
 #include "utf8.h"
 
@@ -239,8 +240,8 @@ out:
 static size_t serialise(struct cqe_dead_letters *d, const json_t *rec)
 {
     for (;;) {
-        size_t k = d->line_cap ? json_dumpb(rec, d->line, d->line_cap - 1, JSON_COMPACT)
-                               : json_dumpb(rec, NULL, 0, JSON_COMPACT);
+        size_t k = d->line_cap ? cqe_json_dumpb(rec, d->line, d->line_cap - 1, JSON_COMPACT)
+                               : cqe_json_dumpb(rec, NULL, 0, JSON_COMPACT);
         if (k == 0)
             return 0;
         if (k < d->line_cap) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "json_out.h"
 #include "source_kafka.h"
 
 #define MAX_TRIES 3
@@ -160,7 +161,7 @@ int cqe_dead_letter_kafka_publish(struct cqe_dead_letter_kafka *k, const struct 
                                     &rec, err);
     if (rc)
         goto out;
-    if (!(l = calloc(1, sizeof *l)) || !(l->line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+    if (!(l = calloc(1, sizeof *l)) || !(l->line = cqe_json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
         rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
         goto out;
     }

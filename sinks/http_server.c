@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "json_out.h"
+
 #define RATE_SLOTS 256
 
 struct rate_slot {
@@ -219,7 +221,7 @@ void cqe_http_reply_error(struct cqe_http_reply *rep, int status, const char *fm
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     json_t *o = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", msg);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? cqe_json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (text)
         cqe_http_reply_text(rep, status, "application/json", text, strlen(text));

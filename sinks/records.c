@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "json_out.h"
+
 static json_t *opt(struct cqe_opt o)
 {
     return o.has ? json_real(o.v) : json_null();
@@ -157,6 +159,5 @@ void *cqe_record_dept(const struct cqe_period_eval *pe, const struct cqe_dept_fi
 
 char *cqe_record_dumps(void *record)
 {
-    return json_dumps(record,
-                      JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII * 0);
+    return cqe_json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }

@@ -52,7 +52,8 @@ static struct cqe_tick_record *next_record(struct cqe_tick_out *o)
 }
 
 /* 16 hex digits of SHA-256 over the record's figures: every key but as_of, revision
- * and counters, in key order. */
+ * and counters, in key order. Hashed as Jansson writes it (reals at 17 digits), not as
+ * the record goes out: the hashes kept in Redis stay valid across versions. */
 static int content_hash(json_t *rec, char out[17])
 {
     json_t *c = json_copy(rec);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "file_writer.h"
 #include "gen.h"
+#include "progress_line.h"
 #include "timeutil.h"
 
 enum opt_kind { OPT_INT, OPT_SHARE, OPT_DATE, OPT_PATH };
@@ -55,7 +56,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: cloudqe gen --seed S --days D [OPTIONS]\n\n"
                "Writes a synthetic government cloud (政务云) as NDJSON events, in ts order but\n"
-               "for the late share; prints a {\"kind\":\"gen_summary\",...} line on stderr.\n\n");
+               "for the late share; prints a {\"kind\":\"gen_summary\",...} line on stderr.\n"
+               "Progress on a terminal: stderr shows lines, ev/s, %% done (of the days) and the\n"
+               "time left.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt *o = &opts_table[i];
         char left[48];
@@ -225,7 +228,7 @@ int cqe_cmd_gen(int argc, char **argv)
     struct cqe_gen_rng rng;
     struct cqe_err err = {0, ""};
     struct cqe_file_writer *fw = NULL;
-    int status = 1, built = 0;
+    int status = 1, built = 0, rc;
 
     int pr = parse_args(argc, argv, &opts);
     if (pr) {
@@ -243,7 +246,11 @@ int cqe_cmd_gen(int argc, char **argv)
         goto out;
     if (cqe_file_writer_open(opts.out, &fw, &err))
         goto out;
-    if (cqe_gen_run(&world, (uint64_t)opts.seed, fw, &st, &err))
+    struct cqe_progress_line progress;
+    cqe_progress_line_start(&progress, "gen", false, (uint64_t)(world.end_ms - world.start_ms));
+    rc = cqe_gen_run(&world, (uint64_t)opts.seed, fw, &st, &progress, &err);
+    cqe_progress_line_clear(&progress);
+    if (rc)
         goto out;
     struct cqe_file_writer *f = fw;
     fw = NULL;

@@ -320,9 +320,12 @@ struct cqe_gen_stats {
     uint64_t bad_by_kind[CQE_GEN_BAD__COUNT];
 };
 
-/* Generates the whole span into the writer (a struct cqe_file_writer *). */
+/* Generates the whole span into the writer (a struct cqe_file_writer *). progress
+ * (NULL: none), started with end_ms - start_ms as its total, shows the lines written and
+ * the event time reached. */
 struct cqe_file_writer;
+struct cqe_progress_line;
 int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw, struct cqe_gen_stats *st,
-                struct cqe_err *err);
+                struct cqe_progress_line *progress, struct cqe_err *err);
 
 #endif

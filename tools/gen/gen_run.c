@@ -7,6 +7,7 @@
 
 #include "file_writer.h"
 #include "gen.h"
+#include "progress_line.h"
 #include "timeutil.h"
 
 #define FLUSH_AT (1u << 20)
@@ -239,7 +240,7 @@ out:
 }
 
 int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *fw, struct cqe_gen_stats *st,
-                struct cqe_err *err)
+                struct cqe_progress_line *progress, struct cqe_err *err)
 {
     struct run R;
     int rc = 0;
@@ -283,6 +284,8 @@ int cqe_gen_run(struct cqe_gen_world *w, uint64_t seed, struct cqe_file_writer *
             probe_take(&R, kp, &ev);
         if ((rc = emit(&R, &ev)))
             goto out;
+        cqe_progress_line_note(progress, (int64_t)st->lines,
+                               k > w->start_ms ? (uint64_t)(k - w->start_ms) : 0);
     }
     rc = flush(&R);
 out:
