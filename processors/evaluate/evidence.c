@@ -223,29 +223,45 @@ static int cmp_item(const void *pa, const void *pb)
     return c ? c : cmp_text(a, b, "id");
 }
 
+/* A new array of arr's items in cmp_item order (NULL on ENOMEM); arr is left as is. */
+static json_t *sorted(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t **v = malloc((n ? n : 1) * sizeof *v), *out = json_array();
+    if (!v || !out) {
+        free(v);
+        json_decref(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(arr, i);
+    qsort(v, n, sizeof *v, cmp_item);
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append(out, v[i])) {
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+    free(v);
+    return out;
+}
+
 void cqe_evidence_sort(struct cqe_evidence *ev)
 {
     for (int l = 0; l < CQE_LEAF__COUNT && !ev->rc; l++) {
-        json_t *arr = ev->items[l];
-        size_t n = json_array_size(arr);
-        if (n < 2)
-            continue;
-        json_t **v = malloc(n * sizeof *v);
-        json_t *sorted = json_array();
-        if (!v || !sorted) {
-            free(v);
-            json_decref(sorted);
+        json_t *arr = sorted(ev->items[l]), *it;
+        size_t i;
+        if (!arr) {
             oom(ev);
             return;
         }
-        for (size_t i = 0; i < n; i++)
-            v[i] = json_array_get(arr, i);
-        qsort(v, n, sizeof *v, cmp_item);
-        for (size_t i = 0; i < n; i++)
-            if (json_array_append(sorted, v[i]))
-                oom(ev);
-        free(v);
-        json_decref(arr);
-        ev->items[l] = sorted;
+        json_decref(ev->items[l]);
+        ev->items[l] = arr;
+        json_array_foreach(arr, i, it)
+        { /* a service's incidents too (its intervals and windows stay in time order) */
+            json_t *inc = json_object_get(it, "incidents");
+            if (inc)
+                set(ev, it, "incidents", sorted(inc));
+        }
     }
 }
