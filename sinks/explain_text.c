@@ -212,24 +212,23 @@ static void print_points(FILE *f, json_t *v)
 static void print_node(FILE *f, json_t *r)
 {
     json_t *kids = json_object_get(r, "children");
-    fputs("子项 Children               权重 weight   占比 share   得分 points   贡献 contribution\n", f);
+    fputs("子项 Children:  权重 weight  占比 share  得分 points  贡献 contribution\n", f);
     double sum_share = 0, sum_contrib = 0;
     for (size_t i = 0; i < json_array_size(kids); i++) {
         json_t *k = json_array_get(kids, i), *c = json_object_get(k, "contribution");
-        fprintf(f, "  %s %s %s\n      %10g   %8.2f %%   ", str(k, "id"), str(k, "name"), str(k, "en"),
-                json_number_value(json_object_get(k, "weight")),
+        fprintf(f, "  %8g  %7.2f %%  ", json_number_value(json_object_get(k, "weight")),
                 100 * json_number_value(json_object_get(k, "share")));
         print_points(f, json_object_get(k, "points"));
-        fputs("   ", f);
         if (json_is_number(c)) {
-            fprintf(f, "%.4f\n", json_number_value(c));
+            fprintf(f, "  %9.4f", json_number_value(c));
             sum_share += json_number_value(json_object_get(k, "share"));
             sum_contrib += json_number_value(c);
         } else {
-            fputs("不可评 not evaluable\n", f);
+            fputs("  不可评 not evaluable", f);
         }
+        fprintf(f, "  %s %s %s\n", str(k, "id"), str(k, "name"), str(k, "en"));
     }
-    fprintf(f, "合计 Sum                              %8.2f %%   %.4f\n", 100 * sum_share, sum_contrib);
+    fprintf(f, "  合计 Sum  %7.2f %%  %.4f\n", 100 * sum_share, sum_contrib);
     json_t *ne = json_object_get(r, "not_evaluable");
     if (json_array_size(ne))
         fprintf(f,

@@ -371,7 +371,8 @@ static int trace_intervals(const struct cqe_period_eval *pe, size_t s, struct pi
             cqe_ivl_normalize(&prev);
         } else {
             cqe_ev_str(tr->ev, o, "reason",
-                       use == W_CANCELLED ? "cancelled" : "announced later than maintenance_notice_s before");
+                       use == W_CANCELLED ? "cancelled"
+                                          : "announced less than maintenance_notice_s before its start");
         }
         cqe_ev_num(tr->ev, o, "seconds", sec);
     }
