@@ -8,6 +8,7 @@ int cqe_cmd_check_config(int argc, char **argv);
 int cqe_cmd_gen(int argc, char **argv);
 int cqe_cmd_report(int argc, char **argv);
 int cqe_cmd_decode(int argc, char **argv);
+int cqe_cmd_explain(int argc, char **argv);
 
 int cqe_cmd_snapshot(int argc, char **argv);
 int cqe_cmd_retain(int argc, char **argv);

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"check-config", cqe_cmd_check_config, "validate a configuration file without running"},
     {"report", cqe_cmd_report, "write the evaluation report of a period (Markdown and JSON)"},
     {"gen", cqe_cmd_gen, "generate a synthetic province as NDJSON(.zst) events"},
+    {"explain", cqe_cmd_explain, "why a target has its score: contributions, curves and the evidence"},
     {"snapshot", cqe_cmd_snapshot, "print the snapshots of the state in Redis (partitions merged)"},
     {"retain", cqe_cmd_retain, "archive the years retention no longer keeps in Redis, then delete them"},
     {"produce", cqe_cmd_produce, "publish NDJSON(.zst) events to a Kafka topic, keyed, with flow control"},

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "evidence.h"
 #include "figures.h"
 
 int cqe_fig_assets(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
@@ -38,6 +39,21 @@ int cqe_fig_assets(const struct cqe_period_eval *pe, size_t target, struct cqe_t
             sw++;
             dom_sw += e->domestic;
         }
+        if (out->ev) { /* every active asset tallied; the ones not domestic listed */
+            static const char *const classes[] = {"server", "os", "database", "middleware"};
+            enum cqe_leaf l = e->asset_class == CQE_ASSET_SERVER ? CQE_LEAF_B4_1 : CQE_LEAF_B4_2;
+            cqe_ev_tally(out->ev, l, e->domestic ? "domestic" : "not_domestic");
+            if (!e->domestic) {
+                void *o = cqe_ev_item(out->ev, l, "asset", v->asset_ids.keys[i], v->asset_ids.lens[i],
+                                      "not_domestic", true);
+                cqe_ev_str(out->ev, o, "class", classes[e->asset_class]);
+                cqe_ev_time(out->ev, o, "since", e->ts);
+            }
+        }
+    }
+    if (out->ev) {
+        cqe_ev_effects(out->ev, CQE_LEAF_B4_1, servers ? 1.0 / (double)servers : 0);
+        cqe_ev_effects(out->ev, CQE_LEAF_B4_2, sw ? 1.0 / (double)sw : 0);
     }
     free(best);
     out->leaf[CQE_LEAF_B4_1] =

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "figures.h"
 
 struct svc_backup {
@@ -40,10 +41,13 @@ int cqe_fig_backups(const struct cqe_period_eval *pe, size_t target, struct cqe_
             continue;
         const struct cqe_cell *c = a->cell;
         if (a->fam == CQE_AGG_B) {
-            if (c->field_len == 1 && c->field[0] == 'n')
+            bool all = c->field_len == 1 && c->field[0] == 'n';
+            if (all)
                 n += c->sum;
             else
                 ok += c->sum;
+            if (out->ev)
+                cqe_ev_month_count(out->ev, CQE_LEAF_A3_1, a, all ? "backups" : "ok");
             continue;
         }
         struct svc_backup *b = &sb[a->aux];
@@ -68,24 +72,47 @@ int cqe_fig_backups(const struct cqe_period_eval *pe, size_t target, struct cqe_
         }
     }
     out->leaf[CQE_LEAF_A3_1] = (struct cqe_opt){n > 0, n > 0 ? (double)ok / (double)n : 0};
+    if (out->ev)
+        cqe_ev_month_effects(out->ev, CQE_LEAF_A3_1, "backups", "ok", (double)n);
     int64_t with_events = 0, compliant = 0;
     for (size_t s = 0; s < nsvc; s++) {
         if (!seen[s])
             continue;
         struct svc_backup *b = &sb[s];
         with_events++;
-        if (!b->n_ok)
-            continue;
-        qsort(b->ok_ts, b->n_ok, sizeof *b->ok_ts, cmp_i64);
-        int64_t rpo_ms = (b->rpo_max >= 0 ? b->rpo_max : v->cfg->rpo_target_s) * 1000;
-        bool good = pe->span_end - b->ok_ts[b->n_ok - 1] <= rpo_ms;
-        for (size_t j = 1; good && j < b->n_ok; j++)
-            if (b->ok_ts[j] - b->ok_ts[j - 1] > rpo_ms)
-                good = false;
+        int64_t rpo_ms = (b->rpo_max >= 0 ? b->rpo_max : v->cfg->rpo_target_s) * 1000, gap = -1, at = 0;
+        bool good = b->n_ok > 0;
+        if (good) {
+            qsort(b->ok_ts, b->n_ok, sizeof *b->ok_ts, cmp_i64);
+            gap = pe->span_end - b->ok_ts[b->n_ok - 1]; /* the tail gap, then the largest */
+            at = b->ok_ts[b->n_ok - 1];
+            good = gap <= rpo_ms;
+            for (size_t j = 1; j < b->n_ok; j++) {
+                if (b->ok_ts[j] - b->ok_ts[j - 1] > rpo_ms)
+                    good = false;
+                if (b->ok_ts[j] - b->ok_ts[j - 1] > gap) {
+                    gap = b->ok_ts[j] - b->ok_ts[j - 1];
+                    at = b->ok_ts[j - 1];
+                }
+            }
+        }
         compliant += good;
+        if (out->ev) {
+            void *o = cqe_ev_item(out->ev, CQE_LEAF_A3_2, "service", v->services.keys[s], v->services.lens[s],
+                                  good ? "compliant" : "not_compliant", !good);
+            cqe_ev_tally(out->ev, CQE_LEAF_A3_2, good ? "compliant" : "not_compliant");
+            cqe_ev_int(out->ev, o, "successful_backups", (int64_t)b->n_ok);
+            cqe_ev_num(out->ev, o, "rpo_target_s", (double)rpo_ms / 1000.0);
+            if (gap >= 0) {
+                cqe_ev_num(out->ev, o, "largest_gap_s", (double)gap / 1000.0);
+                cqe_ev_time(out->ev, o, "largest_gap_from", at);
+            }
+        }
     }
     out->leaf[CQE_LEAF_A3_2] =
         (struct cqe_opt){with_events > 0, with_events ? (double)compliant / (double)with_events : 0};
+    if (out->ev)
+        cqe_ev_effects(out->ev, CQE_LEAF_A3_2, with_events ? 1.0 / (double)with_events : 0);
 out:
     for (size_t i = 0; sb && i < nsvc; i++)
         free(sb[i].ok_ts);

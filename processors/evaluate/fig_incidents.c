@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "evidence.h"
 #include "figures.h"
 
 static struct cqe_opt rate(int64_t ok, int64_t late)
@@ -65,9 +66,17 @@ int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target, struct cq
         out->incidents++;
         int sev = in->severity >= 1 && in->severity <= 4 ? in->severity : 4;
         bool provider_caused = in->cause == CQE_CAUSE_PROVIDER;
-        if (sev == 1 && provider_caused)
-            major++;
         const char *id = v->incident_ids.keys[i];
+        struct cqe_evidence *ev = out->ev;
+        if (sev == 1 && provider_caused) {
+            major++;
+            if (ev) {
+                void *o = cqe_ev_item(ev, CQE_LEAF_A1_2, "incident", id, strlen(id), "major_fault", true);
+                cqe_ev_time(ev, o, "start", in->open_ts);
+                cqe_ev_str(ev, o, "service", in->service == CQE_NONE ? NULL : v->services.keys[in->service]);
+                cqe_ev_str(ev, o, "category", in->category);
+            }
+        }
         if (sev == 1 && provider_caused && in->category && !strcmp(in->category, "security") &&
             add_veto(out, "security_sev1", id))
             return CQE_ENOMEM;
@@ -75,34 +84,59 @@ int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target, struct cq
             return CQE_ENOMEM;
 
         int64_t ack_ms = cfg->ack_s[sev] * 1000, fix_ms = cfg->fix_s[sev] * 1000;
+        const char *side = "pending";
+        int64_t resp = as_of - in->open_ts;
         if (in->has_ack || in->has_resolve) {
-            int64_t resp = (in->has_ack ? in->ack_ts : in->resolve_ts) - in->open_ts;
-            if (resp <= ack_ms)
+            resp = (in->has_ack ? in->ack_ts : in->resolve_ts) - in->open_ts;
+            if (resp <= ack_ms) {
                 ack_ok++;
-            else
+                side = "on_time";
+            } else {
                 ack_late++;
+                side = "late";
+            }
         } else if (as_of - in->open_ts > ack_ms) {
             ack_late++;
+            side = "late";
         }
+        if (ev)
+            cqe_ev_int(ev,
+                       cqe_ev_deadline(ev, CQE_LEAF_A2_1, "incident", id, side, in->open_ts, ack_ms, resp),
+                       "severity", sev);
 
+        int64_t elapsed = 0;
+        side = "pending";
         if (!in->active_at_end) {
-            int64_t rec = cqe_ivl_measure(&in->active);
+            elapsed = cqe_ivl_measure(&in->active);
             recovered++;
-            recovery_total_ms += (double)rec;
-            if (rec <= fix_ms)
+            recovery_total_ms += (double)elapsed;
+            if (elapsed <= fix_ms) {
                 fix_ok++;
-            else
+                side = "on_time";
+            } else {
                 fix_late++;
+                side = "late";
+            }
         } else {
-            int64_t elapsed = 0;
             for (size_t j = 0; j < in->active.n; j++) {
                 int64_t a = in->active.v[j].s, b = in->active.v[j].e < as_of ? in->active.v[j].e : as_of;
                 if (b > a)
                     elapsed += b - a;
             }
-            if (elapsed > fix_ms)
+            if (elapsed > fix_ms) {
                 fix_late++;
+                side = "late";
+            }
         }
+        if (ev)
+            cqe_ev_int(ev,
+                       cqe_ev_deadline(ev, CQE_LEAF_A2_2, "incident", id, side, in->open_ts, fix_ms, elapsed),
+                       "severity", sev);
+    }
+    if (out->ev) {
+        cqe_ev_effects(out->ev, CQE_LEAF_A1_2, 1);
+        cqe_ev_effects(out->ev, CQE_LEAF_A2_1, ack_ok + ack_late ? 1.0 / (double)(ack_ok + ack_late) : 0);
+        cqe_ev_effects(out->ev, CQE_LEAF_A2_2, fix_ok + fix_late ? 1.0 / (double)(fix_ok + fix_late) : 0);
     }
     out->leaf[CQE_LEAF_A1_2] = (struct cqe_opt){out->services > 0, (double)major};
     out->leaf[CQE_LEAF_A2_1] = rate(ack_ok, ack_late);

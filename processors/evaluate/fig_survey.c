@@ -1,12 +1,41 @@
 /* Survey score (C1): levels mapped to points, a mean per configured dimension, then
  * the λ-weighted mean over the dimensions present; unknown dimensions are counted. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "figures.h"
 
-struct cqe_opt cqe_fig_survey_score(const struct cqe_period_eval *pe, size_t target, size_t dept,
-                                    int64_t *unknown_answers, int64_t *responses)
+/* Each dimension present: its answers by level, score and λ; its pull on C1 is its λ
+ * share of (100 - score), so the pulls add up to 100 - C1. */
+static void survey_evidence(struct cqe_evidence *ev, const struct cqe_config *cfg, int64_t (*lv)[5],
+                            const int64_t *cnt, double den, int64_t unknown)
+{
+    for (size_t j = 0; j < cfg->n_dims; j++) {
+        if (!cnt[j])
+            continue;
+        double pts = 0;
+        for (int l = 0; l < 5; l++)
+            pts += cfg->level_scores[l] * (double)lv[j][l];
+        double score = pts / (double)cnt[j];
+        void *o = cqe_ev_item(ev, CQE_LEAF_C1, "dimension", cfg->dims[j].name, strlen(cfg->dims[j].name),
+                              "answered", score < 100);
+        cqe_ev_int(ev, o, "answers", cnt[j]);
+        for (int l = 0; l < 5; l++) {
+            char key[16];
+            snprintf(key, sizeof key, "level_%d", l + 1);
+            cqe_ev_int(ev, o, key, lv[j][l]);
+        }
+        cqe_ev_num(ev, o, "score", score);
+        cqe_ev_num(ev, o, "lambda", cfg->dims[j].weight);
+        cqe_ev_num(ev, o, "effect", cfg->dims[j].weight / den * (100.0 - score));
+    }
+    cqe_ev_int(ev, cqe_ev_summary(ev, CQE_LEAF_C1), "unknown_answers", unknown);
+}
+
+static struct cqe_opt survey_score(const struct cqe_period_eval *pe, size_t target, size_t dept,
+                                   int64_t *unknown_answers, int64_t *responses, struct cqe_evidence *ev)
 {
     const struct cqe_view *v = pe->view;
     const struct cqe_config *cfg = v->cfg;
@@ -62,6 +91,8 @@ struct cqe_opt cqe_fig_survey_score(const struct cqe_period_eval *pe, size_t tar
     }
     if (den > 0)
         res = (struct cqe_opt){true, num / den};
+    if (ev && den > 0)
+        survey_evidence(ev, cfg, lv, cnt, den, unknown);
 out:
     free(lv);
     free(cnt);
@@ -72,8 +103,14 @@ out:
     return res;
 }
 
+struct cqe_opt cqe_fig_survey_score(const struct cqe_period_eval *pe, size_t target, size_t dept,
+                                    int64_t *unknown_answers, int64_t *responses)
+{
+    return survey_score(pe, target, dept, unknown_answers, responses, NULL);
+}
+
 void cqe_fig_satisfaction(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
 {
     out->leaf[CQE_LEAF_C1] =
-        cqe_fig_survey_score(pe, target, CQE_NONE, &out->survey_unknown_answers, &out->survey_responses);
+        survey_score(pe, target, CQE_NONE, &out->survey_unknown_answers, &out->survey_responses, out->ev);
 }

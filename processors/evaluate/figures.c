@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
+
 const char *cqe_leaf_name(enum cqe_leaf l)
 {
     static const char *const names[] = {
@@ -141,11 +143,59 @@ static void service_aggregates(const struct cqe_period_eval *pe, size_t target,
     }
 }
 
-int cqe_target_figures_compute(const struct cqe_period_eval *pe, size_t target,
-                               struct cqe_target_figures *out)
+/* The services of a target behind A1.1 (each one's pull on the weighted mean, with the
+ * intervals behind its down time) and A5.1 (met or missed), recomputed on the figure's
+ * own code path with a trace. */
+static int explain_services(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
+{
+    const struct cqe_view *v = pe->view;
+    struct cqe_evidence *ev = out->ev;
+    double wsum = 0;
+    int64_t evaluable = 0;
+    for (size_t i = 0; i < pe->n_svc; i++) {
+        const struct cqe_service_figures *f = &pe->svc[i];
+        if ((target == CQE_NONE || v->svc[f->service].provider == target) && f->availability.has) {
+            wsum += v->svc[f->service].weight;
+            evaluable++;
+        }
+    }
+    for (size_t i = 0; i < pe->n_svc; i++) {
+        const struct cqe_service *sv = &v->svc[pe->svc[i].service];
+        if (target != CQE_NONE && sv->provider != target)
+            continue;
+        struct cqe_service_figures f;
+        bool has = pe->svc[i].availability.has;
+        const char *side = !has ? "not_evaluable" : pe->svc[i].sla_met ? "met" : "missed";
+        void *o = cqe_ev_item(ev, CQE_LEAF_A1_1, "service", pe->svc[i].id, pe->svc[i].id_len, side,
+                              has && pe->svc[i].downtime_s > 0);
+        cqe_ev_num(ev, o, "weight", sv->weight);
+        cqe_ev_num(ev, o, "target", sv->target);
+        cqe_ev_str(ev, o, "calendar", sv->calendar == CQE_CAL_5X8 ? "5x8" : "7x24");
+        if (cqe_fig_service_evidence(pe, pe->svc[i].service, &f, ev, o))
+            return CQE_ENOMEM;
+        cqe_ev_opt(ev, o, "availability", f.availability);
+        cqe_ev_num(ev, o, "agreed_s", f.agreed_s);
+        cqe_ev_num(ev, o, "maintenance_s", f.maintenance_s);
+        cqe_ev_num(ev, o, "counted_s", f.agreed_s - f.maintenance_s);
+        cqe_ev_num(ev, o, "downtime_s", f.downtime_s);
+        cqe_ev_int(ev, o, "probe_down_minutes", f.probe_down_minutes);
+        cqe_ev_opt(ev, o, "probe_coverage", f.probe_coverage);
+        /* its pull on A1.1 = 1 - sum of w_s A_s / sum of w_s: the pulls add up to 1 - A1.1 */
+        cqe_ev_num(ev, o, "effect", has && wsum > 0 ? sv->weight / wsum * (1.0 - f.availability.v) : 0);
+        void *m = cqe_ev_item(ev, CQE_LEAF_A5_1, "service", f.id, f.id_len, side, has && !f.sla_met);
+        cqe_ev_opt(ev, m, "availability", f.availability);
+        cqe_ev_num(ev, m, "target", sv->target);
+    }
+    cqe_ev_effects(ev, CQE_LEAF_A5_1, evaluable ? 1.0 / (double)evaluable : 0);
+    return ev->rc;
+}
+
+static int target_figures(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out,
+                          struct cqe_evidence *ev)
 {
     memset(out, 0, sizeof *out);
     out->target = target;
+    out->ev = ev;
     service_aggregates(pe, target, out);
     cqe_fig_tickets(pe, target, out);
     cqe_fig_satisfaction(pe, target, out);
@@ -153,11 +203,32 @@ int cqe_target_figures_compute(const struct cqe_period_eval *pe, size_t target,
     cqe_fig_audit(pe, target, out);
     if (cqe_fig_incidents(pe, target, out) || cqe_fig_backups(pe, target, out) ||
         cqe_fig_drills(pe, target, out) || cqe_fig_migrations(pe, target, out) ||
-        cqe_fig_utilization(pe, target, out) || cqe_fig_assets(pe, target, out)) {
+        cqe_fig_utilization(pe, target, out) || cqe_fig_assets(pe, target, out) ||
+        (ev && explain_services(pe, target, out))) {
         cqe_target_figures_fini(out);
         return CQE_ENOMEM;
     }
+    if (ev) {
+        cqe_evidence_sort(ev);
+        if (ev->rc) {
+            cqe_target_figures_fini(out);
+            return ev->rc;
+        }
+    }
+    out->ev = NULL;
     return 0;
+}
+
+int cqe_target_figures_compute(const struct cqe_period_eval *pe, size_t target,
+                               struct cqe_target_figures *out)
+{
+    return target_figures(pe, target, out, NULL);
+}
+
+int cqe_target_figures_explain(const struct cqe_period_eval *pe, size_t target,
+                               struct cqe_target_figures *out, struct cqe_evidence *ev)
+{
+    return target_figures(pe, target, out, ev);
 }
 
 void cqe_target_figures_fini(struct cqe_target_figures *f)

@@ -16,6 +16,8 @@ struct cqe_opt {
     double v;
 };
 
+struct cqe_evidence;
+
 /* clang-format off */
 #define CQE_LEAF_LIST(X)                                                                 \
     X(A1_1, "A1.1") X(A1_2, "A1.2") X(A2_1, "A2.1") X(A2_2, "A2.2") X(A2_3, "A2.3")      \
@@ -74,6 +76,7 @@ struct cqe_target_figures {
     struct cqe_opt m_mean[CQE_M__COUNT], m_p50[CQE_M__COUNT], m_p95[CQE_M__COUNT], m_max[CQE_M__COUNT];
     char **veto; /* owned strings, sorted by incident id */
     size_t n_veto;
+    struct cqe_evidence *ev; /* borrowed; when set, each figure records its items (evidence.h) */
 };
 
 struct cqe_dept_figures {
@@ -93,11 +96,23 @@ int cqe_target_figures_compute(const struct cqe_period_eval *pe, size_t target,
                                struct cqe_target_figures *out);
 void cqe_target_figures_fini(struct cqe_target_figures *f);
 
+/* The same, also recording into ev (borrowed, evidence.h) the items behind every leaf:
+ * what `cloudqe explain` shows. Returns 0 or CQE_ENOMEM. */
+int cqe_target_figures_explain(const struct cqe_period_eval *pe, size_t target,
+                               struct cqe_target_figures *out, struct cqe_evidence *ev);
+
 /* Department figures. */
 int cqe_dept_figures_compute(const struct cqe_period_eval *pe, size_t dept, struct cqe_dept_figures *out);
 
 /* Internal pieces, one file each. */
 int cqe_fig_service(const struct cqe_period_eval *pe, size_t service, struct cqe_service_figures *out);
+/* cqe_fig_service on the same code path, also appending to the JSON object item (an
+ * evidence item of ev) the intervals behind the down time: incidents (the one holding the
+ * largest weight, ties to the smaller id), probe-down runs and excluded maintenance
+ * windows, each with its seconds, plus what was not counted and why. Returns 0 or
+ * CQE_ENOMEM. */
+int cqe_fig_service_evidence(const struct cqe_period_eval *pe, size_t service,
+                             struct cqe_service_figures *out, struct cqe_evidence *ev, void *item);
 int cqe_fig_incidents(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 void cqe_fig_tickets(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);
 void cqe_fig_satisfaction(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out);

@@ -213,9 +213,9 @@ void cqe_view_free(struct cqe_view *v)
         free(v->assets[i].id);
     free(v->assets);
     free(v->aggs);
-    struct cqe_strmap *maps[] = {&v->providers, &v->depts,        &v->services,
-                                 &v->resources, &v->incident_ids, &v->migration_ids,
-                                 &v->asset_ids, &v->ticket_ids,   &v->vuln_ids};
+    struct cqe_strmap *maps[] = {&v->providers,    &v->depts,         &v->services,  &v->resources,
+                                 &v->incident_ids, &v->migration_ids, &v->asset_ids, &v->ticket_ids,
+                                 &v->vuln_ids,     &v->window_ids};
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         cqe_strmap_free(maps[i]);
     free(v);

@@ -65,6 +65,7 @@ struct cqe_incident {
 };
 
 struct cqe_window {
+    size_t id;      /* index in view->window_ids */
     bool scheduled; /* latest event is a schedule */
     int64_t latest_ts, start, end;
     size_t provider;
@@ -131,6 +132,7 @@ struct cqe_view {
     int64_t max_ts; /* largest ts applied; 0 with no event */
     struct cqe_strmap providers, depts, services, resources, incident_ids, migration_ids, asset_ids;
     struct cqe_strmap ticket_ids, vuln_ids; /* by tickets / vulns index */
+    struct cqe_strmap window_ids;           /* maintenance window ids (explain names them) */
     struct cqe_service *svc;                /* by services index */
     size_t svc_cap;
     struct cqe_incident *inc; /* by incident_ids index */

@@ -37,6 +37,7 @@ static int parse_window(struct cqe_vb *b, const struct cqe_kparts *k, const stru
     if (CQE_VB_GROW(v->win, v->n_win, v->cap_win))
         return cqe_vb_oom(b);
     struct cqe_window *w = &v->win[v->n_win++];
+    w->id = cqe_vb_intern(b, &v->window_ids, k->p[1], k->n[1]);
     w->scheduled = action == CQE_A_SCHEDULE;
     w->latest_ts = c->reg_ts;
     w->provider = cqe_vb_intern(b, &v->providers, r->p[R_PROVIDER], r->n[R_PROVIDER]);
