@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
 #include "explain.h"
@@ -86,6 +87,10 @@ int cqe_cmd_explain(int argc, char **argv)
     void *rec = NULL;
     int rc, status = 1;
 
+    if (!state && cqe_cli_check_inputs(argv + optind, argc - optind, &err)) {
+        fprintf(stderr, "explain: %s\n", err.msg); /* every FILE checked before any is read */
+        return 1;
+    }
     if ((rc = cqe_eval_setup_init(&es, config_path, model_path, &period, 1, as_of_text, &err)))
         goto fail;
     if (state) {
@@ -94,7 +99,7 @@ int cqe_cmd_explain(int argc, char **argv)
         cqe_redis_free(r);
     } else {
         struct cqe_pipeline_counts counts;
-        rc = cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &store, &counts, &err);
+        rc = cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, NULL, &store, &counts, &err);
         if (!rc)
             cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
     }

@@ -23,9 +23,8 @@ static void survey_evidence(struct cqe_evidence *ev, const struct cqe_config *cf
                               "answered", score < 100);
         cqe_ev_int(ev, o, "answers", cnt[j]);
         for (int l = 0; l < 5; l++) {
-            char key[16];
-            snprintf(key, sizeof key, "level_%d", l + 1);
-            cqe_ev_int(ev, o, key, lv[j][l]);
+            static const char *const level_keys[5] = {"level_1", "level_2", "level_3", "level_4", "level_5"};
+            cqe_ev_int(ev, o, level_keys[l], lv[j][l]);
         }
         cqe_ev_num(ev, o, "score", score);
         cqe_ev_num(ev, o, "lambda", cfg->dims[j].weight);
