@@ -94,7 +94,7 @@ int cqe_cmd_explain(int argc, char **argv)
     if ((rc = cqe_eval_setup_init(&es, config_path, model_path, &period, 1, as_of_text, &err)))
         goto fail;
     if (state) {
-        struct cqe_redis_counts counts;
+        struct cqe_redis_counts counts = {0};
         rc = cqe_eval_setup_load_state(&es, state, &r, &store, &counts, &err);
         cqe_redis_free(r);
     } else {
