@@ -420,4 +420,4 @@ def test_dashboard_in_a_browser():
             assert card(page, "platform")["score"] == shown_score(quarter["score"]), page["cards"]
         server.stop()
         s.stop(w)
-    run("dashboard", body, extra_config={"services": SERVICES, "snapshot_interval_s": 600})
+    run("dashboard", body, extra_config={"services": SERVICES, "snapshot_interval_s": 600}, partitions=1)
