@@ -26,7 +26,8 @@ static void usage(FILE *f)
                "  --model FILE         indicator model; default: the built-in model of model.md\n"
                "  --state URL          read the Redis state (redis://HOST:PORT/DB) instead of FILEs\n"
                "  FILE...              NDJSON(.zst) event files, replayed in memory (- for stdin)\n"
-               "Example: cloudqe explain --target p1 --period 2026-03 --indicator A1.1 events.ndjson\n");
+               "Example:\n"
+               "  cloudqe explain --target p1 --period 2026-03 --indicator A1.1 events.ndjson\n");
 }
 
 /* Exit status of an error: 2 for what the user typed (unknown target, indicator, period

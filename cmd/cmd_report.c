@@ -202,13 +202,16 @@ static int collect_record(void *record, void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cloudqe report --period ID [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
+    fprintf(f, "usage: cloudqe report --period ID [OPTIONS] (--state URL | FILE...)\n"
+               "                                                 (FILE: NDJSON, .zst, or - for stdin)\n"
                "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
                "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
                "with values, points and weights, the grade, any veto, what was not evaluable and\n"
                "why, the incidents that cost most downtime and the services that missed their SLA.\n"
                "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
                "                   per period, all from one reading of the files\n"
+               "  --state URL      read the Redis state the workers keep (redis://HOST:PORT/DB,\n"
+               "                   as `snapshot --state`) instead of event FILEs\n"
                "  --out DIR        where the reports go (default .); created when missing, and\n"
                "                   checked writable before any FILE is read\n"
                "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
@@ -220,7 +223,8 @@ static void usage(FILE *f)
                "files' bytes) and the time left.\n"
                "\n"
                "Example:\n"
-               "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n");
+               "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n"
+               "  cloudqe report --config cfg.json --period 2026 --state redis://127.0.0.1:6390/0\n");
 }
 
 /* Sets err to "cannot write PATH: <the system's reason>" and returns CQE_EIO. */
@@ -334,16 +338,31 @@ out:
     return rc;
 }
 
+/* Reads the Redis state at url into *store (owned by the caller, freed by it on error
+ * too) and its outcome counts into *counts, resolving as_of and the periods as
+ * `snapshot --state` does. Returns 0 or a negative rc with err set. */
+static int load_state(struct cqe_eval_setup *es, const char *url, struct cqe_store **store,
+                      struct cqe_pipeline_counts *counts, struct cqe_err *err)
+{
+    struct cqe_redis *r = NULL;
+    struct cqe_redis_counts rc_counts = {0};
+    int rc = cqe_eval_setup_load_state(es, url, &r, store, &rc_counts, err);
+    cqe_redis_free(r);
+    *counts = (struct cqe_pipeline_counts){.read = rc_counts.read,
+                                           .applied = rc_counts.applied,
+                                           .duplicates = rc_counts.duplicates,
+                                           .dead_letters = rc_counts.dead_letters};
+    return rc;
+}
+
 int cqe_cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"model", required_argument, 0, 'm'},
-                                         {"as-of", required_argument, 0, 'a'},
-                                         {"period", required_argument, 0, 'p'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".";
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
+        {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
+        {"out", required_argument, 0, 'o'},    {"state", required_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".", *state = NULL;
     const char *period_ids[CQE_MAX_PERIODS];
     size_t n_periods = 0;
     int c;
@@ -354,6 +373,7 @@ int cqe_cmd_report(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'a': as_of_text = optarg; break;
         case 'o': out_dir = optarg; break;
+        case 's': state = optarg; break;
         case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
             if (n_periods < CQE_MAX_PERIODS)
                 period_ids[n_periods] = optarg;
@@ -363,9 +383,10 @@ int cqe_cmd_report(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!n_periods || optind >= argc) {
+    if (!n_periods || (optind >= argc) == !state) {
         fprintf(stderr, "report: %s\n",
                 !n_periods ? "give --period ID (e.g. --period 2026)"
+                : state    ? "read either --state URL or event FILEs, not both"
                            : "name at least one FILE (or - for stdin)");
         usage(stderr);
         return 2;
@@ -381,7 +402,8 @@ int cqe_cmd_report(int argc, char **argv)
     }
     /* every name is checked before the files are read: a mistyped one must not cost
      * the minutes of a year's reading */
-    if (cqe_cli_check_inputs(argv + optind, argc - optind, &err) || cqe_cli_out_dir(out_dir, &err)) {
+    if ((!state && cqe_cli_check_inputs(argv + optind, argc - optind, &err)) ||
+        cqe_cli_out_dir(out_dir, &err)) {
         fprintf(stderr, "report: %s\n", err.msg);
         return 1;
     }
@@ -389,11 +411,17 @@ int cqe_cmd_report(int argc, char **argv)
     struct cqe_progress_line progress;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
-    cqe_progress_line_start(&progress, "report", false,
-                            cqe_progress_line_bytes(argv + optind, argc - optind));
-    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts, &err))
-        goto fail;
-    cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
+    if (state) {
+        if (load_state(&es, state, &merged, &counts, &err))
+            goto fail;
+    } else {
+        cqe_progress_line_start(&progress, "report", false,
+                                cqe_progress_line_bytes(argv + optind, argc - optind));
+        if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts,
+                            &err))
+            goto fail;
+        cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
+    }
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
     for (size_t i = 0; i < es.n_periods; i++)

@@ -28,23 +28,22 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cloudqe serve [OPTIONS]\n"
-            "  --config FILE        configuration (docs/spec/config.md): redis, utc_offset, catalog\n"
-            "  --state URL          Redis the workers write (default: the configuration's redis.url)\n"
-            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; :0 picks a port)\n"
-            "  --token-file FILE    bearer token clients must send (trailing newline stripped);\n"
-            "                       else the environment variable CLOUDQE_TOKEN; required when\n"
-            "                       listening on an address that is not loopback\n"
-            "  --model FILE         indicator model for the tree (default: the built-in model)\n"
-            "  --rate N             requests per second per client address (default 50; 0: no limit)\n"
-            "  --refresh S          evaluate the merged state at most every S seconds (default 10)\n"
-            "\n"
-            "example:\n"
-            "  CLOUDQE_TOKEN=$(cat /etc/cloudqe/token) cloudqe serve --config /etc/cloudqe/config.json \\\n"
-            "      --listen 0.0.0.0:8080\n"
-            "  curl -H \"Authorization: Bearer $CLOUDQE_TOKEN\" "
-            "'http://HOST:8080/api/v1/snapshot?period=2026-03'\n");
+    fprintf(f, "usage: cloudqe serve [OPTIONS]\n"
+               "  --config FILE        configuration (docs/spec/config.md): redis, utc_offset, catalog\n"
+               "  --state URL          Redis the workers write (default: the configuration's redis.url)\n"
+               "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; :0 picks a port)\n"
+               "  --token-file FILE    bearer token clients must send (trailing newline stripped);\n"
+               "                       else the environment variable CLOUDQE_TOKEN; required when\n"
+               "                       listening on an address that is not loopback\n"
+               "  --model FILE         indicator model for the tree (default: the built-in model)\n"
+               "  --rate N             requests per second per client address (default 50; 0: no limit)\n"
+               "  --refresh S          evaluate the merged state at most every S seconds (default 10)\n"
+               "\n"
+               "Example (the token in /etc/cloudqe/token):\n"
+               "  cloudqe serve --config /etc/cloudqe/config.json --token-file /etc/cloudqe/token --listen "
+               "0.0.0.0:8080\n"
+               "  curl -H \"Authorization: Bearer $(cat /etc/cloudqe/token)\" "
+               "'http://HOST:8080/api/v1/snapshot?period=2026-03'\n");
 }
 
 /* A whole number in [lo, hi] for option name, or -1 with a message. */
