@@ -202,29 +202,34 @@ static int collect_record(void *record, void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cloudqe report --period ID [OPTIONS] (--state URL | FILE...)\n"
-               "                                                 (FILE: NDJSON, .zst, or - for stdin)\n"
-               "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
-               "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
-               "with values, points and weights, the grade, any veto, what was not evaluable and\n"
-               "why, the incidents that cost most downtime and the services that missed their SLA.\n"
-               "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
-               "                   per period, all from one reading of the files\n"
-               "  --state URL      read the Redis state the workers keep (redis://HOST:PORT/DB,\n"
-               "                   as `snapshot --state`) instead of event FILEs\n"
-               "  --out DIR        where the reports go (default .); created when missing, and\n"
-               "                   checked writable before any FILE is read\n"
-               "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
-               "  --model FILE     indicator model; default: the built-in model of model.md\n"
-               "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
-               "                   event ts read, or the clock with \"clock\": \"wall\")\n"
-               "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
-               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
-               "files' bytes) and the time left.\n"
-               "\n"
-               "Example:\n"
-               "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n"
-               "  cloudqe report --config cfg.json --period 2026 --state redis://127.0.0.1:6390/0\n");
+    fprintf(f,
+            "usage: cloudqe report --period ID [OPTIONS] (--state URL | FILE...)\n"
+            "                                                 (FILE: NDJSON, .zst, or - for stdin)\n"
+            "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
+            "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
+            "with values, points and weights, the grade, any veto, what was not evaluable and\n"
+            "why, the incidents that cost most downtime and the services that missed their SLA.\n"
+            "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
+            "                   per period, all from one reading of the files\n"
+            "  --state URL      read the Redis state the workers keep (redis://HOST:PORT/DB,\n"
+            "                   as `snapshot --state`) instead of event FILEs\n"
+            "  --out DIR        where the reports go (default .); created when missing, and\n"
+            "                   checked writable before any FILE is read\n"
+            "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
+            "  --model FILE     indicator model; default: the built-in model of model.md\n"
+            "  --compare-model M  grade once more under the model file M and add both gradings\n"
+            "                   side by side per target (score, grade, difference M - base):\n"
+            "                   a table in the Markdown, a \"compare\" object in the JSON\n"
+            "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
+            "                   event ts read, or the clock with \"clock\": \"wall\")\n"
+            "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
+            "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+            "files' bytes) and the time left.\n"
+            "\n"
+            "Example:\n"
+            "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n"
+            "  cloudqe report --config cfg.json --period 2026 --state redis://127.0.0.1:6390/0\n"
+            "  cloudqe report --period 2026 --model base.json --compare-model draft.json month.ndjson.zst\n");
 }
 
 /* Sets err to "cannot write PATH: <the system's reason>" and returns CQE_EIO. */
@@ -240,6 +245,90 @@ static int write_json(const json_t *doc, const char *path, struct cqe_err *err)
     if (cqe_json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER))
         return write_failed(path, errno ? errno : EIO, err);
     return 0;
+}
+
+/* The score of rec as a JSON number, or null when not evaluable (new reference). */
+static json_t *score_of(const json_t *rec)
+{
+    json_t *sc = json_object_get(rec, "score");
+    return json_is_number(sc) ? json_real(json_number_value(sc)) : json_null();
+}
+
+/* The grade of rec (new reference; null when none). */
+static json_t *grade_of(const json_t *rec)
+{
+    json_t *g = json_object_get(rec, "grade");
+    return json_is_string(g) ? json_string(json_string_value(g)) : json_null();
+}
+
+/* The "compare" object: per target of base (the records under the report's model), the
+ * score and grade under it and under cmp, and cmp's score minus the base's (null when
+ * either is not evaluable). *out is a new reference. Returns 0 or a negative rc. */
+static int compare_models(const struct cqe_view *view, const struct cqe_model *cmp, const char *cmp_path,
+                          const struct cqe_emit_options *eo, json_t *base, json_t **out, struct cqe_err *err)
+{
+    struct collect col = {json_array()};
+    int rc = col.targets ? cqe_emit_records(view, cmp, eo, collect_record, &col, err)
+                         : cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    json_t *rows = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(base, i, rec)
+    {
+        const char *t = json_string_value(json_object_get(rec, "target"));
+        json_t *other = NULL, *o = json_object(), *x;
+        size_t k;
+        json_array_foreach(col.targets, k, x) if (!strcmp(t, json_string_value(json_object_get(x, "target"))))
+            other = x;
+        json_t *a = score_of(rec), *b = score_of(other);
+        json_object_set_new(o, "target", json_string(t));
+        json_object_set_new(o, "base_score", a);
+        json_object_set_new(o, "base_grade", grade_of(rec));
+        json_object_set_new(o, "score", b);
+        json_object_set_new(o, "grade", grade_of(other));
+        json_object_set_new(o, "difference",
+                            json_is_number(a) && json_is_number(b)
+                                ? json_real(json_number_value(b) - json_number_value(a))
+                                : json_null());
+        json_array_append_new(rows, o);
+    }
+    *out = json_object();
+    json_object_set_new(*out, "model", json_string(cmp_path));
+    json_object_set_new(*out, "targets", rows);
+    json_decref(col.targets);
+    return rc;
+}
+
+/* A score cell of the comparison table: "87.50 (优秀)" or "n/a". */
+static void md_graded(FILE *f, const json_t *score, const json_t *grade)
+{
+    if (json_is_number(score))
+        fprintf(f, " %.2f | %s |", json_number_value(score),
+                json_is_string(grade) ? json_string_value(grade) : "—");
+    else
+        fprintf(f, " n/a | %s |", json_is_string(grade) ? json_string_value(grade) : "—");
+}
+
+static void md_compare(FILE *f, const json_t *cmp)
+{
+    fprintf(f,
+            "\n## 模型比较 Model comparison\n\nBase: this report's model; compared: `%s`. Difference = "
+            "compared − base.\n\n| 评价对象 Target | Score (base) | Grade (base) | Score (compared) | "
+            "Grade (compared) | Difference |\n|---|---:|---|---:|---|---:|\n",
+            json_string_value(json_object_get(cmp, "model")));
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(cmp, "targets"), i, x)
+    {
+        json_t *d = json_object_get(x, "difference");
+        fprintf(f, "| %s |", json_string_value(json_object_get(x, "target")));
+        md_graded(f, json_object_get(x, "base_score"), json_object_get(x, "base_grade"));
+        md_graded(f, json_object_get(x, "score"), json_object_get(x, "grade"));
+        if (json_is_number(d))
+            fprintf(f, " %+.2f |\n", json_number_value(d));
+        else
+            fprintf(f, " n/a |\n");
+    }
 }
 
 /* Writes the Markdown report of doc (the JSON report) to path. */
@@ -268,6 +357,8 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
+    if (json_object_get(doc, "compare"))
+        md_compare(md, json_object_get(doc, "compare"));
     json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec);
     fprintf(md,
             "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
@@ -282,15 +373,16 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     return bad ? write_failed(path, e ? e : EIO, err) : 0;
 }
 
-/* Builds the report of one period from the view and writes both files into out_dir. */
-static int report_period(const struct cqe_view *view, const struct cqe_model *m,
-                         const struct cqe_period *period, int64_t as_of,
+/* Builds the report of one period from the view and writes both files into out_dir;
+ * with cmp (a second model loaded from cmp_path, else NULL) the gradings side by side. */
+static int report_period(const struct cqe_view *view, const struct cqe_model *m, const struct cqe_model *cmp,
+                         const char *cmp_path, const struct cqe_period *period, int64_t as_of,
                          const struct cqe_pipeline_counts *counts, const char *out_dir, struct cqe_err *err)
 {
     struct collect col = {json_array()};
     struct cqe_period_eval pe;
     bool pe_ready = false;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *compare = NULL;
     struct cqe_emit_options eo = {
         period, 1, as_of, {counts->applied, counts->dead_letters, counts->duplicates, 0}, NULL, false, false};
     int rc = col.targets ? cqe_emit_records(view, m, &eo, collect_record, &col, err)
@@ -313,6 +405,8 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
             goto out;
         }
     }
+    if (cmp && (rc = compare_models(view, cmp, cmp_path, &eo, col.targets, &compare, err)))
+        goto out;
     char as_of_s[48], path[4096];
     cqe_time_format(as_of, view->cfg->utc_offset_min, as_of_s, sizeof as_of_s);
     doc = json_object();
@@ -321,6 +415,8 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(doc, "as_of", json_string(as_of_s));
     json_object_set_new(doc, "complete", json_boolean(as_of >= period->end_ms));
     json_object_set(doc, "targets", col.targets);
+    if (compare)
+        json_object_set(doc, "compare", compare);
     size_t n = strlen(out_dir);
     const char *sep = n && out_dir[n - 1] == '/' ? "" : "/"; /* --out reports/ */
     snprintf(path, sizeof path, "%s%sreport-%s.json", out_dir, sep, period->id);
@@ -332,6 +428,7 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     fprintf(stderr, "report: wrote %s and .json\n", path);
 out:
     json_decref(doc);
+    json_decref(compare);
     json_decref(col.targets);
     if (pe_ready)
         cqe_period_eval_fini(&pe);
@@ -357,12 +454,17 @@ static int load_state(struct cqe_eval_setup *es, const char *url, struct cqe_sto
 
 int cqe_cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
-        {"as-of", required_argument, 0, 'a'},  {"period", required_argument, 0, 'p'},
-        {"out", required_argument, 0, 'o'},    {"state", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".", *state = NULL;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"as-of", required_argument, 0, 'a'},
+                                         {"period", required_argument, 0, 'p'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"state", required_argument, 0, 's'},
+                                         {"compare-model", required_argument, 0, 'M'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".", *state = NULL,
+               *cmp_path = NULL;
     const char *period_ids[CQE_MAX_PERIODS];
     size_t n_periods = 0;
     int c;
@@ -374,6 +476,7 @@ int cqe_cmd_report(int argc, char **argv)
         case 'a': as_of_text = optarg; break;
         case 'o': out_dir = optarg; break;
         case 's': state = optarg; break;
+        case 'M': cmp_path = optarg; break;
         case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
             if (n_periods < CQE_MAX_PERIODS)
                 period_ids[n_periods] = optarg;
@@ -409,8 +512,15 @@ int cqe_cmd_report(int argc, char **argv)
     }
     int status = 1;
     struct cqe_progress_line progress;
+    struct cqe_model cmp;
+    bool cmp_loaded = false;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
+    if (cmp_path) { /* checked before the events are read, as the base model */
+        if (cqe_model_load_file(&cmp, cmp_path, &err))
+            goto fail;
+        cmp_loaded = true;
+    }
     if (state) {
         if (load_state(&es, state, &merged, &counts, &err))
             goto fail;
@@ -425,13 +535,16 @@ int cqe_cmd_report(int argc, char **argv)
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
     for (size_t i = 0; i < es.n_periods; i++)
-        if (report_period(view, &es.model, &es.periods[i], es.as_of, &counts, out_dir, &err))
+        if (report_period(view, &es.model, cmp_loaded ? &cmp : NULL, cmp_path, &es.periods[i], es.as_of,
+                          &counts, out_dir, &err))
             goto fail;
     status = 0;
     goto out;
 fail:
     fprintf(stderr, "report: %s\n", err.msg);
 out:
+    if (cmp_loaded)
+        cqe_model_fini(&cmp);
     cqe_view_free(view);
     cqe_store_free(merged);
     cqe_eval_setup_fini(&es);
