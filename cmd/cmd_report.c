@@ -1,7 +1,8 @@
 /* `cloudqe report`: the evaluation report of one period (normally a year) as Markdown and
  * JSON: per provider and for the platform, the indicator tree with values, points and
  * weights, the grade, any veto, what was not evaluable and why, the incidents that cost
- * most downtime and the services that missed their SLA. */
+ * most downtime and the services that missed their SLA; from event files or the Redis
+ * state, optionally beside a second model's grading, naming its own provenance. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -12,12 +13,25 @@
 #include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
+#include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
 #include "snapshots.h"
 #include "timeutil.h"
+#include "version.h"
 
 #define TOP_INCIDENTS 10
+#define COVERAGE_WARN 0.5 /* below this share of the period's elapsed time: a warning */
+#define PARTIAL_MARK " ⚠ data cover part of the period only (see Coverage)"
+
+/* What every period's report of one run shares: the counts and time span of the events
+ * read, and "generated" (time, version, model and configuration with their SHA-256). */
+struct report_src {
+    const struct cqe_pipeline_counts *counts;
+    bool has_ts;
+    int64_t first_ts, last_ts; /* of the events applied, when has_ts */
+    json_t *generated;         /* borrowed */
+};
 
 static const char *why_not(const char *leaf)
 {
@@ -136,16 +150,17 @@ static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
         md_node(f, ind, &n->children[i], depth + 1);
 }
 
-static void md_target(FILE *f, const struct cqe_model *m, json_t *rec)
+static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool partial)
 {
     json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
     fprintf(f, "\n## %s\n\n", json_string_value(json_object_get(rec, "target")));
     if (json_is_number(score))
-        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**\n\n", json_number_value(score),
-                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")));
+        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**%s\n\n", json_number_value(score),
+                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")),
+                partial ? PARTIAL_MARK : "");
     else
-        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**\n\n",
-                json_is_string(grade) ? json_string_value(grade) : "none");
+        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**%s\n\n",
+                json_is_string(grade) ? json_string_value(grade) : "none", partial ? PARTIAL_MARK : "");
     json_t *veto = json_object_get(rec, "veto");
     size_t i;
     json_t *x;
@@ -209,6 +224,10 @@ static void usage(FILE *f)
             "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
             "with values, points and weights, the grade, any veto, what was not evaluable and\n"
             "why, the incidents that cost most downtime and the services that missed their SLA.\n"
+            "Each report names itself: when and by which cloudqe version it was generated, the\n"
+            "SHA-256 of the model and configuration files, the events read, duplicates and\n"
+            "dead letters, the first and last event time, and the share of the period's\n"
+            "elapsed time the events span, with a warning under 50 %%.\n"
             "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
             "                   per period, all from one reading of the files\n"
             "  --state URL      read the Redis state the workers keep (redis://HOST:PORT/DB,\n"
@@ -331,6 +350,81 @@ static void md_compare(FILE *f, const json_t *cmp)
     }
 }
 
+/* "名称 Label: FILE (SHA-256 HEX)" of a "generated" entry, or its default. */
+static void md_file(FILE *f, const char *label, const json_t *o)
+{
+    json_t *file = json_object_get(o, "file");
+    if (json_is_string(file))
+        fprintf(f, "%s: `%s` (SHA-256 `%s`)", label, json_string_value(file),
+                json_string_value(json_object_get(o, "sha256")));
+    else
+        fprintf(f, "%s: %s", label, json_string_value(json_object_get(o, "sha256")));
+}
+
+/* The lines that identify the report: when, by which version, from which files. */
+static void md_identity(FILE *f, const json_t *doc)
+{
+    const json_t *g = json_object_get(doc, "generated");
+    fprintf(f, "生成 Generated: %s by cloudqe %s\n\n", json_string_value(json_object_get(g, "at")),
+            json_string_value(json_object_get(g, "version")));
+    md_file(f, "模型 Model", json_object_get(g, "model"));
+    fprintf(f, " · ");
+    md_file(f, "配置 Configuration", json_object_get(g, "config"));
+    const json_t *ev = json_object_get(doc, "events");
+    json_t *first = json_object_get(ev, "first"), *last = json_object_get(ev, "last");
+    fprintf(f, "\n\nEvents read: %lld · first event: %s · last event: %s.\n\n",
+            (long long)json_integer_value(json_object_get(ev, "read")),
+            json_is_string(first) ? json_string_value(first) : "none",
+            json_is_string(last) ? json_string_value(last) : "none");
+}
+
+/* The coverage line and, when the data cover too little of the period, the warning.
+ * Returns whether the warning was given. */
+static bool md_coverage(FILE *f, const json_t *cov)
+{
+    json_t *warn = json_object_get(cov, "warning");
+    fprintf(
+        f, "数据覆盖 Coverage: the events span %.1f %% of the period's elapsed time (%.1f of %.1f days).\n\n",
+        100 * json_number_value(json_object_get(cov, "share")),
+        json_number_value(json_object_get(cov, "covered_s")) / 86400.0,
+        json_number_value(json_object_get(cov, "elapsed_s")) / 86400.0);
+    if (json_is_string(warn))
+        fprintf(f, "> ⚠ **警告 Warning:** %s\n\n", json_string_value(warn));
+    return json_is_string(warn);
+}
+
+/* The "coverage" object of period: the time from its start to as_of (or its end), the
+ * part of it inside the span of the events, their share, and a warning below
+ * COVERAGE_WARN (null otherwise). New reference, or NULL out of memory. */
+static json_t *coverage(const struct cqe_period *period, int64_t as_of, const struct report_src *src)
+{
+    int64_t end = as_of < period->end_ms ? as_of : period->end_ms;
+    int64_t elapsed = end > period->start_ms ? end - period->start_ms : 0, covered = 0;
+    if (src->has_ts) {
+        int64_t a = src->first_ts > period->start_ms ? src->first_ts : period->start_ms;
+        int64_t b = src->last_ts < end ? src->last_ts : end;
+        covered = b > a ? b - a : 0;
+    }
+    double share = elapsed ? (double)covered / (double)elapsed : 0;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "elapsed_s", json_real(elapsed / 1000.0));
+    json_object_set_new(o, "covered_s", json_real(covered / 1000.0));
+    json_object_set_new(o, "share", json_real(share));
+    if (share < COVERAGE_WARN) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "the events cover only %.1f %% of the period's elapsed time; every score and grade of "
+                 "this report describes that part, not the period %s as a whole",
+                 100 * share, period->id);
+        json_object_set_new(o, "warning", json_string(msg));
+    } else {
+        json_object_set_new(o, "warning", json_null());
+    }
+    return o;
+}
+
 /* Writes the Markdown report of doc (the JSON report) to path. */
 static int write_md(const json_t *doc, const struct cqe_model *m, const struct cqe_period *period,
                     const struct cqe_pipeline_counts *counts, const char *path, struct cqe_err *err)
@@ -345,8 +439,10 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period->id,
             cqe_period_kind_name(period->kind), as_of_s,
             complete ? "" : " (period not complete: year to date)");
+    md_identity(md, doc);
     fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
             (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
+    bool partial = md_coverage(md, json_object_get(doc, "coverage"));
     fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
     size_t i;
     json_t *rec;
@@ -359,7 +455,7 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     }
     if (json_object_get(doc, "compare"))
         md_compare(md, json_object_get(doc, "compare"));
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec);
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec, partial);
     fprintf(md,
             "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
             "unrounded in report-%s.json.\n",
@@ -377,8 +473,9 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
  * with cmp (a second model loaded from cmp_path, else NULL) the gradings side by side. */
 static int report_period(const struct cqe_view *view, const struct cqe_model *m, const struct cqe_model *cmp,
                          const char *cmp_path, const struct cqe_period *period, int64_t as_of,
-                         const struct cqe_pipeline_counts *counts, const char *out_dir, struct cqe_err *err)
+                         const struct report_src *src, const char *out_dir, struct cqe_err *err)
 {
+    const struct cqe_pipeline_counts *counts = src->counts;
     struct collect col = {json_array()};
     struct cqe_period_eval pe;
     bool pe_ready = false;
@@ -414,6 +511,19 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(doc, "period", json_string(period->id));
     json_object_set_new(doc, "as_of", json_string(as_of_s));
     json_object_set_new(doc, "complete", json_boolean(as_of >= period->end_ms));
+    json_object_set(doc, "generated", src->generated);
+    json_t *ev = json_object();
+    json_object_set_new(ev, "read", json_integer(counts->read));
+    json_object_set_new(ev, "applied", json_integer(counts->applied));
+    json_object_set_new(ev, "duplicates", json_integer(counts->duplicates));
+    json_object_set_new(ev, "dead_letters", json_integer(counts->dead_letters));
+    char ts[48];
+    cqe_time_format(src->first_ts, view->cfg->utc_offset_min, ts, sizeof ts);
+    json_object_set_new(ev, "first", src->has_ts ? json_string(ts) : json_null());
+    cqe_time_format(src->last_ts, view->cfg->utc_offset_min, ts, sizeof ts);
+    json_object_set_new(ev, "last", src->has_ts ? json_string(ts) : json_null());
+    json_object_set_new(doc, "events", ev);
+    json_object_set_new(doc, "coverage", coverage(period, as_of, src));
     json_object_set(doc, "targets", col.targets);
     if (compare)
         json_object_set(doc, "compare", compare);
@@ -432,6 +542,40 @@ out:
     json_decref(col.targets);
     if (pe_ready)
         cqe_period_eval_fini(&pe);
+    return rc;
+}
+
+/* {"file": path, "sha256": its digest} or, without path, {"file": null, "sha256": dflt}
+ * into g under name. Returns 0 or a negative rc with err naming the file. */
+static int add_file(json_t *g, const char *name, const char *path, const char *dflt, struct cqe_err *err)
+{
+    char hex[CQE_SHA256_HEX] = "";
+    int rc = path ? cqe_file_sha256(path, hex, err) : 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "file", path ? json_string(path) : json_null());
+    json_object_set_new(o, "sha256", json_string(path ? hex : dflt));
+    json_object_set_new(g, name, o);
+    return rc;
+}
+
+/* The "generated" object: the wall-clock time now, the version, and the model, the
+ * configuration and the compared model (each path NULL when not given) with their
+ * SHA-256, read before any event so that the digests are of the files used. */
+static int generated(const char *model_path, const char *config_path, const char *cmp_path, int offset_min,
+                     json_t **out, struct cqe_err *err)
+{
+    char at[48];
+    cqe_time_format(cqe_wall_ms(), offset_min, at, sizeof at);
+    json_t *g = json_object();
+    if (!(*out = g))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    json_object_set_new(g, "at", json_string(at));
+    json_object_set_new(g, "version", json_string(CQE_VERSION));
+    int rc = add_file(g, "model", model_path, "built-in", err);
+    if (!rc)
+        rc = add_file(g, "config", config_path, "defaults", err);
+    if (!rc && cmp_path)
+        rc = add_file(g, "compare_model", cmp_path, "", err);
     return rc;
 }
 
@@ -514,6 +658,7 @@ int cqe_cmd_report(int argc, char **argv)
     struct cqe_progress_line progress;
     struct cqe_model cmp;
     bool cmp_loaded = false;
+    json_t *gen = NULL;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
     if (cmp_path) { /* checked before the events are read, as the base model */
@@ -521,6 +666,8 @@ int cqe_cmd_report(int argc, char **argv)
             goto fail;
         cmp_loaded = true;
     }
+    if (generated(model_path, config_path, cmp_path, es.cfg.utc_offset_min, &gen, &err))
+        goto fail;
     if (state) {
         if (load_state(&es, state, &merged, &counts, &err))
             goto fail;
@@ -534,15 +681,21 @@ int cqe_cmd_report(int argc, char **argv)
     }
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
+    const struct cqe_cell *lo = cqe_store_get(merged, cqe_key_max_ts, strlen(cqe_key_max_ts),
+                                              CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
+    const struct cqe_cell *hi = cqe_store_get(merged, cqe_key_max_ts, strlen(cqe_key_max_ts),
+                                              CQE_FIELD_MAX_TS, strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
+    struct report_src src = {&counts, lo && hi, lo ? (int64_t)lo->d : 0, hi ? (int64_t)hi->d : 0, gen};
     for (size_t i = 0; i < es.n_periods; i++)
-        if (report_period(view, &es.model, cmp_loaded ? &cmp : NULL, cmp_path, &es.periods[i], es.as_of,
-                          &counts, out_dir, &err))
+        if (report_period(view, &es.model, cmp_loaded ? &cmp : NULL, cmp_path, &es.periods[i], es.as_of, &src,
+                          out_dir, &err))
             goto fail;
     status = 0;
     goto out;
 fail:
     fprintf(stderr, "report: %s\n", err.msg);
 out:
+    json_decref(gen);
     if (cmp_loaded)
         cqe_model_fini(&cmp);
     cqe_view_free(view);
