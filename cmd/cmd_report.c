@@ -1,7 +1,8 @@
 /* `cloudqe report`: the evaluation report of one period (normally a year) as Markdown and
  * JSON: per provider and for the platform, the indicator tree with values, points and
  * weights, the grade, any veto, what was not evaluable and why, the incidents that cost
- * most downtime and the services that missed their SLA. */
+ * most downtime and the services that missed their SLA; from event files or the Redis
+ * state, optionally beside a second model's grading, naming its own provenance. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -12,12 +13,25 @@
 #include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
+#include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
 #include "snapshots.h"
 #include "timeutil.h"
+#include "version.h"
 
 #define TOP_INCIDENTS 10
+#define COVERAGE_WARN 0.5 /* below this share of the period's elapsed time: a warning */
+#define PARTIAL_MARK " ⚠ data cover part of the period only (see Coverage)"
+
+/* What every period's report of one run shares: the counts and time span of the events
+ * read, and "generated" (time, version, model and configuration with their SHA-256). */
+struct report_src {
+    const struct cqe_pipeline_counts *counts;
+    bool has_ts;
+    int64_t first_ts, last_ts; /* of the events applied, when has_ts */
+    json_t *generated;         /* borrowed */
+};
 
 static const char *why_not(const char *leaf)
 {
@@ -136,16 +150,17 @@ static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
         md_node(f, ind, &n->children[i], depth + 1);
 }
 
-static void md_target(FILE *f, const struct cqe_model *m, json_t *rec)
+static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool partial)
 {
     json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
     fprintf(f, "\n## %s\n\n", json_string_value(json_object_get(rec, "target")));
     if (json_is_number(score))
-        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**\n\n", json_number_value(score),
-                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")));
+        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**%s\n\n", json_number_value(score),
+                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")),
+                partial ? PARTIAL_MARK : "");
     else
-        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**\n\n",
-                json_is_string(grade) ? json_string_value(grade) : "none");
+        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**%s\n\n",
+                json_is_string(grade) ? json_string_value(grade) : "none", partial ? PARTIAL_MARK : "");
     json_t *veto = json_object_get(rec, "veto");
     size_t i;
     json_t *x;
@@ -202,25 +217,38 @@ static int collect_record(void *record, void *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cloudqe report --period ID [OPTIONS] FILE...   (FILE: NDJSON, .zst, or - for stdin)\n"
-               "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
-               "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
-               "with values, points and weights, the grade, any veto, what was not evaluable and\n"
-               "why, the incidents that cost most downtime and the services that missed their SLA.\n"
-               "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
-               "                   per period, all from one reading of the files\n"
-               "  --out DIR        where the reports go (default .); created when missing, and\n"
-               "                   checked writable before any FILE is read\n"
-               "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
-               "  --model FILE     indicator model; default: the built-in model of model.md\n"
-               "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
-               "                   event ts read, or the clock with \"clock\": \"wall\")\n"
-               "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
-               "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
-               "files' bytes) and the time left.\n"
-               "\n"
-               "Example:\n"
-               "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n");
+    fprintf(f,
+            "usage: cloudqe report --period ID [OPTIONS] (--state URL | FILE...)\n"
+            "                                                 (FILE: NDJSON, .zst, or - for stdin)\n"
+            "Writes the evaluation report of a period as DIR/report-<period>.md and\n"
+            "DIR/report-<period>.json: per provider and for the platform, the indicator tree\n"
+            "with values, points and weights, the grade, any veto, what was not evaluable and\n"
+            "why, the incidents that cost most downtime and the services that missed their SLA.\n"
+            "Each report names itself: when and by which cloudqe version it was generated, the\n"
+            "SHA-256 of the model and configuration files, the events read, duplicates and\n"
+            "dead letters, the first and last event time, and the share of the period's\n"
+            "elapsed time the events span, with a warning under 50 %%.\n"
+            "  --period ID      2026, 2026-Q1 or 2026-03 (required); repeatable: one report\n"
+            "                   per period, all from one reading of the files\n"
+            "  --state URL      read the Redis state the workers keep (redis://HOST:PORT/DB,\n"
+            "                   as `snapshot --state`) instead of event FILEs\n"
+            "  --out DIR        where the reports go (default .); created when missing, and\n"
+            "                   checked writable before any FILE is read\n"
+            "  --config FILE    configuration (docs/spec/config.md); default: every default\n"
+            "  --model FILE     indicator model; default: the built-in model of model.md\n"
+            "  --compare-model M  grade once more under the model file M and add both gradings\n"
+            "                   side by side per target (score, grade, difference M - base):\n"
+            "                   a table in the Markdown, a \"compare\" object in the JSON\n"
+            "  --as-of TIME     RFC 3339 instant the report describes (default: the largest\n"
+            "                   event ts read, or the clock with \"clock\": \"wall\")\n"
+            "Each FILE is checked (exists, readable, a file or a pipe) before any is read.\n"
+            "Progress on a terminal: while reading, stderr shows events, ev/s, %% done (of the\n"
+            "files' bytes) and the time left.\n"
+            "\n"
+            "Example:\n"
+            "  cloudqe report --config cfg.json --period 2026 --out reports/ month.ndjson.zst\n"
+            "  cloudqe report --config cfg.json --period 2026 --state redis://127.0.0.1:6390/0\n"
+            "  cloudqe report --period 2026 --model base.json --compare-model draft.json month.ndjson.zst\n");
 }
 
 /* Sets err to "cannot write PATH: <the system's reason>" and returns CQE_EIO. */
@@ -238,6 +266,165 @@ static int write_json(const json_t *doc, const char *path, struct cqe_err *err)
     return 0;
 }
 
+/* The score of rec as a JSON number, or null when not evaluable (new reference). */
+static json_t *score_of(const json_t *rec)
+{
+    json_t *sc = json_object_get(rec, "score");
+    return json_is_number(sc) ? json_real(json_number_value(sc)) : json_null();
+}
+
+/* The grade of rec (new reference; null when none). */
+static json_t *grade_of(const json_t *rec)
+{
+    json_t *g = json_object_get(rec, "grade");
+    return json_is_string(g) ? json_string(json_string_value(g)) : json_null();
+}
+
+/* The "compare" object: per target of base (the records under the report's model), the
+ * score and grade under it and under cmp, and cmp's score minus the base's (null when
+ * either is not evaluable). *out is a new reference. Returns 0 or a negative rc. */
+static int compare_models(const struct cqe_view *view, const struct cqe_model *cmp, const char *cmp_path,
+                          const struct cqe_emit_options *eo, json_t *base, json_t **out, struct cqe_err *err)
+{
+    struct collect col = {json_array()};
+    int rc = col.targets ? cqe_emit_records(view, cmp, eo, collect_record, &col, err)
+                         : cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    json_t *rows = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(base, i, rec)
+    {
+        const char *t = json_string_value(json_object_get(rec, "target"));
+        json_t *other = NULL, *o = json_object(), *x;
+        size_t k;
+        json_array_foreach(col.targets, k, x) if (!strcmp(t, json_string_value(json_object_get(x, "target"))))
+            other = x;
+        json_t *a = score_of(rec), *b = score_of(other);
+        json_object_set_new(o, "target", json_string(t));
+        json_object_set_new(o, "base_score", a);
+        json_object_set_new(o, "base_grade", grade_of(rec));
+        json_object_set_new(o, "score", b);
+        json_object_set_new(o, "grade", grade_of(other));
+        json_object_set_new(o, "difference",
+                            json_is_number(a) && json_is_number(b)
+                                ? json_real(json_number_value(b) - json_number_value(a))
+                                : json_null());
+        json_array_append_new(rows, o);
+    }
+    *out = json_object();
+    json_object_set_new(*out, "model", json_string(cmp_path));
+    json_object_set_new(*out, "targets", rows);
+    json_decref(col.targets);
+    return rc;
+}
+
+/* A score cell of the comparison table: "87.50 (优秀)" or "n/a". */
+static void md_graded(FILE *f, const json_t *score, const json_t *grade)
+{
+    if (json_is_number(score))
+        fprintf(f, " %.2f | %s |", json_number_value(score),
+                json_is_string(grade) ? json_string_value(grade) : "—");
+    else
+        fprintf(f, " n/a | %s |", json_is_string(grade) ? json_string_value(grade) : "—");
+}
+
+static void md_compare(FILE *f, const json_t *cmp)
+{
+    fprintf(f,
+            "\n## 模型比较 Model comparison\n\nBase: this report's model; compared: `%s`. Difference = "
+            "compared − base.\n\n| 评价对象 Target | Score (base) | Grade (base) | Score (compared) | "
+            "Grade (compared) | Difference |\n|---|---:|---|---:|---|---:|\n",
+            json_string_value(json_object_get(cmp, "model")));
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(cmp, "targets"), i, x)
+    {
+        json_t *d = json_object_get(x, "difference");
+        fprintf(f, "| %s |", json_string_value(json_object_get(x, "target")));
+        md_graded(f, json_object_get(x, "base_score"), json_object_get(x, "base_grade"));
+        md_graded(f, json_object_get(x, "score"), json_object_get(x, "grade"));
+        if (json_is_number(d))
+            fprintf(f, " %+.2f |\n", json_number_value(d));
+        else
+            fprintf(f, " n/a |\n");
+    }
+}
+
+/* "名称 Label: FILE (SHA-256 HEX)" of a "generated" entry, or its default. */
+static void md_file(FILE *f, const char *label, const json_t *o)
+{
+    json_t *file = json_object_get(o, "file");
+    if (json_is_string(file))
+        fprintf(f, "%s: `%s` (SHA-256 `%s`)", label, json_string_value(file),
+                json_string_value(json_object_get(o, "sha256")));
+    else
+        fprintf(f, "%s: %s", label, json_string_value(json_object_get(o, "sha256")));
+}
+
+/* The lines that identify the report: when, by which version, from which files. */
+static void md_identity(FILE *f, const json_t *doc)
+{
+    const json_t *g = json_object_get(doc, "generated");
+    fprintf(f, "生成 Generated: %s by cloudqe %s\n\n", json_string_value(json_object_get(g, "at")),
+            json_string_value(json_object_get(g, "version")));
+    md_file(f, "模型 Model", json_object_get(g, "model"));
+    fprintf(f, " · ");
+    md_file(f, "配置 Configuration", json_object_get(g, "config"));
+    const json_t *ev = json_object_get(doc, "events");
+    json_t *first = json_object_get(ev, "first"), *last = json_object_get(ev, "last");
+    fprintf(f, "\n\nEvents read: %lld · first event: %s · last event: %s.\n\n",
+            (long long)json_integer_value(json_object_get(ev, "read")),
+            json_is_string(first) ? json_string_value(first) : "none",
+            json_is_string(last) ? json_string_value(last) : "none");
+}
+
+/* The coverage line and, when the data cover too little of the period, the warning.
+ * Returns whether the warning was given. */
+static bool md_coverage(FILE *f, const json_t *cov)
+{
+    json_t *warn = json_object_get(cov, "warning");
+    fprintf(
+        f, "数据覆盖 Coverage: the events span %.1f %% of the period's elapsed time (%.1f of %.1f days).\n\n",
+        100 * json_number_value(json_object_get(cov, "share")),
+        json_number_value(json_object_get(cov, "covered_s")) / 86400.0,
+        json_number_value(json_object_get(cov, "elapsed_s")) / 86400.0);
+    if (json_is_string(warn))
+        fprintf(f, "> ⚠ **警告 Warning:** %s\n\n", json_string_value(warn));
+    return json_is_string(warn);
+}
+
+/* The "coverage" object of period: the time from its start to as_of (or its end), the
+ * part of it inside the span of the events, their share, and a warning below
+ * COVERAGE_WARN (null otherwise). New reference, or NULL out of memory. */
+static json_t *coverage(const struct cqe_period *period, int64_t as_of, const struct report_src *src)
+{
+    int64_t end = as_of < period->end_ms ? as_of : period->end_ms;
+    int64_t elapsed = end > period->start_ms ? end - period->start_ms : 0, covered = 0;
+    if (src->has_ts) {
+        int64_t a = src->first_ts > period->start_ms ? src->first_ts : period->start_ms;
+        int64_t b = src->last_ts < end ? src->last_ts : end;
+        covered = b > a ? b - a : 0;
+    }
+    double share = elapsed ? (double)covered / (double)elapsed : 0;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "elapsed_s", json_real(elapsed / 1000.0));
+    json_object_set_new(o, "covered_s", json_real(covered / 1000.0));
+    json_object_set_new(o, "share", json_real(share));
+    if (share < COVERAGE_WARN) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "the events cover only %.1f %% of the period's elapsed time; every score and grade of "
+                 "this report describes that part, not the period %s as a whole",
+                 100 * share, period->id);
+        json_object_set_new(o, "warning", json_string(msg));
+    } else {
+        json_object_set_new(o, "warning", json_null());
+    }
+    return o;
+}
+
 /* Writes the Markdown report of doc (the JSON report) to path. */
 static int write_md(const json_t *doc, const struct cqe_model *m, const struct cqe_period *period,
                     const struct cqe_pipeline_counts *counts, const char *path, struct cqe_err *err)
@@ -252,8 +439,10 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period->id,
             cqe_period_kind_name(period->kind), as_of_s,
             complete ? "" : " (period not complete: year to date)");
+    md_identity(md, doc);
     fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
             (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
+    bool partial = md_coverage(md, json_object_get(doc, "coverage"));
     fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
     size_t i;
     json_t *rec;
@@ -264,7 +453,9 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec);
+    if (json_object_get(doc, "compare"))
+        md_compare(md, json_object_get(doc, "compare"));
+    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec, partial);
     fprintf(md,
             "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
             "unrounded in report-%s.json.\n",
@@ -278,15 +469,17 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     return bad ? write_failed(path, e ? e : EIO, err) : 0;
 }
 
-/* Builds the report of one period from the view and writes both files into out_dir. */
-static int report_period(const struct cqe_view *view, const struct cqe_model *m,
-                         const struct cqe_period *period, int64_t as_of,
-                         const struct cqe_pipeline_counts *counts, const char *out_dir, struct cqe_err *err)
+/* Builds the report of one period from the view and writes both files into out_dir;
+ * with cmp (a second model loaded from cmp_path, else NULL) the gradings side by side. */
+static int report_period(const struct cqe_view *view, const struct cqe_model *m, const struct cqe_model *cmp,
+                         const char *cmp_path, const struct cqe_period *period, int64_t as_of,
+                         const struct report_src *src, const char *out_dir, struct cqe_err *err)
 {
+    const struct cqe_pipeline_counts *counts = src->counts;
     struct collect col = {json_array()};
     struct cqe_period_eval pe;
     bool pe_ready = false;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *compare = NULL;
     struct cqe_emit_options eo = {
         period, 1, as_of, {counts->applied, counts->dead_letters, counts->duplicates, 0}, NULL, false, false};
     int rc = col.targets ? cqe_emit_records(view, m, &eo, collect_record, &col, err)
@@ -309,6 +502,8 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
             goto out;
         }
     }
+    if (cmp && (rc = compare_models(view, cmp, cmp_path, &eo, col.targets, &compare, err)))
+        goto out;
     char as_of_s[48], path[4096];
     cqe_time_format(as_of, view->cfg->utc_offset_min, as_of_s, sizeof as_of_s);
     doc = json_object();
@@ -316,7 +511,22 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(doc, "period", json_string(period->id));
     json_object_set_new(doc, "as_of", json_string(as_of_s));
     json_object_set_new(doc, "complete", json_boolean(as_of >= period->end_ms));
+    json_object_set(doc, "generated", src->generated);
+    json_t *ev = json_object();
+    json_object_set_new(ev, "read", json_integer(counts->read));
+    json_object_set_new(ev, "applied", json_integer(counts->applied));
+    json_object_set_new(ev, "duplicates", json_integer(counts->duplicates));
+    json_object_set_new(ev, "dead_letters", json_integer(counts->dead_letters));
+    char ts[48];
+    cqe_time_format(src->first_ts, view->cfg->utc_offset_min, ts, sizeof ts);
+    json_object_set_new(ev, "first", src->has_ts ? json_string(ts) : json_null());
+    cqe_time_format(src->last_ts, view->cfg->utc_offset_min, ts, sizeof ts);
+    json_object_set_new(ev, "last", src->has_ts ? json_string(ts) : json_null());
+    json_object_set_new(doc, "events", ev);
+    json_object_set_new(doc, "coverage", coverage(period, as_of, src));
     json_object_set(doc, "targets", col.targets);
+    if (compare)
+        json_object_set(doc, "compare", compare);
     size_t n = strlen(out_dir);
     const char *sep = n && out_dir[n - 1] == '/' ? "" : "/"; /* --out reports/ */
     snprintf(path, sizeof path, "%s%sreport-%s.json", out_dir, sep, period->id);
@@ -328,9 +538,61 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     fprintf(stderr, "report: wrote %s and .json\n", path);
 out:
     json_decref(doc);
+    json_decref(compare);
     json_decref(col.targets);
     if (pe_ready)
         cqe_period_eval_fini(&pe);
+    return rc;
+}
+
+/* {"file": path, "sha256": its digest} or, without path, {"file": null, "sha256": dflt}
+ * into g under name. Returns 0 or a negative rc with err naming the file. */
+static int add_file(json_t *g, const char *name, const char *path, const char *dflt, struct cqe_err *err)
+{
+    char hex[CQE_SHA256_HEX] = "";
+    int rc = path ? cqe_file_sha256(path, hex, err) : 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "file", path ? json_string(path) : json_null());
+    json_object_set_new(o, "sha256", json_string(path ? hex : dflt));
+    json_object_set_new(g, name, o);
+    return rc;
+}
+
+/* The "generated" object: the wall-clock time now, the version, and the model, the
+ * configuration and the compared model (each path NULL when not given) with their
+ * SHA-256, read before any event so that the digests are of the files used. */
+static int generated(const char *model_path, const char *config_path, const char *cmp_path, int offset_min,
+                     json_t **out, struct cqe_err *err)
+{
+    char at[48];
+    cqe_time_format(cqe_wall_ms(), offset_min, at, sizeof at);
+    json_t *g = json_object();
+    if (!(*out = g))
+        return cqe_err_set(err, CQE_ENOMEM, "out of memory");
+    json_object_set_new(g, "at", json_string(at));
+    json_object_set_new(g, "version", json_string(CQE_VERSION));
+    int rc = add_file(g, "model", model_path, "built-in", err);
+    if (!rc)
+        rc = add_file(g, "config", config_path, "defaults", err);
+    if (!rc && cmp_path)
+        rc = add_file(g, "compare_model", cmp_path, "", err);
+    return rc;
+}
+
+/* Reads the Redis state at url into *store (owned by the caller, freed by it on error
+ * too) and its outcome counts into *counts, resolving as_of and the periods as
+ * `snapshot --state` does. Returns 0 or a negative rc with err set. */
+static int load_state(struct cqe_eval_setup *es, const char *url, struct cqe_store **store,
+                      struct cqe_pipeline_counts *counts, struct cqe_err *err)
+{
+    struct cqe_redis *r = NULL;
+    struct cqe_redis_counts rc_counts = {0};
+    int rc = cqe_eval_setup_load_state(es, url, &r, store, &rc_counts, err);
+    cqe_redis_free(r);
+    *counts = (struct cqe_pipeline_counts){.read = rc_counts.read,
+                                           .applied = rc_counts.applied,
+                                           .duplicates = rc_counts.duplicates,
+                                           .dead_letters = rc_counts.dead_letters};
     return rc;
 }
 
@@ -341,9 +603,12 @@ int cqe_cmd_report(int argc, char **argv)
                                          {"as-of", required_argument, 0, 'a'},
                                          {"period", required_argument, 0, 'p'},
                                          {"out", required_argument, 0, 'o'},
+                                         {"state", required_argument, 0, 's'},
+                                         {"compare-model", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".";
+    const char *config_path = NULL, *model_path = NULL, *as_of_text = NULL, *out_dir = ".", *state = NULL,
+               *cmp_path = NULL;
     const char *period_ids[CQE_MAX_PERIODS];
     size_t n_periods = 0;
     int c;
@@ -354,6 +619,8 @@ int cqe_cmd_report(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'a': as_of_text = optarg; break;
         case 'o': out_dir = optarg; break;
+        case 's': state = optarg; break;
+        case 'M': cmp_path = optarg; break;
         case 'p': /* past the bound only counted: cqe_eval_setup_check_args refuses it */
             if (n_periods < CQE_MAX_PERIODS)
                 period_ids[n_periods] = optarg;
@@ -363,9 +630,10 @@ int cqe_cmd_report(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!n_periods || optind >= argc) {
+    if (!n_periods || (optind >= argc) == !state) {
         fprintf(stderr, "report: %s\n",
                 !n_periods ? "give --period ID (e.g. --period 2026)"
+                : state    ? "read either --state URL or event FILEs, not both"
                            : "name at least one FILE (or - for stdin)");
         usage(stderr);
         return 2;
@@ -381,29 +649,55 @@ int cqe_cmd_report(int argc, char **argv)
     }
     /* every name is checked before the files are read: a mistyped one must not cost
      * the minutes of a year's reading */
-    if (cqe_cli_check_inputs(argv + optind, argc - optind, &err) || cqe_cli_out_dir(out_dir, &err)) {
+    if ((!state && cqe_cli_check_inputs(argv + optind, argc - optind, &err)) ||
+        cqe_cli_out_dir(out_dir, &err)) {
         fprintf(stderr, "report: %s\n", err.msg);
         return 1;
     }
     int status = 1;
     struct cqe_progress_line progress;
+    struct cqe_model cmp;
+    bool cmp_loaded = false;
+    json_t *gen = NULL;
     if (cqe_eval_setup_init(&es, config_path, model_path, period_ids, n_periods, as_of_text, &err))
         goto fail;
-    cqe_progress_line_start(&progress, "report", false,
-                            cqe_progress_line_bytes(argv + optind, argc - optind));
-    if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts, &err))
+    if (cmp_path) { /* checked before the events are read, as the base model */
+        if (cqe_model_load_file(&cmp, cmp_path, &err))
+            goto fail;
+        cmp_loaded = true;
+    }
+    if (generated(model_path, config_path, cmp_path, es.cfg.utc_offset_min, &gen, &err))
         goto fail;
-    cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
+    if (state) {
+        if (load_state(&es, state, &merged, &counts, &err))
+            goto fail;
+    } else {
+        cqe_progress_line_start(&progress, "report", false,
+                                cqe_progress_line_bytes(argv + optind, argc - optind));
+        if (cqe_replay_load(&es.cfg, argv + optind, argc - optind, NULL, 1, &progress, &merged, &counts,
+                            &err))
+            goto fail;
+        cqe_eval_setup_resolve(&es, counts.max_ts, counts.applied > 0);
+    }
     if (!(view = cqe_view_build(merged, &es.cfg, &err)))
         goto fail;
+    const struct cqe_cell *lo = cqe_store_get(merged, cqe_key_max_ts, strlen(cqe_key_max_ts),
+                                              CQE_FIELD_MIN_TS, strlen(CQE_FIELD_MIN_TS), CQE_OP_MIN);
+    const struct cqe_cell *hi = cqe_store_get(merged, cqe_key_max_ts, strlen(cqe_key_max_ts),
+                                              CQE_FIELD_MAX_TS, strlen(CQE_FIELD_MAX_TS), CQE_OP_MAX);
+    struct report_src src = {&counts, lo && hi, lo ? (int64_t)lo->d : 0, hi ? (int64_t)hi->d : 0, gen};
     for (size_t i = 0; i < es.n_periods; i++)
-        if (report_period(view, &es.model, &es.periods[i], es.as_of, &counts, out_dir, &err))
+        if (report_period(view, &es.model, cmp_loaded ? &cmp : NULL, cmp_path, &es.periods[i], es.as_of, &src,
+                          out_dir, &err))
             goto fail;
     status = 0;
     goto out;
 fail:
     fprintf(stderr, "report: %s\n", err.msg);
 out:
+    json_decref(gen);
+    if (cmp_loaded)
+        cqe_model_fini(&cmp);
     cqe_view_free(view);
     cqe_store_free(merged);
     cqe_eval_setup_fini(&es);
