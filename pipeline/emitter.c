@@ -27,7 +27,7 @@
 #define LEASE_TTL_MS 10000
 #define LEASE_RENEW_MS 2000
 #define RETRY_MS 2000
-#define DELIVER_BATCH "500"
+#define DELIVER_BATCH 500 /* stream entries read per XRANGE */
 #define KAFKA_WAIT_MS 5000
 #define N_STREAMS 4
 #define ID_MAX 48
@@ -505,7 +505,9 @@ static int read_after(struct cqe_emitter *e, int s, const char *after, struct cq
 {
     char from[ID_MAX + 2];
     snprintf(from, sizeof from, "%s%s", *after ? "(" : "", *after ? after : "-");
-    const char *argv[] = {"XRANGE", stream_names[s], from, "+", "COUNT", DELIVER_BATCH};
+    char count[16];
+    snprintf(count, sizeof count, "%d", DELIVER_BATCH);
+    const char *argv[] = {"XRANGE", stream_names[s], from, "+", "COUNT", count};
     return cqe_redis_out_command(e->r, e->ns, 6, argv, NULL, 1u << 1, out, err);
 }
 
@@ -549,7 +551,7 @@ static int deliver_kafka(struct cqe_emitter *e, int s, bool *more, struct cqe_er
             pthread_mutex_unlock(&e->mu);
         }
     }
-    *more = !rc && n == (size_t)atoi(DELIVER_BATCH);
+    *more = !rc && n == (size_t)DELIVER_BATCH;
     cqe_redis_strs_free(&x);
     return rc;
 }
@@ -594,7 +596,7 @@ static int deliver_files(struct cqe_emitter *e, int s, bool *more, struct cqe_er
         st->open_records = 0;
         memcpy(st->queued, st->lake, ID_MAX);
     }
-    *more = !rc && n == (size_t)atoi(DELIVER_BATCH);
+    *more = !rc && n == (size_t)DELIVER_BATCH;
     cqe_redis_strs_free(&x);
     return rc;
 }

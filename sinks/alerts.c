@@ -12,6 +12,7 @@
 #include "figures.h"
 #include "json_out.h"
 #include "timeutil.h"
+#include "json_fields.h"
 
 const struct cqe_burn_rule cqe_burn_rules_default[4] = {
     {"burn_1h_5m", "page", 3600, 300, 14.4},
@@ -122,13 +123,6 @@ static int push(struct pass *ps, const char *field, size_t n, json_t *after, con
     return ch->key && ch->record ? 0 : CQE_ENOMEM;
 }
 
-static void set_time(json_t *o, const char *key, int64_t ms, int off)
-{
-    char buf[48];
-    cqe_time_format(ms, off, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
-}
-
 /* The common head of an alert record. */
 static json_t *record_head(const struct pass *ps, size_t s, const char *id, const char *state,
                            const char *rule, const char *severity)
@@ -215,8 +209,8 @@ static int step(struct pass *ps, size_t s, const char *rule, const char *severit
     if (record) {
         if (extra)
             extra(record, arg);
-        set_time(record, "since", f.since, off);
-        set_time(record, "at", ps->now, off);
+        cqe_json_set_time(record, "since", f.since, off);
+        cqe_json_set_time(record, "at", ps->now, off);
     }
     int rc = push(ps, field, (size_t)n, after, v->services.keys[s], v->services.lens[s], record);
     json_decref(after);
@@ -273,7 +267,7 @@ struct no_data_fig {
 static void no_data_extra(json_t *r, const void *arg)
 {
     const struct no_data_fig *d = arg;
-    set_time(r, "last_probe", d->last, (int)d->off);
+    cqe_json_set_time(r, "last_probe", d->last, (int)d->off);
 }
 
 /* sla_breach: the month-to-date availability fell below target; once per service and
@@ -304,8 +298,8 @@ static int sla_breach(struct pass *ps, const struct cqe_service_figures *sf)
     json_t *r = record_head(ps, s, id, "firing", "sla_breach", "ticket");
     json_object_set_new(r, "period", json_string(month));
     json_object_set_new(r, "availability", json_real(sf->availability.v));
-    set_time(r, "since", p.start_ms, ps->cfg->utc_offset_min);
-    set_time(r, "at", ps->now, ps->cfg->utc_offset_min);
+    cqe_json_set_time(r, "since", p.start_ms, ps->cfg->utc_offset_min);
+    cqe_json_set_time(r, "at", ps->now, ps->cfg->utc_offset_min);
     int rc = (after && r) ? push(ps, field, (size_t)n, after, v->services.keys[s], v->services.lens[s], r)
                           : CQE_ENOMEM;
     json_decref(after);

@@ -211,12 +211,12 @@ void api_h_utilization(void *ctx, const struct cqe_http_request *req, struct cqe
             (!r->resources && !r->cpu_mean.has && !r->mem_mean.has && !r->disk_mean.has && !r->net_mean.has))
             continue;
         const char *id = fr.g->view->providers.keys[p];
-        json_array_append_new(list,
-                              json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "pool", id, "provider", id,
-                                        "resources", (json_int_t)r->resources, "cpu_mean",
-                                        api_opt(r->cpu_mean), "cpu_p95", api_opt(r->cpu_p95), "mem_mean",
-                                        api_opt(r->mem_mean), "mem_p95", api_opt(r->mem_p95), "disk_mean",
-                                        api_opt(r->disk_mean), "net_mean", api_opt(r->net_mean)));
+        json_array_append_new(
+            list, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "pool", id, "provider", id, "resources",
+                            (json_int_t)r->resources, "cpu_mean", cqe_json_opt(r->cpu_mean), "cpu_p95",
+                            cqe_json_opt(r->cpu_p95), "mem_mean", cqe_json_opt(r->mem_mean), "mem_p95",
+                            cqe_json_opt(r->mem_p95), "disk_mean", cqe_json_opt(r->disk_mean), "net_mean",
+                            cqe_json_opt(r->net_mean)));
     }
     api_reply_json(rep, json_pack("{s:s,s:o,s:o}", "period", fr.args.period.id, "as_of",
                                   api_time(fr.a, fr.g->as_of), "pools", list));

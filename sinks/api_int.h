@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "figures.h"
+#include "json_fields.h"
 #include "state_redis.h"
 #include "store.h"
 
@@ -162,7 +163,6 @@ void api_reply_json(struct cqe_http_reply *rep, json_t *o);
 bool api_unavailable(struct cqe_api *a, bool need_eval, struct cqe_http_reply *rep);
 /* RFC 3339 of ms in the configured offset, as a new JSON string. */
 json_t *api_time(const struct cqe_api *a, int64_t ms);
-json_t *api_opt(struct cqe_opt o);
 
 /* ---- api_tree.c */
 /* The model's tree with the scores of a snapshot record (borrowed): a new reference. */

@@ -43,8 +43,3 @@ json_t *api_time(const struct cqe_api *a, int64_t ms)
     cqe_time_format(ms, a->o.cfg->utc_offset_min, buf, sizeof buf);
     return json_string(buf);
 }
-
-json_t *api_opt(struct cqe_opt o)
-{
-    return o.has ? json_real(o.v) : json_null();
-}

@@ -209,10 +209,10 @@ void api_h_snapshots(void *ctx, const struct cqe_http_request *req, struct cqe_h
 static json_t *point_json(const struct cqe_api *a, const struct api_point *p)
 {
     return json_pack("{s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "as_of", api_time(a, p->as_of), "revision",
-                     (json_int_t)p->revision, "score", api_opt(p->score), "grade",
+                     (json_int_t)p->revision, "score", cqe_json_opt(p->score), "grade",
                      p->grade[0] ? json_string(p->grade) : json_null(), "availability",
-                     api_opt(p->availability), "cpu_mean", api_opt(p->cpu_mean), "mem_mean",
-                     api_opt(p->mem_mean));
+                     cqe_json_opt(p->availability), "cpu_mean", cqe_json_opt(p->cpu_mean), "mem_mean",
+                     cqe_json_opt(p->mem_mean));
 }
 
 /* The months of a quarter or a year, from each month's latest snapshot. Under the lock. */

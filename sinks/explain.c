@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "json_fields.h"
 
 /* What one explanation reads: the scored tree and where the node sits in it. */
 struct ctx {
@@ -66,18 +67,6 @@ static void append_ids(const struct cqe_node *n, char *buf, size_t cap)
         snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", n->id);
     for (size_t i = 0; i < n->n_children; i++)
         append_ids(&n->children[i], buf, cap);
-}
-
-static json_t *opt(struct cqe_opt o)
-{
-    return o.has ? json_real(o.v) : json_null();
-}
-
-static void set_time(json_t *o, const char *key, int64_t ms, int off)
-{
-    char buf[48];
-    cqe_time_format(ms, off, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
 }
 
 /* The leaf whose evidence explains figure name, or -1 (a figure with none). */
@@ -186,7 +175,7 @@ static void explain_leaf(const struct ctx *c, const struct cqe_node *n, json_t *
 {
     const struct cqe_node_score *ns = score_of(c, n);
     json_object_set_new(o, "figure", json_string(n->figure));
-    json_object_set_new(o, "value", opt(ns->value));
+    json_object_set_new(o, "value", cqe_json_opt(ns->value));
     json_t *curve = json_array();
     for (size_t i = 0; i < n->n_curve; i++)
         json_array_append_new(curve, json_pack("[ff]", n->curve[i][0], n->curve[i][1]));
@@ -222,9 +211,9 @@ static void add_head(json_t *o, const struct cqe_view *v, const struct cqe_perio
     json_object_set_new(o, "target", json_string(target));
     json_object_set_new(o, "period", json_string(p->id));
     json_object_set_new(o, "period_kind", json_string(cqe_period_kind_name(p->kind)));
-    set_time(o, "start", p->start_ms, off);
-    set_time(o, "end", p->end_ms, off);
-    set_time(o, "as_of", as_of, off);
+    cqe_json_set_time(o, "start", p->start_ms, off);
+    cqe_json_set_time(o, "end", p->end_ms, off);
+    cqe_json_set_time(o, "as_of", as_of, off);
     json_object_set_new(o, "complete", json_boolean(as_of >= p->end_ms));
     json_object_set_new(o, "score", c->sc->has_score ? json_real(c->sc->score) : json_null());
     json_object_set_new(o, "grade", c->sc->grade ? json_string(c->sc->grade->name) : json_null());

@@ -5,18 +5,7 @@
 #include <string.h>
 
 #include "json_out.h"
-
-static json_t *opt(struct cqe_opt o)
-{
-    return o.has ? json_real(o.v) : json_null();
-}
-
-static void set_time(json_t *o, const char *key, int64_t ms, int off)
-{
-    char buf[48];
-    cqe_time_format(ms, off, buf, sizeof buf);
-    json_object_set_new(o, key, json_string(buf));
-}
+#include "json_fields.h"
 
 static void add_indicators(json_t *ind, json_t *ne, const struct cqe_score *sc)
 {
@@ -27,7 +16,7 @@ static void add_indicators(json_t *ind, json_t *ne, const struct cqe_score *sc)
         json_object_set_new(o, "weight", json_real(ns->node->weight));
         json_object_set_new(o, "evaluable", json_boolean(ns->evaluable));
         if (ns->is_leaf) {
-            json_object_set_new(o, "value", opt(ns->value));
+            json_object_set_new(o, "value", cqe_json_opt(ns->value));
             if (!ns->evaluable)
                 json_array_append_new(ne, json_string(ns->node->id));
         }
@@ -38,13 +27,13 @@ static void add_indicators(json_t *ind, json_t *ne, const struct cqe_score *sc)
 static void add_figures(json_t *fig, const struct cqe_target_figures *f)
 {
     json_object_set_new(fig, "services", json_integer(f->services));
-    json_object_set_new(fig, "availability", opt(f->availability));
+    json_object_set_new(fig, "availability", cqe_json_opt(f->availability));
     json_object_set_new(fig, "agreed_s", json_real(f->agreed_s));
     json_object_set_new(fig, "maintenance_s", json_real(f->maintenance_s));
     json_object_set_new(fig, "downtime_s", json_real(f->downtime_s));
     json_object_set_new(fig, "incidents", json_integer(f->incidents));
-    json_object_set_new(fig, "mttr_s", opt(f->mttr_s));
-    json_object_set_new(fig, "probe_coverage", opt(f->probe_coverage));
+    json_object_set_new(fig, "mttr_s", cqe_json_opt(f->mttr_s));
+    json_object_set_new(fig, "probe_coverage", cqe_json_opt(f->probe_coverage));
     json_object_set_new(fig, "maintenance_late_notice", json_integer(f->maintenance_late_notice));
     json_object_set_new(fig, "incident_orphans", json_integer(f->incident_orphans));
     json_object_set_new(fig, "survey_responses", json_integer(f->survey_responses));
@@ -52,20 +41,20 @@ static void add_figures(json_t *fig, const struct cqe_target_figures *f)
     for (int m = 0; m < CQE_M__COUNT; m++) {
         char k[32];
         snprintf(k, sizeof k, "%s_mean", cqe_metric_names[m]);
-        json_object_set_new(fig, k, opt(f->m_mean[m]));
+        json_object_set_new(fig, k, cqe_json_opt(f->m_mean[m]));
         snprintf(k, sizeof k, "%s_p50", cqe_metric_names[m]);
-        json_object_set_new(fig, k, opt(f->m_p50[m]));
+        json_object_set_new(fig, k, cqe_json_opt(f->m_p50[m]));
         snprintf(k, sizeof k, "%s_p95", cqe_metric_names[m]);
-        json_object_set_new(fig, k, opt(f->m_p95[m]));
+        json_object_set_new(fig, k, cqe_json_opt(f->m_p95[m]));
         snprintf(k, sizeof k, "%s_max", cqe_metric_names[m]);
-        json_object_set_new(fig, k, opt(f->m_max[m]));
+        json_object_set_new(fig, k, cqe_json_opt(f->m_max[m]));
     }
     for (int l = 0; l < CQE_LEAF__COUNT; l++) {
         struct cqe_opt v = f->leaf[l];
         if (l == CQE_LEAF_A1_2 && v.has)
             json_object_set_new(fig, cqe_leaf_name(l), json_integer((json_int_t)v.v));
         else
-            json_object_set_new(fig, cqe_leaf_name(l), opt(v));
+            json_object_set_new(fig, cqe_leaf_name(l), cqe_json_opt(v));
     }
 }
 
@@ -82,9 +71,9 @@ void *cqe_record_snapshot(const struct cqe_period_eval *pe, const struct cqe_mod
                         json_string(f->target == CQE_NONE ? "platform" : v->providers.keys[f->target]));
     json_object_set_new(o, "period", json_string(pe->period.id));
     json_object_set_new(o, "period_kind", json_string(cqe_period_kind_name(pe->period.kind)));
-    set_time(o, "start", pe->period.start_ms, off);
-    set_time(o, "end", pe->period.end_ms, off);
-    set_time(o, "as_of", pe->as_of, off);
+    cqe_json_set_time(o, "start", pe->period.start_ms, off);
+    cqe_json_set_time(o, "end", pe->period.end_ms, off);
+    cqe_json_set_time(o, "as_of", pe->as_of, off);
     json_object_set_new(o, "complete", json_boolean(pe->as_of >= pe->period.end_ms));
     json_object_set_new(o, "revision", json_integer(revision));
     json_object_set_new(o, "score", sc->has_score ? json_real(sc->score) : json_null());
@@ -123,19 +112,19 @@ void *cqe_record_service(const struct cqe_period_eval *pe, const struct cqe_serv
     json_object_set_new(o, "provider", json_string(v->providers.keys[sv->provider]));
     json_object_set_new(o, "dept", sv->dept == CQE_NONE ? json_null() : json_string(v->depts.keys[sv->dept]));
     json_object_set_new(o, "period", json_string(pe->period.id));
-    set_time(o, "as_of", pe->as_of, v->cfg->utc_offset_min);
+    cqe_json_set_time(o, "as_of", pe->as_of, v->cfg->utc_offset_min);
     json_object_set_new(o, "calendar", json_string(sv->calendar == CQE_CAL_5X8 ? "5x8" : "7x24"));
     json_object_set_new(o, "in_catalog", json_boolean(sv->in_catalog));
     json_object_set_new(o, "agreed_s", json_real(sf->agreed_s));
     json_object_set_new(o, "maintenance_s", json_real(sf->maintenance_s));
     json_object_set_new(o, "downtime_s", json_real(sf->downtime_s));
-    json_object_set_new(o, "availability", opt(sf->availability));
+    json_object_set_new(o, "availability", cqe_json_opt(sf->availability));
     json_object_set_new(o, "target", json_real(sv->target));
     json_object_set_new(o, "weight", json_real(sv->weight));
     json_object_set_new(o, "sla_met", sf->availability.has ? json_boolean(sf->sla_met) : json_null());
     json_object_set_new(o, "incidents", json_integer(sf->incidents));
     json_object_set_new(o, "probe_down_minutes", json_integer(sf->probe_down_minutes));
-    json_object_set_new(o, "probe_coverage", opt(sf->probe_coverage));
+    json_object_set_new(o, "probe_coverage", cqe_json_opt(sf->probe_coverage));
     return o;
 }
 
@@ -147,11 +136,11 @@ void *cqe_record_dept(const struct cqe_period_eval *pe, const struct cqe_dept_fi
     json_object_set_new(o, "v", json_integer(1));
     json_object_set_new(o, "dept", json_string(v->depts.keys[df->dept]));
     json_object_set_new(o, "period", json_string(pe->period.id));
-    set_time(o, "as_of", pe->as_of, v->cfg->utc_offset_min);
-    json_object_set_new(o, "availability", opt(df->availability));
-    json_object_set_new(o, "cpu_mean", opt(df->cpu_mean));
-    json_object_set_new(o, "mem_mean", opt(df->mem_mean));
-    json_object_set_new(o, "survey_score", opt(df->survey_score));
+    cqe_json_set_time(o, "as_of", pe->as_of, v->cfg->utc_offset_min);
+    json_object_set_new(o, "availability", cqe_json_opt(df->availability));
+    json_object_set_new(o, "cpu_mean", cqe_json_opt(df->cpu_mean));
+    json_object_set_new(o, "mem_mean", cqe_json_opt(df->mem_mean));
+    json_object_set_new(o, "survey_score", cqe_json_opt(df->survey_score));
     json_object_set_new(o, "services", json_integer(df->services));
     json_object_set_new(o, "resources", json_integer(df->resources));
     return o;
