@@ -243,8 +243,16 @@ def test_sigkill_while_firing_decides_once():
         fast = burn_records(after, "burn_1h_5m")
         assert [a["state"] for a in fast] == ["firing", "resolved"], fast
         assert fast[0]["id"] == fast[1]["id"] == burn_records(before, "burn_1h_5m")[0]["id"]
-        # what reached the topic: at least once, and every id with one content per state
-        topic = [json.loads(v) for _k, v, _p, _o in clients.kcat_consume(s.mock.bootstrap, "cloudqe.alerts")]
+        # what reached the topic: at least once, and every id with one content per state.
+        # The emitter delivers the Redis stream to Kafka after the decision is stored, so
+        # the topic is read until it holds every decided record (or the step times out).
+        want = {(a["id"], a["state"]) for a in after}
+        topic = []
+
+        def topic_holds_every_record():
+            topic[:] = [json.loads(v) for _k, v, _p, _o in clients.kcat_consume(s.mock.bootstrap, "cloudqe.alerts")]
+            return want <= {(a["id"], a["state"]) for a in topic}
+        wait_for(topic_holds_every_record, STEP_TIMEOUT_S, "every alert record on the alerts topic")
         seen = {}
         for a in topic:
             assert seen.setdefault((a["id"], a["state"]), a) == a, (a, seen[(a["id"], a["state"])])
