@@ -1,0 +1,39 @@
+"""The report gives probe coverage per provider (issue 13: "give probe coverage per
+provider, and flag any figure whose period is mostly uncovered"), a method section and
+a department section. The case is made by hand: March 2026 as of 01:00 on March 1st
+(+08:00) is 60 minutes; p1's service answered probes in 20 of them (33.3 %, flagged
+below 50 %), p2's in 45 (75.0 %, not flagged)."""
+import json
+import os
+import tempfile
+
+from t_explain import run  # cloudqe from the repo root, the exit code checked
+
+
+def probes(provider, service, minutes):
+    return [json.dumps({"v": 1, "id": f"{service}-{m}", "type": "probe",
+                        "ts": f"2026-03-01T00:{m:02d}:00+08:00", "provider": provider,
+                        "service": service, "ok": True}) for m in range(minutes)]
+
+
+def test_probe_coverage_table_flags_low_provider():
+    with tempfile.TemporaryDirectory() as d:
+        ev = os.path.join(d, "events.ndjson")
+        lines = probes("p1", "s1", 20) + probes("p2", "s2", 45)
+        open(ev, "w", encoding="utf-8").write("\n".join(lines) + "\n")
+        out = os.path.join(d, "out")
+        run(["report", "--period", "2026-03", "--as-of", "2026-03-01T01:00:00+08:00", "--out", out, ev])
+        doc = json.load(open(os.path.join(out, "report-2026-03.json"), encoding="utf-8"))
+        md = open(os.path.join(out, "report-2026-03.md"), encoding="utf-8").read()
+    cov = {t["target"]: t["figures"]["probe_coverage"] for t in doc["targets"]}
+    assert abs(cov["p1"] - 20 / 60) < 1e-12 and abs(cov["p2"] - 45 / 60) < 1e-12, cov
+    table = md.split("## 探测覆盖 Probe coverage per provider")[1].split("\n## ")[0]
+    rows = {r.split("|")[1].strip(): r for r in table.splitlines() if r.startswith("| p")}
+    assert set(rows) == {"p1", "p2"}, table
+    assert "33.3 %" in rows["p1"] and "⚠ below 50 %" in rows["p1"], rows
+    assert "75.0 %" in rows["p2"] and "⚠" not in rows["p2"], rows
+    # first and last event of the data: minute 0 and minute 44
+    assert "2026-03-01T00:00:00+08:00 | 2026-03-01T00:44:00+08:00 |" in rows["p1"], rows
+    assert "## 评分方法 Method" in md and "docs/scoring.md" in md and "≥ 90" in md and "≥ 75" in md
+    assert "## 部门 Departments" in md
+    assert "departments" in doc and isinstance(doc["departments"], list)
