@@ -428,12 +428,12 @@ static json_t *coverage(const struct cqe_period *period, int64_t as_of, const st
     return o;
 }
 
-/* A number as text with its unit: a share in %, or "n/a" when json is not a number. */
-static const char *pct(const json_t *v, char *buf, size_t n)
+/* A share as text in % with prec decimals, or "n/a" when v is not a number. */
+static const char *pct(const json_t *v, int prec, char *buf, size_t n)
 {
     if (!json_is_number(v))
         return "n/a";
-    snprintf(buf, n, "%.1f %%", 100 * json_number_value(v));
+    snprintf(buf, n, "%.*f %%", prec, 100 * json_number_value(v));
     return buf;
 }
 
@@ -458,7 +458,7 @@ static void md_probe_coverage(FILE *f, const json_t *doc)
         json_t *pc = json_object_get(json_object_get(rec, "figures"), "probe_coverage");
         char buf[32];
         bool low = json_is_number(pc) && json_number_value(pc) < PROBE_WARN;
-        fprintf(f, "| %s | %s%s | %s | %s |\n", t, pct(pc, buf, sizeof buf),
+        fprintf(f, "| %s | %s%s | %s | %s |\n", t, pct(pc, 1, buf, sizeof buf),
                 low ? " ⚠ below 50 %, availability rests on partial probing" : "", first ? first : "—",
                 last ? last : "—");
     }
@@ -473,7 +473,7 @@ static void md_method(FILE *f)
                "cannot be evaluated are left out and the weights re-normalised over the rest.\n"
                "- Grade bands: 优秀 excellent ≥ 90, 良好 good ≥ 75, 合格 pass ≥ 60, below 60 不合格 fail.\n"
                "- A veto (一票否决) sets the grade whatever the score.\n"
-               "- Full account with a worked example: [docs/scoring.md](../docs/scoring.md).\n");
+               "- Full account with a worked example: `docs/scoring.md` in the cloudqe sources.\n");
 }
 
 /* The department records: availability, cpu/mem mean, survey score, services, resources. */
@@ -497,9 +497,9 @@ static void md_depts(FILE *f, const json_t *depts)
             snprintf(s, sizeof s, "%.2f points", json_number_value(sv));
         fprintf(f, "| %s | %s | %s | %s | %s | %lld | %lld |\n",
                 json_string_value(json_object_get(d, "dept")),
-                pct(json_object_get(d, "availability"), a, sizeof a),
-                pct(json_object_get(d, "cpu_mean"), c, sizeof c),
-                pct(json_object_get(d, "mem_mean"), m, sizeof m), s,
+                pct(json_object_get(d, "availability"), 3, a, sizeof a),
+                pct(json_object_get(d, "cpu_mean"), 1, c, sizeof c),
+                pct(json_object_get(d, "mem_mean"), 1, m, sizeof m), s,
                 (long long)json_integer_value(json_object_get(d, "services")),
                 (long long)json_integer_value(json_object_get(d, "resources")));
     }

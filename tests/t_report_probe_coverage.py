@@ -36,4 +36,24 @@ def test_probe_coverage_table_flags_low_provider():
     assert "2026-03-01T00:00:00+08:00 | 2026-03-01T00:44:00+08:00 |" in rows["p1"], rows
     assert "## 评分方法 Method" in md and "docs/scoring.md" in md and "≥ 90" in md and "≥ 75" in md
     assert "## 部门 Departments" in md
-    assert "departments" in doc and isinstance(doc["departments"], list)
+
+
+def test_department_section():
+    """s1 of p1 belongs to department d1 (configuration); probed every minute of the
+    60, failing at minute 5: availability 59/60 = 98.333 %, one service, no resources,
+    no samples of cpu or memory and no survey (n/a)."""
+    with tempfile.TemporaryDirectory() as d:
+        ev, cfg = os.path.join(d, "events.ndjson"), os.path.join(d, "cfg.json")
+        lines = [json.dumps({"v": 1, "id": f"s1-{m}", "type": "probe", "ts": f"2026-03-01T00:{m:02d}:00+08:00",
+                             "provider": "p1", "service": "s1", "ok": m != 5}) for m in range(60)]
+        open(ev, "w", encoding="utf-8").write("\n".join(lines) + "\n")
+        json.dump({"services": [{"id": "s1", "provider": "p1", "dept": "d1"}]}, open(cfg, "w"))
+        out = os.path.join(d, "out")
+        run(["report", "--config", cfg, "--period", "2026-03", "--as-of", "2026-03-01T01:00:00+08:00",
+             "--out", out, ev])
+        doc = json.load(open(os.path.join(out, "report-2026-03.json"), encoding="utf-8"))
+        md = open(os.path.join(out, "report-2026-03.md"), encoding="utf-8").read()
+    [dept] = doc["departments"]
+    assert dept["dept"] == "d1" and abs(dept["availability"] - 59 / 60) < 1e-12, dept
+    section = md.split("## 部门 Departments")[1]
+    assert "| d1 | 98.333 % | n/a | n/a | n/a | 1 | 0 |" in section, section
