@@ -16,6 +16,7 @@
 #include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
+#include "report_units.h"
 #include "snapshots.h"
 #include "timeutil.h"
 #include "version.h"
@@ -138,13 +139,13 @@ static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
 {
     json_t *o = json_object_get(ind, n->id);
     json_t *val = json_object_get(o, "value"), *sc = json_object_get(o, "score");
-    char value[32] = "", points[32] = "—";
+    char value[48] = "", points[32] = "—";
     if (json_is_number(val))
-        snprintf(value, sizeof value, "%.4f", json_number_value(val));
+        cqe_report_value(n->figure, json_number_value(val), value, sizeof value);
     else if (!n->n_children)
         snprintf(value, sizeof value, "不可评 n/a");
     if (json_is_number(sc))
-        snprintf(points, sizeof points, "%.2f", json_number_value(sc));
+        snprintf(points, sizeof points, "%.2f points", json_number_value(sc));
     fprintf(f, "| %*s%s %s (%s) | %s | %s | %g |\n", depth * 2, "", n->id, n->name, n->en, value, points,
             n->weight);
     for (size_t i = 0; i < n->n_children; i++)
@@ -171,7 +172,7 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
         json_array_foreach(veto, i, x) fprintf(f, " `%s`", json_string_value(x));
         fprintf(f, "\n\n");
     }
-    fprintf(f, "| 指标 Indicator | Value | Points | Weight |\n|---|---:|---:|---:|\n");
+    fprintf(f, "| 指标 Indicator | 值 Value | 得分 Points | 权重 Weight |\n|---|---:|---:|---:|\n");
     for (size_t k = 0; k < m->root.n_children; k++)
         md_node(f, json_object_get(rec, "indicators"), &m->root.children[k], 0);
     json_t *why = json_object_get(rec, "not_evaluable_why");
@@ -185,7 +186,8 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
     if (!json_array_size(top))
         fprintf(f, "none\n");
     else
-        fprintf(f, "| Incident | Service | Severity | Opened | Downtime (h) |\n|---|---|---:|---|---:|\n");
+        fprintf(f, "| 故障 Incident | 服务 Service | 级别 Severity | 发生 Opened | 停机 Downtime (h) "
+                   "|\n|---|---|---:|---|---:|\n");
     json_array_foreach(top, i, x)
         fprintf(f, "| %s | %s | %lld | %s | %.2f |\n", json_string_value(json_object_get(x, "incident")),
                 json_string_value(json_object_get(x, "service")),
@@ -197,7 +199,8 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
     if (!json_array_size(missed))
         fprintf(f, "none\n");
     else
-        fprintf(f, "| Service | Availability | Target | Downtime (h) |\n|---|---:|---:|---:|\n");
+        fprintf(f, "| 服务 Service | 可用性 Availability (%%) | 目标 Target (%%) | 停机 Downtime (h) "
+                   "|\n|---|---:|---:|---:|\n");
     json_array_foreach(missed, i, x)
         fprintf(f, "| %s | %.5f%% | %.3f%% | %.2f |\n", json_string_value(json_object_get(x, "service")),
                 100 * json_number_value(json_object_get(x, "availability")),
@@ -523,7 +526,7 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
             (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
     bool partial = md_coverage(md, json_object_get(doc, "coverage"));
-    fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
+    fprintf(md, "| 评价对象 Target | 总分 Score (points) | 等级 Grade |\n|---|---:|---|\n");
     size_t i;
     json_t *rec;
     json_array_foreach(json_object_get(doc, "targets"), i, rec)

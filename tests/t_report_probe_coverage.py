@@ -57,3 +57,9 @@ def test_department_section():
     assert dept["dept"] == "d1" and abs(dept["availability"] - 59 / 60) < 1e-12, dept
     section = md.split("## 部门 Departments")[1]
     assert "| d1 | 98.333 % | n/a | n/a | n/a | 1 | 0 |" in section, section
+    # values carry their units: A1.1 a ratio in % (59/60; below the curve's 0.99: 0 points),
+    # A1.2 a count (no incidents: 100 points); A1 = (0 x 10 + 100 x 4) / 14 = 28.57 points
+    p1 = md.split("\n## p1\n")[1]
+    assert "A1.1 服务可用率 (service availability) | 98.333 % | 0.00 points | 10 |" in p1, p1
+    assert "A1.2 重大故障次数 (major faults) | 0 (count) | 100.00 points | 4 |" in p1, p1
+    assert "A1 可用性 (availability) |  | 28.57 points | 14 |" in p1, p1
