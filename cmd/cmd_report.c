@@ -135,6 +135,17 @@ static int add_details(const struct cqe_period_eval *pe, size_t target, json_t *
     return 0;
 }
 
+/* The target as the report shows it: "Name (id)" when the configuration names the
+ * provider, else its id. */
+static const char *target_label(const json_t *names, const char *id, char *buf, size_t n)
+{
+    const char *name = json_string_value(json_object_get(names, id));
+    if (!name)
+        return id;
+    snprintf(buf, n, "%s (%s)", name, id);
+    return buf;
+}
+
 static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
 {
     json_t *o = json_object_get(ind, n->id);
@@ -152,10 +163,12 @@ static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
         md_node(f, ind, &n->children[i], depth + 1);
 }
 
-static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool partial)
+static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, const json_t *names, bool partial)
 {
+    char label[512];
     json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
-    fprintf(f, "\n## %s\n\n", json_string_value(json_object_get(rec, "target")));
+    fprintf(f, "\n## %s\n\n",
+            target_label(names, json_string_value(json_object_get(rec, "target")), label, sizeof label));
     if (json_is_number(score))
         fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**%s\n\n", json_number_value(score),
                 json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")),
@@ -461,7 +474,10 @@ static void md_probe_coverage(FILE *f, const json_t *doc)
         json_t *pc = json_object_get(json_object_get(rec, "figures"), "probe_coverage");
         char buf[32];
         bool low = json_is_number(pc) && json_number_value(pc) < PROBE_WARN;
-        fprintf(f, "| %s | %s%s | %s | %s |\n", t, pct(pc, 1, buf, sizeof buf),
+        char label[512];
+        fprintf(f, "| %s | %s%s | %s | %s |\n",
+                target_label(json_object_get(doc, "provider_names"), t, label, sizeof label),
+                pct(pc, 1, buf, sizeof buf),
                 low ? " ⚠ below 50 %, availability rests on partial probing" : "", first ? first : "—",
                 last ? last : "—");
     }
@@ -532,7 +548,10 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     json_array_foreach(json_object_get(doc, "targets"), i, rec)
     {
         json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
-        fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
+        char label[512];
+        fprintf(md, "| %s | %s%.2f | %s |\n",
+                target_label(json_object_get(doc, "provider_names"),
+                             json_string_value(json_object_get(rec, "target")), label, sizeof label),
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
@@ -540,7 +559,8 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
         md_compare(md, json_object_get(doc, "compare"));
     md_probe_coverage(md, doc);
     md_method(md);
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec, partial);
+    json_array_foreach(json_object_get(doc, "targets"), i, rec)
+        md_target(md, m, rec, json_object_get(doc, "provider_names"), partial);
     md_depts(md, json_object_get(doc, "departments"));
     fprintf(md,
             "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
@@ -612,6 +632,9 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(doc, "coverage", coverage(period, as_of, src));
     json_object_set(doc, "targets", col.targets);
     json_object_set(doc, "departments", col.depts);
+    json_object_set_new(doc, "provider_names",
+                        view->cfg->provider_names ? json_deep_copy(view->cfg->provider_names)
+                                                  : json_object());
     if (compare)
         json_object_set(doc, "compare", compare);
     size_t n = strlen(out_dir);

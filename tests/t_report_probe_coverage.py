@@ -5,6 +5,7 @@ a department section. The case is made by hand: March 2026 as of 01:00 on March 
 below 50 %), p2's in 45 (75.0 %, not flagged)."""
 import json
 import os
+import subprocess
 import tempfile
 
 from t_explain import run  # cloudqe from the repo root, the exit code checked
@@ -63,3 +64,23 @@ def test_department_section():
     assert "A1.1 服务可用率 (service availability) | 98.333 % | 0.00 points | 10 |" in p1, p1
     assert "A1.2 重大故障次数 (major faults) | 0 (count) | 100.00 points | 4 |" in p1, p1
     assert "A1 可用性 (availability) |  | 28.57 points | 14 |" in p1, p1
+
+
+def test_provider_names_from_configuration():
+    """The configuration names p1 (providers map, docs/config.md); p2 is not named and
+    appears by its id. A provider entry other than {"name": ...} is refused."""
+    with tempfile.TemporaryDirectory() as d:
+        ev, cfg = os.path.join(d, "events.ndjson"), os.path.join(d, "cfg.json")
+        open(ev, "w", encoding="utf-8").write("\n".join(probes("p1", "s1", 30) + probes("p2", "s2", 30)) + "\n")
+        json.dump({"providers": {"p1": {"name": "贵州电信"}}}, open(cfg, "w"))
+        out = os.path.join(d, "out")
+        run(["report", "--config", cfg, "--period", "2026-03", "--as-of", "2026-03-01T01:00:00+08:00",
+             "--out", out, ev])
+        doc = json.load(open(os.path.join(out, "report-2026-03.json"), encoding="utf-8"))
+        md = open(os.path.join(out, "report-2026-03.md"), encoding="utf-8").read()
+        assert doc["provider_names"] == {"p1": "贵州电信"}, doc["provider_names"]
+        assert "\n## 贵州电信 (p1)\n" in md and "\n## p2\n" in md, md
+        assert "| 贵州电信 (p1) | 50.0 % |" in md and "| p2 | 50.0 % |" in md, md
+        json.dump({"providers": {"p1": {"nom": "x"}}}, open(cfg, "w"))
+        r = subprocess.run([os.environ["CLOUDQE"], "check-config", cfg], capture_output=True, text=True)
+        assert r.returncode == 1 and "$.providers.p1" in r.stderr, (r.returncode, r.stderr)
