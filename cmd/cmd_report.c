@@ -16,12 +16,14 @@
 #include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
+#include "report_units.h"
 #include "snapshots.h"
 #include "timeutil.h"
 #include "version.h"
 
 #define TOP_INCIDENTS 10
 #define COVERAGE_WARN 0.5 /* below this share of the period's elapsed time: a warning */
+#define PROBE_WARN 0.5    /* a provider's probe coverage below this share is flagged */
 #define PARTIAL_MARK " ⚠ data cover part of the period only (see Coverage)"
 
 /* What every period's report of one run shares: the counts and time span of the events
@@ -133,27 +135,40 @@ static int add_details(const struct cqe_period_eval *pe, size_t target, json_t *
     return 0;
 }
 
+/* The target as the report shows it: "Name (id)" when the configuration names the
+ * provider, else its id. */
+static const char *target_label(const json_t *names, const char *id, char *buf, size_t n)
+{
+    const char *name = json_string_value(json_object_get(names, id));
+    if (!name)
+        return id;
+    snprintf(buf, n, "%s (%s)", name, id);
+    return buf;
+}
+
 static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
 {
     json_t *o = json_object_get(ind, n->id);
     json_t *val = json_object_get(o, "value"), *sc = json_object_get(o, "score");
-    char value[32] = "", points[32] = "—";
+    char value[48] = "", points[32] = "—";
     if (json_is_number(val))
-        snprintf(value, sizeof value, "%.4f", json_number_value(val));
+        cqe_report_value(n->figure, json_number_value(val), value, sizeof value);
     else if (!n->n_children)
         snprintf(value, sizeof value, "不可评 n/a");
     if (json_is_number(sc))
-        snprintf(points, sizeof points, "%.2f", json_number_value(sc));
+        snprintf(points, sizeof points, "%.2f points", json_number_value(sc));
     fprintf(f, "| %*s%s %s (%s) | %s | %s | %g |\n", depth * 2, "", n->id, n->name, n->en, value, points,
             n->weight);
     for (size_t i = 0; i < n->n_children; i++)
         md_node(f, ind, &n->children[i], depth + 1);
 }
 
-static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool partial)
+static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, const json_t *names, bool partial)
 {
+    char label[512];
     json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
-    fprintf(f, "\n## %s\n\n", json_string_value(json_object_get(rec, "target")));
+    fprintf(f, "\n## %s\n\n",
+            target_label(names, json_string_value(json_object_get(rec, "target")), label, sizeof label));
     if (json_is_number(score))
         fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**%s\n\n", json_number_value(score),
                 json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")),
@@ -170,7 +185,7 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
         json_array_foreach(veto, i, x) fprintf(f, " `%s`", json_string_value(x));
         fprintf(f, "\n\n");
     }
-    fprintf(f, "| 指标 Indicator | Value | Points | Weight |\n|---|---:|---:|---:|\n");
+    fprintf(f, "| 指标 Indicator | 值 Value | 得分 Points | 权重 Weight |\n|---|---:|---:|---:|\n");
     for (size_t k = 0; k < m->root.n_children; k++)
         md_node(f, json_object_get(rec, "indicators"), &m->root.children[k], 0);
     json_t *why = json_object_get(rec, "not_evaluable_why");
@@ -184,7 +199,8 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
     if (!json_array_size(top))
         fprintf(f, "none\n");
     else
-        fprintf(f, "| Incident | Service | Severity | Opened | Downtime (h) |\n|---|---|---:|---|---:|\n");
+        fprintf(f, "| 故障 Incident | 服务 Service | 级别 Severity | 发生 Opened | 停机 Downtime (h) "
+                   "|\n|---|---|---:|---|---:|\n");
     json_array_foreach(top, i, x)
         fprintf(f, "| %s | %s | %lld | %s | %.2f |\n", json_string_value(json_object_get(x, "incident")),
                 json_string_value(json_object_get(x, "service")),
@@ -196,7 +212,8 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
     if (!json_array_size(missed))
         fprintf(f, "none\n");
     else
-        fprintf(f, "| Service | Availability | Target | Downtime (h) |\n|---|---:|---:|---:|\n");
+        fprintf(f, "| 服务 Service | 可用性 Availability (%%) | 目标 Target (%%) | 停机 Downtime (h) "
+                   "|\n|---|---:|---:|---:|\n");
     json_array_foreach(missed, i, x)
         fprintf(f, "| %s | %.5f%% | %.3f%% | %.2f |\n", json_string_value(json_object_get(x, "service")),
                 100 * json_number_value(json_object_get(x, "availability")),
@@ -205,13 +222,14 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, bool part
 }
 
 struct collect {
-    json_t *targets;
+    json_t *targets, *depts;
 };
 
 static int collect_record(void *record, void *arg)
 {
     struct collect *c = arg;
-    json_array_append(c->targets, record);
+    const char *kind = json_string_value(json_object_get(record, "kind"));
+    json_array_append(kind && !strcmp(kind, "dept") ? c->depts : c->targets, record);
     return 0;
 }
 
@@ -286,7 +304,7 @@ static json_t *grade_of(const json_t *rec)
 static int compare_models(const struct cqe_view *view, const struct cqe_model *cmp, const char *cmp_path,
                           const struct cqe_emit_options *eo, json_t *base, json_t **out, struct cqe_err *err)
 {
-    struct collect col = {json_array()};
+    struct collect col = {json_array(), json_array()};
     int rc = col.targets ? cqe_emit_records(view, cmp, eo, collect_record, &col, err)
                          : cqe_err_set(err, CQE_ENOMEM, "out of memory");
     json_t *rows = json_array();
@@ -315,6 +333,7 @@ static int compare_models(const struct cqe_view *view, const struct cqe_model *c
     json_object_set_new(*out, "model", json_string(cmp_path));
     json_object_set_new(*out, "targets", rows);
     json_decref(col.targets);
+    json_decref(col.depts);
     return rc;
 }
 
@@ -425,6 +444,86 @@ static json_t *coverage(const struct cqe_period *period, int64_t as_of, const st
     return o;
 }
 
+/* A share as text in % with prec decimals, or "n/a" when v is not a number. */
+static const char *pct(const json_t *v, int prec, char *buf, size_t n)
+{
+    if (!json_is_number(v))
+        return "n/a";
+    snprintf(buf, n, "%.*f %%", prec, 100 * json_number_value(v));
+    return buf;
+}
+
+/* Probe coverage per provider (the share of each service's minutes with a probe result,
+ * averaged over the services probed), flagged below PROBE_WARN; the first and last event
+ * are those of all the data read (the state keeps no span per provider). */
+static void md_probe_coverage(FILE *f, const json_t *doc)
+{
+    const json_t *ev = json_object_get(doc, "events");
+    const char *first = json_string_value(json_object_get(ev, "first"));
+    const char *last = json_string_value(json_object_get(ev, "last"));
+    fprintf(f, "\n## 探测覆盖 Probe coverage per provider\n\n"
+               "| 服务商 Provider | 探测覆盖 Probe coverage | 首个事件 First event | 末个事件 Last event |\n"
+               "|---|---:|---|---|\n");
+    size_t i;
+    json_t *rec;
+    json_array_foreach(json_object_get(doc, "targets"), i, rec)
+    {
+        const char *t = json_string_value(json_object_get(rec, "target"));
+        if (!strcmp(t, "platform"))
+            continue;
+        json_t *pc = json_object_get(json_object_get(rec, "figures"), "probe_coverage");
+        char buf[32];
+        bool low = json_is_number(pc) && json_number_value(pc) < PROBE_WARN;
+        char label[512];
+        fprintf(f, "| %s | %s%s | %s | %s |\n",
+                target_label(json_object_get(doc, "provider_names"), t, label, sizeof label),
+                pct(pc, 1, buf, sizeof buf),
+                low ? " ⚠ below 50 %, availability rests on partial probing" : "", first ? first : "—",
+                last ? last : "—");
+    }
+}
+
+/* How the score is computed, in short, with the link to the full account. */
+static void md_method(FILE *f)
+{
+    fprintf(f, "\n## 评分方法 Method\n\n"
+               "- Each leaf indicator's value is turned into points (0–100) by its curve (model.md).\n"
+               "- A node's points are the weighted mean of its evaluable children; indicators that "
+               "cannot be evaluated are left out and the weights re-normalised over the rest.\n"
+               "- Grade bands: 优秀 excellent ≥ 90, 良好 good ≥ 75, 合格 pass ≥ 60, below 60 不合格 fail.\n"
+               "- A veto (一票否决) sets the grade whatever the score.\n"
+               "- Full account with a worked example: `docs/scoring.md` in the cloudqe sources.\n");
+}
+
+/* The department records: availability, cpu/mem mean, survey score, services, resources. */
+static void md_depts(FILE *f, const json_t *depts)
+{
+    fprintf(f, "\n## 部门 Departments\n\n");
+    if (!json_array_size(depts)) {
+        fprintf(f, "none\n");
+        return;
+    }
+    fprintf(f,
+            "| 部门 Department | 可用性 Availability | CPU 均值 CPU mean | 内存均值 Memory mean | "
+            "满意度 Survey score | 服务 Services | 资源 Resources |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    size_t i;
+    json_t *d;
+    json_array_foreach(depts, i, d)
+    {
+        char a[32], c[32], m[32], s[32] = "n/a";
+        json_t *sv = json_object_get(d, "survey_score");
+        if (json_is_number(sv))
+            snprintf(s, sizeof s, "%.2f points", json_number_value(sv));
+        fprintf(f, "| %s | %s | %s | %s | %s | %lld | %lld |\n",
+                json_string_value(json_object_get(d, "dept")),
+                pct(json_object_get(d, "availability"), 3, a, sizeof a),
+                pct(json_object_get(d, "cpu_mean"), 1, c, sizeof c),
+                pct(json_object_get(d, "mem_mean"), 1, m, sizeof m), s,
+                (long long)json_integer_value(json_object_get(d, "services")),
+                (long long)json_integer_value(json_object_get(d, "resources")));
+    }
+}
+
 /* Writes the Markdown report of doc (the JSON report) to path. */
 static int write_md(const json_t *doc, const struct cqe_model *m, const struct cqe_period *period,
                     const struct cqe_pipeline_counts *counts, const char *path, struct cqe_err *err)
@@ -443,19 +542,26 @@ static int write_md(const json_t *doc, const struct cqe_model *m, const struct c
     fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
             (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
     bool partial = md_coverage(md, json_object_get(doc, "coverage"));
-    fprintf(md, "| 评价对象 Target | Score | Grade |\n|---|---:|---|\n");
+    fprintf(md, "| 评价对象 Target | 总分 Score (points) | 等级 Grade |\n|---|---:|---|\n");
     size_t i;
     json_t *rec;
     json_array_foreach(json_object_get(doc, "targets"), i, rec)
     {
         json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
-        fprintf(md, "| %s | %s%.2f | %s |\n", json_string_value(json_object_get(rec, "target")),
+        char label[512];
+        fprintf(md, "| %s | %s%.2f | %s |\n",
+                target_label(json_object_get(doc, "provider_names"),
+                             json_string_value(json_object_get(rec, "target")), label, sizeof label),
                 json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
                 json_is_string(g) ? json_string_value(g) : "—");
     }
     if (json_object_get(doc, "compare"))
         md_compare(md, json_object_get(doc, "compare"));
-    json_array_foreach(json_object_get(doc, "targets"), i, rec) md_target(md, m, rec, partial);
+    md_probe_coverage(md, doc);
+    md_method(md);
+    json_array_foreach(json_object_get(doc, "targets"), i, rec)
+        md_target(md, m, rec, json_object_get(doc, "provider_names"), partial);
+    md_depts(md, json_object_get(doc, "departments"));
     fprintf(md,
             "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
             "unrounded in report-%s.json.\n",
@@ -476,14 +582,14 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
                          const struct report_src *src, const char *out_dir, struct cqe_err *err)
 {
     const struct cqe_pipeline_counts *counts = src->counts;
-    struct collect col = {json_array()};
+    struct collect col = {json_array(), json_array()};
     struct cqe_period_eval pe;
     bool pe_ready = false;
     json_t *doc = NULL, *compare = NULL;
     struct cqe_emit_options eo = {
-        period, 1, as_of, {counts->applied, counts->dead_letters, counts->duplicates, 0}, NULL, false, false};
-    int rc = col.targets ? cqe_emit_records(view, m, &eo, collect_record, &col, err)
-                         : cqe_err_set(err, CQE_ENOMEM, "out of memory");
+        period, 1, as_of, {counts->applied, counts->dead_letters, counts->duplicates, 0}, NULL, false, true};
+    int rc = col.targets && col.depts ? cqe_emit_records(view, m, &eo, collect_record, &col, err)
+                                      : cqe_err_set(err, CQE_ENOMEM, "out of memory");
     if (rc)
         goto out;
     if (cqe_period_eval_init(&pe, view, period, as_of)) {
@@ -525,6 +631,10 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(doc, "events", ev);
     json_object_set_new(doc, "coverage", coverage(period, as_of, src));
     json_object_set(doc, "targets", col.targets);
+    json_object_set(doc, "departments", col.depts);
+    json_object_set_new(doc, "provider_names",
+                        view->cfg->provider_names ? json_deep_copy(view->cfg->provider_names)
+                                                  : json_object());
     if (compare)
         json_object_set(doc, "compare", compare);
     size_t n = strlen(out_dir);
@@ -540,6 +650,7 @@ out:
     json_decref(doc);
     json_decref(compare);
     json_decref(col.targets);
+    json_decref(col.depts);
     if (pe_ready)
         cqe_period_eval_fini(&pe);
     return rc;

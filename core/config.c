@@ -4,6 +4,7 @@
 #include "config_int.h"
 
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,7 @@ void cqe_config_fini(struct cqe_config *cfg)
     }
     free(cfg->services);
     free(cfg->svc_by_id);
+    json_decref(cfg->provider_names);
     free(cfg->holidays);
     free(cfg->workdays);
     cqe_config_dims_free(cfg);

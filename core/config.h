@@ -42,6 +42,7 @@ struct cqe_config {
     size_t n_services;
     struct cqe_service_conf **svc_by_id; /* owned array of pointers into services, sorted
                                             by id (byte order) for cqe_config_service */
+    void *provider_names;                /* json_t object provider id -> name, owned; NULL = none */
     int64_t *holidays;                   /* local days since epoch, sorted, owned */
     size_t n_holidays;
     int64_t *workdays; /* sorted, owned */

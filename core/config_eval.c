@@ -4,6 +4,7 @@
 #include "config_int.h"
 
 #include <math.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,40 @@ static int load_services(struct cqe_jt *L, json_t *v, void *base, const struct c
 out:
     json_decref(seen);
     return rc;
+}
+
+/* "providers": {id: {"name": text}}; only the names are kept, for reports. */
+static int load_providers(struct cqe_jt *L, json_t *v, void *base, const struct cqe_jt_key *ks)
+{
+    struct cqe_config *cfg = base;
+    (void)ks;
+    if (!json_is_object(v))
+        return cqe_jt_fail(L, "must be an object of provider id to {\"name\": ...}; got %s",
+                           cqe_jt_type_name(v));
+    json_t *names = json_object();
+    if (!names)
+        return cqe_jt_oom(L);
+    json_decref(cfg->provider_names);
+    cfg->provider_names = names;
+    const char *id;
+    json_t *p;
+    json_object_foreach(v, id, p)
+    {
+        size_t mark = cqe_jt_push_key(L, id);
+        int rc = 0;
+        json_t *name = json_object_get(p, "name");
+        if (!*id)
+            rc = cqe_jt_fail(L, "a provider id must not be empty");
+        else if (!json_is_object(p) || json_object_size(p) != 1 || !json_is_string(name) ||
+                 !json_string_length(name))
+            rc = cqe_jt_fail(L, "must be {\"name\": a non-empty string}; the only key is name");
+        else if (json_object_set(names, id, name))
+            rc = cqe_jt_oom(L);
+        cqe_jt_pop(L, mark);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -291,6 +326,7 @@ static int load_levels(struct cqe_jt *L, json_t *v, void *base, const struct cqe
 static const struct cqe_jt_key eval_keys[] = {
     {"utc_offset", load_offset, CFG_OFF(utc_offset_min), {0}, false, false},
     {"services", load_services, 0, {0}, false, false},
+    {"providers", load_providers, 0, {0}, false, false},
     {"holidays", load_holidays, 0, {0}, false, false},
     {"workdays", load_workdays, 0, {0}, false, false},
     {"maintenance_notice_s", cqe_jt_load_i64, CFG_OFF(maintenance_notice_s), CQE_JT_INT(0, CQE_MAX_SECONDS),
