@@ -16,15 +16,13 @@
 #include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
-#include "report_units.h"
+#include "report_md.h"
 #include "snapshots.h"
 #include "timeutil.h"
 #include "version.h"
 
 #define TOP_INCIDENTS 10
 #define COVERAGE_WARN 0.5 /* below this share of the period's elapsed time: a warning */
-#define PROBE_WARN 0.5    /* a provider's probe coverage below this share is flagged */
-#define PARTIAL_MARK " ⚠ data cover part of the period only (see Coverage)"
 
 /* What every period's report of one run shares: the counts and time span of the events
  * read, and "generated" (time, version, model and configuration with their SHA-256). */
@@ -38,34 +36,42 @@ struct report_src {
 static const char *why_not(const char *leaf)
 {
     static const char *const reasons[][2] = {
-        {"A1.1", "no service in scope with agreed time outside maintenance"},
-        {"A1.2", "no service in scope for this target"},
-        {"A2.1", "no incident answered or overdue (pending ones are left out)"},
-        {"A2.2", "no incident recovered or overdue (pending ones are left out)"},
-        {"A2.3", "no ticket closed or overdue (pending ones are left out)"},
-        {"A3.1", "no backup events in the period"},
-        {"A3.2", "no service with backup events in the period"},
-        {"A3.3", "no DR drill planned, and none required for this period"},
-        {"A4.1", "no emergency drill planned, and none required for this period"},
-        {"A4.2", "no vulnerability fixed or overdue (pending ones are left out)"},
-        {"A5.1", "no service with evaluable availability"},
-        {"A5.2", "no migration done in the period"},
-        {"A5.3", "no audited operation in the period"},
-        {"B1.1", "no CPU samples"},
-        {"B1.2", "no memory samples"},
-        {"B1.3", "no vm with CPU samples"},
-        {"B2", "no storage samples"},
-        {"B3", "no bandwidth samples"},
-        {"B4.1", "no server asset active at the end of the observed span"},
-        {"B4.2", "no system-software asset active at the end of the observed span"},
-        {"C1", "no survey answer on a configured dimension"},
-        {"C2", "no ticket follow-up feedback"},
-        {"C3", "no ticket opened in the period"},
+        {"A1.1",
+         "范围内没有维护期外有约定服务时间的服务 · no service in scope with agreed time outside maintenance"},
+        {"A1.2", "该评价对象范围内没有服务 · no service in scope for this target"},
+        {"A2.1", "没有已响应或已超时的故障（未到期的不计） · no incident answered or overdue (pending ones "
+                 "are left out)"},
+        {"A2.2", "没有已恢复或已超时的故障（未到期的不计） · no incident recovered or overdue (pending ones "
+                 "are left out)"},
+        {"A2.3", "没有已关闭或已超时的工单（未到期的不计） · no ticket closed or overdue (pending ones are "
+                 "left out)"},
+        {"A3.1", "周期内没有备份事件 · no backup events in the period"},
+        {"A3.2", "周期内没有有备份事件的服务 · no service with backup events in the period"},
+        {"A3.3",
+         "没有计划的容灾演练，本周期也无要求 · no DR drill planned, and none required for this period"},
+        {"A4.1", "没有计划的应急演练，本周期也无要求 · no emergency drill planned, and none required for "
+                 "this period"},
+        {"A4.2", "没有已修复或已超时的漏洞（未到期的不计） · no vulnerability fixed or overdue (pending ones "
+                 "are left out)"},
+        {"A5.1", "没有可评可用性的服务 · no service with evaluable availability"},
+        {"A5.2", "周期内没有完成的迁移 · no migration done in the period"},
+        {"A5.3", "周期内没有审计的操作 · no audited operation in the period"},
+        {"B1.1", "没有CPU采样 · no CPU samples"},
+        {"B1.2", "没有内存采样 · no memory samples"},
+        {"B1.3", "没有有CPU采样的虚拟机 · no vm with CPU samples"},
+        {"B2", "没有存储采样 · no storage samples"},
+        {"B3", "没有带宽采样 · no bandwidth samples"},
+        {"B4.1", "观测期末没有在用的主机设备资产 · no server asset active at the end of the observed span"},
+        {"B4.2",
+         "观测期末没有在用的系统软件资产 · no system-software asset active at the end of the observed span"},
+        {"C1", "没有配置维度上的满意度答卷 · no survey answer on a configured dimension"},
+        {"C2", "没有工单回访反馈 · no ticket follow-up feedback"},
+        {"C3", "周期内没有新开工单 · no ticket opened in the period"},
     };
     for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++)
         if (!strcmp(reasons[i][0], leaf))
             return reasons[i][1];
-    return "no data";
+    return "无数据 · no data";
 }
 
 struct cost {
@@ -133,92 +139,6 @@ static int add_details(const struct cqe_period_eval *pe, size_t target, json_t *
         json_object_set_new(why, json_string_value(leaf), json_string(why_not(json_string_value(leaf))));
     json_object_set_new(rec, "not_evaluable_why", why);
     return 0;
-}
-
-/* The target as the report shows it: "Name (id)" when the configuration names the
- * provider, else its id. */
-static const char *target_label(const json_t *names, const char *id, char *buf, size_t n)
-{
-    const char *name = json_string_value(json_object_get(names, id));
-    if (!name)
-        return id;
-    snprintf(buf, n, "%s (%s)", name, id);
-    return buf;
-}
-
-static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
-{
-    json_t *o = json_object_get(ind, n->id);
-    json_t *val = json_object_get(o, "value"), *sc = json_object_get(o, "score");
-    char value[48] = "", points[32] = "—";
-    if (json_is_number(val))
-        cqe_report_value(n->figure, json_number_value(val), value, sizeof value);
-    else if (!n->n_children)
-        snprintf(value, sizeof value, "不可评 n/a");
-    if (json_is_number(sc))
-        snprintf(points, sizeof points, "%.2f points", json_number_value(sc));
-    fprintf(f, "| %*s%s %s (%s) | %s | %s | %g |\n", depth * 2, "", n->id, n->name, n->en, value, points,
-            n->weight);
-    for (size_t i = 0; i < n->n_children; i++)
-        md_node(f, ind, &n->children[i], depth + 1);
-}
-
-static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, const json_t *names, bool partial)
-{
-    char label[512];
-    json_t *score = json_object_get(rec, "score"), *grade = json_object_get(rec, "grade");
-    fprintf(f, "\n## %s\n\n",
-            target_label(names, json_string_value(json_object_get(rec, "target")), label, sizeof label));
-    if (json_is_number(score))
-        fprintf(f, "**总分 Score: %.2f — 等级 Grade: %s (%s)**%s\n\n", json_number_value(score),
-                json_string_value(grade), json_string_value(json_object_get(rec, "grade_en")),
-                partial ? PARTIAL_MARK : "");
-    else
-        fprintf(f, "**总分 Score: not evaluable — 等级 Grade: %s**%s\n\n",
-                json_is_string(grade) ? json_string_value(grade) : "none", partial ? PARTIAL_MARK : "");
-    json_t *veto = json_object_get(rec, "veto");
-    size_t i;
-    json_t *x;
-    if (json_array_size(veto)) {
-        fprintf(f,
-                "一票否决 Veto: the grade is %s whatever the score, because of:", json_string_value(grade));
-        json_array_foreach(veto, i, x) fprintf(f, " `%s`", json_string_value(x));
-        fprintf(f, "\n\n");
-    }
-    fprintf(f, "| 指标 Indicator | 值 Value | 得分 Points | 权重 Weight |\n|---|---:|---:|---:|\n");
-    for (size_t k = 0; k < m->root.n_children; k++)
-        md_node(f, json_object_get(rec, "indicators"), &m->root.children[k], 0);
-    json_t *why = json_object_get(rec, "not_evaluable_why");
-    if (json_object_size(why)) {
-        fprintf(f, "\n不可评指标 Not evaluable (weights re-normalised over the rest):\n\n");
-        const char *k;
-        json_object_foreach(why, k, x) fprintf(f, "- %s: %s\n", k, json_string_value(x));
-    }
-    json_t *top = json_object_get(rec, "top_incidents");
-    fprintf(f, "\n停机最多的故障 Incidents that cost most downtime:\n\n");
-    if (!json_array_size(top))
-        fprintf(f, "none\n");
-    else
-        fprintf(f, "| 故障 Incident | 服务 Service | 级别 Severity | 发生 Opened | 停机 Downtime (h) "
-                   "|\n|---|---|---:|---|---:|\n");
-    json_array_foreach(top, i, x)
-        fprintf(f, "| %s | %s | %lld | %s | %.2f |\n", json_string_value(json_object_get(x, "incident")),
-                json_string_value(json_object_get(x, "service")),
-                (long long)json_integer_value(json_object_get(x, "severity")),
-                json_string_value(json_object_get(x, "opened")),
-                json_number_value(json_object_get(x, "downtime_s")) / 3600.0);
-    json_t *missed = json_object_get(rec, "sla_missed");
-    fprintf(f, "\n未达SLA的服务 Services that missed their SLA:\n\n");
-    if (!json_array_size(missed))
-        fprintf(f, "none\n");
-    else
-        fprintf(f, "| 服务 Service | 可用性 Availability (%%) | 目标 Target (%%) | 停机 Downtime (h) "
-                   "|\n|---|---:|---:|---:|\n");
-    json_array_foreach(missed, i, x)
-        fprintf(f, "| %s | %.5f%% | %.3f%% | %.2f |\n", json_string_value(json_object_get(x, "service")),
-                100 * json_number_value(json_object_get(x, "availability")),
-                100 * json_number_value(json_object_get(x, "target")),
-                json_number_value(json_object_get(x, "downtime_s")) / 3600.0);
 }
 
 struct collect {
@@ -337,79 +257,22 @@ static int compare_models(const struct cqe_view *view, const struct cqe_model *c
     return rc;
 }
 
-/* A score cell of the comparison table: "87.50 (优秀)" or "n/a". */
-static void md_graded(FILE *f, const json_t *score, const json_t *grade)
+/* {reason: count} of the dead letters counted by reason (the non-zero ones, in the order
+ * of core/event.h), and "unattributed": the rest of the total, dead letters of a Redis
+ * state written before 0.13 kept the reason of incident_pending_limit only. New
+ * reference. */
+static json_t *by_reason(const struct cqe_pipeline_counts *counts)
 {
-    if (json_is_number(score))
-        fprintf(f, " %.2f | %s |", json_number_value(score),
-                json_is_string(grade) ? json_string_value(grade) : "—");
-    else
-        fprintf(f, " n/a | %s |", json_is_string(grade) ? json_string_value(grade) : "—");
-}
-
-static void md_compare(FILE *f, const json_t *cmp)
-{
-    fprintf(f,
-            "\n## 模型比较 Model comparison\n\nBase: this report's model; compared: `%s`. Difference = "
-            "compared − base.\n\n| 评价对象 Target | Score (base) | Grade (base) | Score (compared) | "
-            "Grade (compared) | Difference |\n|---|---:|---|---:|---|---:|\n",
-            json_string_value(json_object_get(cmp, "model")));
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(cmp, "targets"), i, x)
-    {
-        json_t *d = json_object_get(x, "difference");
-        fprintf(f, "| %s |", json_string_value(json_object_get(x, "target")));
-        md_graded(f, json_object_get(x, "base_score"), json_object_get(x, "base_grade"));
-        md_graded(f, json_object_get(x, "score"), json_object_get(x, "grade"));
-        if (json_is_number(d))
-            fprintf(f, " %+.2f |\n", json_number_value(d));
-        else
-            fprintf(f, " n/a |\n");
-    }
-}
-
-/* "名称 Label: FILE (SHA-256 HEX)" of a "generated" entry, or its default. */
-static void md_file(FILE *f, const char *label, const json_t *o)
-{
-    json_t *file = json_object_get(o, "file");
-    if (json_is_string(file))
-        fprintf(f, "%s: `%s` (SHA-256 `%s`)", label, json_string_value(file),
-                json_string_value(json_object_get(o, "sha256")));
-    else
-        fprintf(f, "%s: %s", label, json_string_value(json_object_get(o, "sha256")));
-}
-
-/* The lines that identify the report: when, by which version, from which files. */
-static void md_identity(FILE *f, const json_t *doc)
-{
-    const json_t *g = json_object_get(doc, "generated");
-    fprintf(f, "生成 Generated: %s by cloudqe %s\n\n", json_string_value(json_object_get(g, "at")),
-            json_string_value(json_object_get(g, "version")));
-    md_file(f, "模型 Model", json_object_get(g, "model"));
-    fprintf(f, " · ");
-    md_file(f, "配置 Configuration", json_object_get(g, "config"));
-    const json_t *ev = json_object_get(doc, "events");
-    json_t *first = json_object_get(ev, "first"), *last = json_object_get(ev, "last");
-    fprintf(f, "\n\nEvents read: %lld · first event: %s · last event: %s.\n\n",
-            (long long)json_integer_value(json_object_get(ev, "read")),
-            json_is_string(first) ? json_string_value(first) : "none",
-            json_is_string(last) ? json_string_value(last) : "none");
-}
-
-/* The coverage line and, when the data cover too little of the period, the warning.
- * Returns whether the warning was given. */
-static bool md_coverage(FILE *f, const json_t *cov)
-{
-    json_t *warn = json_object_get(cov, "warning");
-    fprintf(
-        f, "数据覆盖 Coverage: the events span %.1f %% of the period's elapsed time (%.1f of %.1f days).\n\n",
-        100 * json_number_value(json_object_get(cov, "share")),
-        json_number_value(json_object_get(cov, "covered_s")) / 86400.0,
-        json_number_value(json_object_get(cov, "elapsed_s")) / 86400.0);
-    if (json_is_string(warn))
-        fprintf(f, "> ⚠ **警告 Warning:** %s\n\n", json_string_value(warn));
-    return json_is_string(warn);
+    json_t *o = json_object();
+    int64_t named = 0;
+    for (int k = 0; k < CQE_R__COUNT; k++)
+        if (counts->by_reason[k]) {
+            json_object_set_new(o, cqe_reason_name((enum cqe_reason)k), json_integer(counts->by_reason[k]));
+            named += counts->by_reason[k];
+        }
+    if (counts->dead_letters > named)
+        json_object_set_new(o, "unattributed", json_integer(counts->dead_letters - named));
+    return o;
 }
 
 /* The "coverage" object of period: the time from its start to as_of (or its end), the
@@ -442,137 +305,6 @@ static json_t *coverage(const struct cqe_period *period, int64_t as_of, const st
         json_object_set_new(o, "warning", json_null());
     }
     return o;
-}
-
-/* A share as text in % with prec decimals, or "n/a" when v is not a number. */
-static const char *pct(const json_t *v, int prec, char *buf, size_t n)
-{
-    if (!json_is_number(v))
-        return "n/a";
-    snprintf(buf, n, "%.*f %%", prec, 100 * json_number_value(v));
-    return buf;
-}
-
-/* Probe coverage per provider (the share of each service's minutes with a probe result,
- * averaged over the services probed), flagged below PROBE_WARN; the first and last event
- * are those of all the data read (the state keeps no span per provider). */
-static void md_probe_coverage(FILE *f, const json_t *doc)
-{
-    const json_t *ev = json_object_get(doc, "events");
-    const char *first = json_string_value(json_object_get(ev, "first"));
-    const char *last = json_string_value(json_object_get(ev, "last"));
-    fprintf(f, "\n## 探测覆盖 Probe coverage per provider\n\n"
-               "| 服务商 Provider | 探测覆盖 Probe coverage | 首个事件 First event | 末个事件 Last event |\n"
-               "|---|---:|---|---|\n");
-    size_t i;
-    json_t *rec;
-    json_array_foreach(json_object_get(doc, "targets"), i, rec)
-    {
-        const char *t = json_string_value(json_object_get(rec, "target"));
-        if (!strcmp(t, "platform"))
-            continue;
-        json_t *pc = json_object_get(json_object_get(rec, "figures"), "probe_coverage");
-        char buf[32];
-        bool low = json_is_number(pc) && json_number_value(pc) < PROBE_WARN;
-        char label[512];
-        fprintf(f, "| %s | %s%s | %s | %s |\n",
-                target_label(json_object_get(doc, "provider_names"), t, label, sizeof label),
-                pct(pc, 1, buf, sizeof buf),
-                low ? " ⚠ below 50 %, availability rests on partial probing" : "", first ? first : "—",
-                last ? last : "—");
-    }
-}
-
-/* How the score is computed, in short, with the link to the full account. */
-static void md_method(FILE *f)
-{
-    fprintf(f, "\n## 评分方法 Method\n\n"
-               "- Each leaf indicator's value is turned into points (0–100) by its curve (model.md).\n"
-               "- A node's points are the weighted mean of its evaluable children; indicators that "
-               "cannot be evaluated are left out and the weights re-normalised over the rest.\n"
-               "- Grade bands: 优秀 excellent ≥ 90, 良好 good ≥ 75, 合格 pass ≥ 60, below 60 不合格 fail.\n"
-               "- A veto (一票否决) sets the grade whatever the score.\n"
-               "- Full account with a worked example: `docs/scoring.md` in the cloudqe sources.\n");
-}
-
-/* The department records: availability, cpu/mem mean, survey score, services, resources. */
-static void md_depts(FILE *f, const json_t *depts)
-{
-    fprintf(f, "\n## 部门 Departments\n\n");
-    if (!json_array_size(depts)) {
-        fprintf(f, "none\n");
-        return;
-    }
-    fprintf(f,
-            "| 部门 Department | 可用性 Availability | CPU 均值 CPU mean | 内存均值 Memory mean | "
-            "满意度 Survey score | 服务 Services | 资源 Resources |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    size_t i;
-    json_t *d;
-    json_array_foreach(depts, i, d)
-    {
-        char a[32], c[32], m[32], s[32] = "n/a";
-        json_t *sv = json_object_get(d, "survey_score");
-        if (json_is_number(sv))
-            snprintf(s, sizeof s, "%.2f points", json_number_value(sv));
-        fprintf(f, "| %s | %s | %s | %s | %s | %lld | %lld |\n",
-                json_string_value(json_object_get(d, "dept")),
-                pct(json_object_get(d, "availability"), 3, a, sizeof a),
-                pct(json_object_get(d, "cpu_mean"), 1, c, sizeof c),
-                pct(json_object_get(d, "mem_mean"), 1, m, sizeof m), s,
-                (long long)json_integer_value(json_object_get(d, "services")),
-                (long long)json_integer_value(json_object_get(d, "resources")));
-    }
-}
-
-/* Writes the Markdown report of doc (the JSON report) to path. */
-static int write_md(const json_t *doc, const struct cqe_model *m, const struct cqe_period *period,
-                    const struct cqe_pipeline_counts *counts, const char *path, struct cqe_err *err)
-{
-    FILE *md = fopen(path, "w");
-    if (!md)
-        return write_failed(path, errno, err);
-    const char *as_of_s = json_string_value(json_object_get(doc, "as_of"));
-    bool complete = json_is_true(json_object_get(doc, "complete"));
-    fprintf(md, "# 政务云平台服务质量评价报告\n# Government cloud service quality evaluation — %s\n\n",
-            period->id);
-    fprintf(md, "评价周期 Period: %s (%s) · 数据截至 Data as of: %s%s\n\n", period->id,
-            cqe_period_kind_name(period->kind), as_of_s,
-            complete ? "" : " (period not complete: year to date)");
-    md_identity(md, doc);
-    fprintf(md, "Events applied: %lld · duplicates dropped: %lld · dead letters: %lld.\n\n",
-            (long long)counts->applied, (long long)counts->duplicates, (long long)counts->dead_letters);
-    bool partial = md_coverage(md, json_object_get(doc, "coverage"));
-    fprintf(md, "| 评价对象 Target | 总分 Score (points) | 等级 Grade |\n|---|---:|---|\n");
-    size_t i;
-    json_t *rec;
-    json_array_foreach(json_object_get(doc, "targets"), i, rec)
-    {
-        json_t *sc = json_object_get(rec, "score"), *g = json_object_get(rec, "grade");
-        char label[512];
-        fprintf(md, "| %s | %s%.2f | %s |\n",
-                target_label(json_object_get(doc, "provider_names"),
-                             json_string_value(json_object_get(rec, "target")), label, sizeof label),
-                json_is_number(sc) ? "" : "n/a ", json_is_number(sc) ? json_number_value(sc) : 0.0,
-                json_is_string(g) ? json_string_value(g) : "—");
-    }
-    if (json_object_get(doc, "compare"))
-        md_compare(md, json_object_get(doc, "compare"));
-    md_probe_coverage(md, doc);
-    md_method(md);
-    json_array_foreach(json_object_get(doc, "targets"), i, rec)
-        md_target(md, m, rec, json_object_get(doc, "provider_names"), partial);
-    md_depts(md, json_object_get(doc, "departments"));
-    fprintf(md,
-            "\n---\nScores are weighted means over evaluable indicators (model.md); values are "
-            "unrounded in report-%s.json.\n",
-            period->id);
-    errno = 0;
-    int bad = ferror(md), e = errno;
-    if (fclose(md) && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    return bad ? write_failed(path, e ? e : EIO, err) : 0;
 }
 
 /* Builds the report of one period from the view and writes both files into out_dir;
@@ -623,6 +355,7 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     json_object_set_new(ev, "applied", json_integer(counts->applied));
     json_object_set_new(ev, "duplicates", json_integer(counts->duplicates));
     json_object_set_new(ev, "dead_letters", json_integer(counts->dead_letters));
+    json_object_set_new(ev, "dead_letters_by_reason", by_reason(counts));
     char ts[48];
     cqe_time_format(src->first_ts, view->cfg->utc_offset_min, ts, sizeof ts);
     json_object_set_new(ev, "first", src->has_ts ? json_string(ts) : json_null());
@@ -643,7 +376,7 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
     if ((rc = write_json(doc, path, err)))
         goto out;
     snprintf(path, sizeof path, "%s%sreport-%s.md", out_dir, sep, period->id);
-    if ((rc = write_md(doc, m, period, counts, path, err)))
+    if ((rc = cqe_report_write_md(doc, m, period, path, err)))
         goto out;
     fprintf(stderr, "report: wrote %s and .json\n", path);
 out:
@@ -704,6 +437,8 @@ static int load_state(struct cqe_eval_setup *es, const char *url, struct cqe_sto
                                            .applied = rc_counts.applied,
                                            .duplicates = rc_counts.duplicates,
                                            .dead_letters = rc_counts.dead_letters};
+    for (int k = 0; k < CQE_R__COUNT; k++)
+        counts->by_reason[k] = rc_counts.by_reason[k];
     return rc;
 }
 

@@ -3,6 +3,6 @@
 #ifndef CQE_VERSION_H
 #define CQE_VERSION_H
 
-#define CQE_VERSION "0.12.0"
+#define CQE_VERSION "0.13.0"
 
 #endif

@@ -148,10 +148,13 @@ int cqe_partition_flush(struct cqe_partition *p, struct cqe_redis *r, int64_t de
     }
     size_t n_fps = n_new ? cqe_dedup_newest(p->pl.dedup, n_new, p->fps) : 0;
     const struct cqe_pipeline_counts *now = &p->pl.counts, *then = &p->at_flush;
-    struct cqe_redis_counts c = {now->read - then->read, now->applied - then->applied,
-                                 now->duplicates - then->duplicates, now->dead_letters - then->dead_letters,
-                                 now->by_reason[CQE_R_INCIDENT_PENDING_LIMIT] -
-                                     then->by_reason[CQE_R_INCIDENT_PENDING_LIMIT]};
+    struct cqe_redis_counts c = {now->read - then->read,
+                                 now->applied - then->applied,
+                                 now->duplicates - then->duplicates,
+                                 now->dead_letters - then->dead_letters,
+                                 {0}};
+    for (int k = 0; k < CQE_R__COUNT; k++)
+        c.by_reason[k] = now->by_reason[k] - then->by_reason[k];
     snprintf(pos, sizeof pos, "%lld", (long long)p->pos);
     int rc = cqe_redis_flush_partition(r, CQE_REDIS_NS, p->index, p->delta, pos, p->fps, n_fps, dedup_window,
                                        &c, (int64_t)(forgotten - p->forgotten_at_flush), err);

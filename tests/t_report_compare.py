@@ -73,6 +73,10 @@ def check_compare(doc, md, m2):
     for row in MD_ROWS:
         assert row in md, f"{row!r} not in the Markdown:\n{md[:1500]}"
     assert "模型比较 Model comparison" in md
+    assert "| 评价对象 Target | 基准得分 Score (base) | 基准等级 Grade (base) | 对比得分 Score (compared) |" in md
+    # the method section states the bands of the report's own model (85 / 70 / 50 here)
+    assert "等级 Grade bands (this report's model): 优秀 excellent ≥ 85, 良好 good ≥ 70, 合格 pass ≥ 50, " \
+        "不合格 fail 其余 below." in md, md
 
 
 def test_compare_model_from_files_and_state():
@@ -97,3 +101,23 @@ def test_compare_model_invalid_is_refused_before_reading():
         p = run(["report", *ARGS, "--out", d, "--compare-model", bad, EVENTS], expect=1)
         assert p.stderr.startswith("report: ") and "bad.json" in p.stderr, p.stderr
         assert not os.path.exists(os.path.join(d, "report-2026-03.json"))
+
+
+def test_snapshot_rescores_the_state_under_another_model():
+    """`snapshot --state --model M2` grades the stored figures under the second model
+    without reading an event: the scores and grades of EXPECTED's second model, by hand
+    above; under the base model the state gives the base ones."""
+    srv = t_redis.shared_server()
+    with tempfile.TemporaryDirectory() as d:
+        m2 = second_model(d)
+        run(["replay", "--config", os.path.join(CASE, "config.json"), "--state", srv.url(), "--partitions", "3",
+             EVENTS])
+        args = ["snapshot", "--state", srv.url(), "--config", os.path.join(CASE, "config.json"), "--as-of",
+                "2026-03-31T00:00:00+08:00", "--period", "2026-03", "--no-services"]
+        for model, col in ((m2, 2), (MODEL, 0)):
+            recs = [json.loads(line) for line in run(args + ["--model", model]).stdout.splitlines()]
+            got = {r["target"]: (r["score"], r["grade"]) for r in recs if r["kind"] == "snapshot"}
+            assert set(got) == set(EXPECTED), got
+            for t, e in EXPECTED.items():
+                score, grade = got[t]
+                assert abs(score - e[col]) < TOL and grade == e[col + 1], (model, t, got[t], e)

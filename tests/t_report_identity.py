@@ -58,17 +58,18 @@ def test_identity_coverage_and_warning():
         assert g["config"] == {"file": None, "sha256": "defaults"}, g
         # 4 lines read: 2 applied, pr2 once more (a duplicate), an unknown type (a dead letter)
         assert doc["events"] == {"read": 4, "applied": 2, "duplicates": 1, "dead_letters": 1,
+                                 "dead_letters_by_reason": {"unknown_type": 1},
                                  "first": "2026-03-01T00:00:00+08:00", "last": "2026-03-31T00:00:00+08:00"}, doc
         assert f"by cloudqe {version()}" in md and sha in md and "配置 Configuration: defaults" in md
-        assert "first event: 2026-03-01T00:00:00+08:00 · last event: 2026-03-31T00:00:00+08:00" in md
-        assert "Events applied: 2 · duplicates dropped: 1 · dead letters: 1." in md
+        assert "首个事件 first event: 2026-03-01T00:00:00+08:00 · 末个事件 last event: 2026-03-31T00:00:00+08:00" in md
+        assert "计入 Events applied: 2 · 重复丢弃 duplicates dropped: 1 · 死信 dead letters: 1 " in md
     # March, complete at as_of: 31 days elapsed, 30 covered -> 30/31 = 96.8 % -> no warning
     doc, md = res["2026-03"]
     cov = doc["coverage"]
     assert cov["elapsed_s"] == 31 * 86400 and cov["covered_s"] == 30 * 86400, cov
     assert abs(cov["share"] - 30 / 31) < 1e-12 and cov["warning"] is None, cov
     # (the probe coverage table flags p1's 2 probed minutes of 44640 with its own ⚠ row mark)
-    assert "96.8 %" in md and "Warning" not in md and "⚠ data cover" not in md
+    assert "96.8 %" in md and "Warning" not in md and "⚠ 数据仅覆盖" not in md
     # the year: 365 days elapsed, the same 30 covered -> 30/365 = 8.2 % < 50 % -> warned,
     # at the top and beside each target's score
     doc, md = res["2026"]
@@ -76,8 +77,9 @@ def test_identity_coverage_and_warning():
     assert cov["elapsed_s"] == 365 * 86400 and cov["covered_s"] == 30 * 86400, cov
     assert abs(cov["share"] - 30 / 365) < 1e-12, cov
     assert "8.2 %" in cov["warning"] and "2026" in cov["warning"], cov
-    assert "警告 Warning" in md and "8.2 %" in md
-    assert md.count("⚠ data cover part of the period only") == len(doc["targets"]) >= 1, md
+    assert "警告 Warning:** 事件仅覆盖本周期已过时间的 8.2 %" in md and "(365.0 天中的 30.0 天)" not in md
+    assert "事件跨越本周期已过时间的 8.2 %（365.0 天中的 30.0 天）" in md
+    assert md.count("⚠ 数据仅覆盖部分周期 data cover part of the period only") == len(doc["targets"]) >= 1, md
 
 
 def test_built_in_model_is_named_as_such():

@@ -31,7 +31,7 @@ def test_probe_coverage_table_flags_low_provider():
     table = md.split("## 探测覆盖 Probe coverage per provider")[1].split("\n## ")[0]
     rows = {r.split("|")[1].strip(): r for r in table.splitlines() if r.startswith("| p")}
     assert set(rows) == {"p1", "p2"}, table
-    assert "33.3 %" in rows["p1"] and "⚠ below 50 %" in rows["p1"], rows
+    assert "33.3 %" in rows["p1"] and "⚠ 低于 50 %，可用性仅基于部分拨测 below 50 %" in rows["p1"], rows
     assert "75.0 %" in rows["p2"] and "⚠" not in rows["p2"], rows
     # first and last event of the data: minute 0 and minute 44
     assert "2026-03-01T00:00:00+08:00 | 2026-03-01T00:44:00+08:00 |" in rows["p1"], rows

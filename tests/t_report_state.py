@@ -49,7 +49,13 @@ def test_state_and_files_give_the_same_report():
         [ln for ln in md_red.splitlines() if not ln.startswith("生成 Generated: ")], "Markdown differs"
     assert red["events"]["read"] == n + 2 and red["events"]["duplicates"] == 1 and red["events"]["dead_letters"] == 1
     # every line of the case is a valid, distinct event: n applied, 1 duplicate, 1 dead letter
-    assert f"Events applied: {n} · duplicates dropped: 1 · dead letters: 1." in md_red, md_red[:600]
+    assert f"计入 Events applied: {n} · 重复丢弃 duplicates dropped: 1 · 死信 dead letters: 1 " in md_red, md_red[:600]
+    # the dead letter's reason is kept in the state as in the file's reading (unknown type)
+    assert red["events"]["dead_letters_by_reason"] == {"unknown_type": 1}, red["events"]
+    quality = md_red.split("## 数据质量 Data quality")[1].split("\n## ")[0]
+    assert f"| 读取事件 Events read | {n + 2} | 100.00 % |" in quality, quality
+    assert f"| 重复丢弃 Duplicates dropped | 1 | {100 / (n + 2):.2f} % |" in quality, quality
+    assert "| `unknown_type` | 1 | 未知的事件类型 an event type the spec does not define |" in quality, quality
     assert {t["target"] for t in red["targets"]} == {"p1", "platform"}
 
 

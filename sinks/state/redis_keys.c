@@ -335,6 +335,9 @@ void cqe_rkey_count_add(struct cqe_redis_counts *c, const char *f, size_t fn, in
     for (int i = 0; i < CQE_RKEY_COUNTS; i++)
         if (strlen(counts[i].name) == fn && !memcmp(counts[i].name, f, fn))
             *(int64_t *)((char *)c + counts[i].off) += v;
-    if (strlen(CQE_RKEY_COUNT_PENDING_REFUSED) == fn && !memcmp(CQE_RKEY_COUNT_PENDING_REFUSED, f, fn))
-        c->pending_refused += v;
+    for (int r = 0; r < CQE_R__COUNT; r++) {
+        const char *name = cqe_reason_name((enum cqe_reason)r);
+        if (strlen(name) == fn && !memcmp(name, f, fn))
+            c->by_reason[r] += v;
+    }
 }

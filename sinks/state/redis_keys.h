@@ -151,9 +151,9 @@ int64_t cqe_rkey_count_get(const struct cqe_redis_counts *c, int i);
 #define CQE_RKEY_COUNT_FORGOTTEN "dedup_forgotten"
 #define CQE_RKEY_COUNT_DEDUP_IDS "dedup_ids"
 
-/* One more, written with the counts: of the dead letters, the events refused by the
- * bound on incidents never opened (cqe_redis_counts.pending_refused). */
-#define CQE_RKEY_COUNT_PENDING_REFUSED "incident_pending_limit"
+/* And one field per dead-letter reason, named as the reason (cqe_reason_name:
+ * "json_syntax", …, "incident_pending_limit"), written with the counts when non-zero
+ * (cqe_redis_counts.by_reason). */
 
 /* Adds v to the counter named by the fn bytes at f; an unknown field is ignored. */
 void cqe_rkey_count_add(struct cqe_redis_counts *c, const char *f, size_t fn, int64_t v);

@@ -321,9 +321,11 @@ static void group_args(struct cqe_rargs *a, const struct group *g)
 /* The counts group (on the count key): the non-zero deltas. */
 static void counts_args(struct cqe_rargs *a, const struct cqe_redis_counts *c, int64_t forgotten)
 {
-    size_t n = (forgotten != 0) + (c && c->pending_refused);
+    size_t n = forgotten != 0;
     for (int i = 0; c && i < CQE_RKEY_COUNTS; i++)
         n += cqe_rkey_count_get(c, i) != 0;
+    for (int r = 0; c && r < CQE_R__COUNT; r++)
+        n += c->by_reason[r] != 0;
     group_header(a, 'h', n);
     for (int i = 0; c && i < CQE_RKEY_COUNTS; i++)
         if (cqe_rkey_count_get(c, i)) {
@@ -334,10 +336,11 @@ static void counts_args(struct cqe_rargs *a, const struct cqe_redis_counts *c, i
         cqe_rargs_cstr(a, CQE_RKEY_COUNT_FORGOTTEN);
         cqe_rargs_i64(a, forgotten);
     }
-    if (c && c->pending_refused) {
-        cqe_rargs_cstr(a, CQE_RKEY_COUNT_PENDING_REFUSED);
-        cqe_rargs_i64(a, c->pending_refused);
-    }
+    for (int r = 0; c && r < CQE_R__COUNT; r++)
+        if (c->by_reason[r]) {
+            cqe_rargs_cstr(a, cqe_reason_name((enum cqe_reason)r));
+            cqe_rargs_i64(a, c->by_reason[r]);
+        }
 }
 
 /* Builds in r->a: EVALSHA sha numkeys, the meta keys and one key per group, then the

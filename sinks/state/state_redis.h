@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dedup.h"
 #include "err.h"
+#include "event.h"
 #include "store.h"
 
 /* The default key namespace: keys are "<ns>:{p<partition>}:...". */
@@ -21,7 +22,10 @@ struct cqe_redis;
 /* Outcome counts of a partition, persisted with its state (summed by snapshot). */
 struct cqe_redis_counts {
     int64_t read, applied, duplicates, dead_letters;
-    int64_t pending_refused; /* of the dead letters, incident_pending_limit (readings.md 25) */
+    /* of the dead letters, per reason (core/event.h), each kept as a field of the count
+     * key named by its reason: incident_pending_limit (readings.md 25) since issue 11,
+     * the others since 0.13; a state written before holds only the total of those */
+    int64_t by_reason[CQE_R__COUNT];
 };
 
 /* Test-only fault points of a flush: the process _exit(77)s there. */

@@ -326,7 +326,7 @@ CQE_TEST(redis_keys_register_record)
 
 CQE_TEST(redis_keys_count_fields)
 {
-    struct cqe_redis_counts c = {3, 5, 7, 11, 0};
+    struct cqe_redis_counts c = {3, 5, 7, 11, {0}};
     CHECK(CQE_RKEY_COUNTS == 4);
     CHECK(!strcmp(cqe_rkey_count_field(0), "read") && cqe_rkey_count_get(&c, 0) == 3);
     CHECK(!strcmp(cqe_rkey_count_field(1), "applied") && cqe_rkey_count_get(&c, 1) == 5);
@@ -337,4 +337,13 @@ CQE_TEST(redis_keys_count_fields)
     cqe_rkey_count_add(&c, "apply", 5, 1000); /* a prefix is not the name */
     cqe_rkey_count_add(&c, "other", 5, 1000);
     CHECK(c.read == 3 && c.applied == 105 && c.duplicates == 7 && c.dead_letters == 10);
+    /* a dead-letter reason is a field named as the reason */
+    cqe_rkey_count_add(&c, "json_syntax", 11, 4);
+    cqe_rkey_count_add(&c, "incident_pending_limit", 22, 2);
+    cqe_rkey_count_add(&c, "json", 4, 1000);
+    CHECK(c.by_reason[CQE_R_JSON_SYNTAX] == 4 && c.by_reason[CQE_R_INCIDENT_PENDING_LIMIT] == 2);
+    int64_t total = 0;
+    for (int r = 0; r < CQE_R__COUNT; r++)
+        total += c.by_reason[r];
+    CHECK(total == 6);
 }
