@@ -210,8 +210,7 @@ static void md_probe_coverage(FILE *f, const json_t *doc)
     const char *first = json_string_value(json_object_get(ev, "first"));
     const char *last = json_string_value(json_object_get(ev, "last"));
     fprintf(f, "\n## 探测覆盖 Probe coverage per provider\n\n"
-               "| 服务商 Provider | 探测覆盖 Probe coverage | 首个事件 First event | 末个事件 Last event |\n"
-               "|---|---:|---|---|\n");
+               "| 服务商 Provider | 探测覆盖 Probe coverage |\n|---|---:|\n");
     size_t i;
     json_t *rec;
     json_array_foreach(json_object_get(doc, "targets"), i, rec)
@@ -223,13 +222,16 @@ static void md_probe_coverage(FILE *f, const json_t *doc)
         char buf[32];
         bool low = json_is_number(pc) && json_number_value(pc) < PROBE_WARN;
         char label[512];
-        fprintf(f, "| %s | %s%s | %s | %s |\n",
+        fprintf(f, "| %s | %s%s |\n",
                 target_label(json_object_get(doc, "provider_names"), t, label, sizeof label),
                 pct(pc, 1, buf, sizeof buf),
                 low ? " ⚠ 低于 50 %，可用性仅基于部分拨测 below 50 %, availability rests on partial probing"
-                    : "",
-                first ? first : "—", last ? last : "—");
+                    : "");
     }
+    fprintf(f,
+            "\n数据起止 Data span: %s – %s（全部服务商 all providers: 状态不按服务商保存起止 the state "
+            "keeps no span per provider）.\n",
+            first ? first : "—", last ? last : "—");
 }
 
 /* What each dead-letter reason means, in Chinese and English (core/event.h names them;

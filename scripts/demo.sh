@@ -3,7 +3,9 @@
 # cluster and a private redis-server on free loopback ports, generates a province month,
 # publishes it, runs two stream workers (one is SIGKILLed and restarted on the way),
 # waits until the group has consumed everything, prints the score table per provider
-# from the Redis state and checks it against an in-memory replay of the same file.
+# from the Redis state and checks it against an in-memory replay of the same file, then
+# answers "why this grade?" for the lowest provider (cloudqe explain) and writes the annual
+# report from the same state (cloudqe report --state).
 # The live dashboard (cloudqe serve) is up from the start; on a terminal (CI not "true") it
 # stays up at the end until Ctrl-C. Everything it starts is stopped at the end, also on Ctrl-C.
 set -euo pipefail
@@ -201,6 +203,29 @@ else
     exit 1
 fi
 
+# "why this grade?": the evidence behind the lowest provider grade, from the same state
+LOWEST=$("$BIN" snapshot --config "$WORK/config.json" --state "$STATE" --period "$PERIOD" --no-services |
+    python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin if l.strip()]
+provs = [r for r in recs if r["kind"] == "snapshot" and r["target"] != "platform" and r["score"] is not None]
+print(min(provs, key=lambda r: r["score"])["target"])')
+say "why this grade? cloudqe explain --state $STATE --target $LOWEST --period $PERIOD"
+"$BIN" explain --config "$WORK/config.json" --state "$STATE" --target "$LOWEST" --period "$PERIOD"
+TOP_LEAF=$("$BIN" explain --config "$WORK/config.json" --state "$STATE" --target "$LOWEST" --period "$PERIOD" \
+    --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["raise"][0]["id"])')
+say "the evidence behind its largest gap: cloudqe explain ... --indicator $TOP_LEAF (first lines; --json lists every item)"
+"$BIN" explain --config "$WORK/config.json" --state "$STATE" --target "$LOWEST" --period "$PERIOD" \
+    --indicator "$TOP_LEAF" > "$WORK/explain-leaf.txt"
+head -24 "$WORK/explain-leaf.txt"
+YEAR=${PERIOD%%-*}
+say "the annual report from the same state: cloudqe report --state $STATE --period $YEAR"
+"$BIN" report --config "$WORK/config.json" --state "$STATE" --period "$YEAR" --out "$WORK/reports" 2>&1 |
+    sed 's/^/  /' >&2
+sed -n '1,/^| 评价对象 Target/p' "$WORK/reports/report-$YEAR.md" | sed 's/^/  /'
+echo "  … (the report goes on: gradings, probe coverage, data quality, method, one section per provider," \
+    "departments: $WORK/reports/report-$YEAR.md and .json)" >&2
+
 say "what the workers emitted by themselves"
 python3 - "$BOOTSTRAP" <<'EOF2' >&2
 import json, subprocess, sys
@@ -251,6 +276,8 @@ cat >&2 <<EOF2
   lake files       $WORK/lake/<snapshots|services|depts|alerts>/dt=YYYY-MM-DD/hour=HH/part-*.ndjson.zst
   docs             docs/outputs.md (every record, key and file; recipes), docs/operating.md
   dashboard        $DASH_URL?period=$PERIOD (cloudqe serve; the JSON API under /api/v1)
+  why a grade      $BIN explain --config $WORK/config.json --state $STATE --target $LOWEST --period $PERIOD [--indicator ID]
+  annual report    $WORK/reports/report-$YEAR.md (cloudqe report --state … --period $YEAR)
   (DEMO_KEEP=1 make demo keeps the files; the servers stop with the demo)
 EOF2
 if [ -t 0 ] && [ "${CI:-}" != true ]; then

@@ -34,7 +34,7 @@ def test_probe_coverage_table_flags_low_provider():
     assert "33.3 %" in rows["p1"] and "⚠ 低于 50 %，可用性仅基于部分拨测 below 50 %" in rows["p1"], rows
     assert "75.0 %" in rows["p2"] and "⚠" not in rows["p2"], rows
     # first and last event of the data: minute 0 and minute 44
-    assert "2026-03-01T00:00:00+08:00 | 2026-03-01T00:44:00+08:00 |" in rows["p1"], rows
+    assert "数据起止 Data span: 2026-03-01T00:00:00+08:00 – 2026-03-01T00:44:00+08:00" in table, table
     assert "## 评分方法 Method" in md and "docs/scoring.md" in md and "≥ 90" in md and "≥ 75" in md
     assert "## 部门 Departments" in md
 
