@@ -199,6 +199,8 @@ static void explain_leaf(const struct ctx *c, const struct cqe_node *n, json_t *
     json_object_set_new(ev, "leaf", l >= 0 ? json_string(cqe_leaf_name(l)) : json_null());
     json_object_set_new(ev, "summary", l >= 0 ? json_incref(c->ev->summary[l]) : json_object());
     json_object_set_new(ev, "items", l >= 0 ? json_incref(c->ev->items[l]) : json_array());
+    json_object_set_new(ev, "distribution",
+                        l >= 0 && c->ev->distribution[l] ? json_incref(c->ev->distribution[l]) : json_null());
     json_object_set_new(o, "evidence", ev);
 }
 

@@ -1,6 +1,7 @@
 /* The explain record as text (see explain.h): Chinese labels with the English beside
  * them; the largest effects first, long lists cut with a count of what --json holds. */
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
 #include "explain.h"
@@ -28,6 +29,7 @@ static const struct label labels[] = {
     {"month", "月份 month"},
     {"pool", "资源池 pool"},
     {"resource", "资源 resource"},
+    {"remainder", "其余 remainder (主机等非虚拟机 hosts, not vm resources)"},
     /* sides */
     {"met", "达标 met"},
     {"missed", "未达标 missed"},
@@ -50,6 +52,9 @@ static const struct label labels[] = {
     {"answered", "已答 answered"},
     {"above", "高于均值 above the mean"},
     {"below", "低于均值 below the mean"},
+    {"at", "等于均值 at the mean"},
+    {"low_cpu", "低CPU low CPU"},
+    {"not_low_cpu", "非低CPU not low CPU"},
     {"counted", "计入 counted"},
     {"shadowed", "被覆盖 shadowed"},
     {"not_counted", "不计入 not counted"},
@@ -87,7 +92,8 @@ static const struct label labels[] = {
     {"weight_share", "时间权重占比 weight share"},
     {"mean", "均值 mean"},
     {"pull", "拉动 pull"},
-    {"low_cpu_share", "低CPU时间占比 low-CPU share"},
+    {"low_cpu_share", "CPU低于空闲阈值时间占比 time under idle_cpu_below"},
+    {"idle_cpu_below", "空闲CPU阈值 idle_cpu_below"},
     {"mem_mean", "内存均值 mem mean"},
     {"successful_backups", "成功备份 successful backups"},
     {"rpo_target_s", "RPO目标 RPO target s"},
@@ -140,7 +146,9 @@ static void print_value(FILE *f, json_t *v)
 /* "kind id [side]" then every scalar field but the ones named already. */
 static void print_item(FILE *f, json_t *it, const char *indent, size_t n)
 {
-    fprintf(f, "%s%zu. %s %s", indent, n, label(str(it, "kind")), str(it, "id"));
+    fprintf(f, "%s%zu. %s", indent, n, label(str(it, "kind")));
+    if (*str(it, "id"))
+        fprintf(f, " %s", str(it, "id"));
     if (*str(it, "side"))
         fprintf(f, " [%s]", label(str(it, "side")));
     const char *key;
@@ -170,6 +178,42 @@ static void print_list(FILE *f, json_t *arr, const char *title, const char *inde
         fprintf(f, "%s… 另有 %zu 项 and %zu more (--json lists them all)\n", sub, n - max, n - max);
 }
 
+/* The band (0..9) holding a percentile value (a bucket: a multiple of 0.01). */
+static long band_of(json_t *v)
+{
+    long b = lround(100 * json_number_value(v)) / 10;
+    return b > 9 ? 9 : b;
+}
+
+/* Each 10-point band's share of the time weight, a bar, and where p50 and p95 fall. */
+static void print_distribution(FILE *f, json_t *d)
+{
+    json_t *bands = json_object_get(d, "bands");
+    fprintf(f, "分布 Distribution (按时间权重 by time weight, %lld s):  p50 ",
+            (long long)json_integer_value(json_object_get(d, "weight_s")));
+    print_value(f, json_object_get(d, "p50"));
+    fputs("  p95 ", f);
+    print_value(f, json_object_get(d, "p95"));
+    fputs("  最大 max ", f);
+    print_value(f, json_object_get(d, "max"));
+    fputs("\n  区段 band   占比 share  累计 cumulative\n", f);
+    long p50 = band_of(json_object_get(d, "p50")), p95 = band_of(json_object_get(d, "p95"));
+    for (size_t i = 0; i < json_array_size(bands); i++) {
+        json_t *b = json_array_get(bands, i);
+        double share = json_number_value(json_object_get(b, "share"));
+        long from = lround(100 * json_number_value(json_object_get(b, "from"))),
+             to = lround(100 * json_number_value(json_object_get(b, "to")));
+        fprintf(f, "  %2ld–%ld %%%s  %6.2f %%  %6.2f %%", from, to, to < 100 ? " " : "", 100 * share,
+                100 * json_number_value(json_object_get(b, "cum_share")));
+        long bar = lround(40 * share);
+        if (bar)
+            fputs("  ", f);
+        for (; bar > 0; bar--)
+            fputc('#', f);
+        fprintf(f, "%s%s\n", (long)i == p50 ? "  ← p50" : "", (long)i == p95 ? "  ← p95" : "");
+    }
+}
+
 static void print_evidence(FILE *f, json_t *ev)
 {
     json_t *items = json_object_get(ev, "items"), *sum = json_object_get(ev, "summary");
@@ -188,6 +232,8 @@ static void print_evidence(FILE *f, json_t *ev)
         }
         fputc('\n', f);
     }
+    if (json_is_object(json_object_get(ev, "distribution")))
+        print_distribution(f, json_object_get(ev, "distribution"));
     size_t n = json_array_size(items);
     fprintf(f, "证据 Evidence (影响最大者在前 largest effect first): %zu 项 items\n", n);
     for (size_t i = 0; i < n && i < MAX_ITEMS; i++) {

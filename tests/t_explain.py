@@ -196,6 +196,169 @@ def test_root_contributions_and_largest_gap():
     assert r["grade_en"] == "fail" and r["score"] < 60
 
 
+# ---------------------------------------------------------------- utilization by hand
+
+UCASE = os.path.join(HERE, "explain_util")  # WORKING.md there holds the arithmetic
+UCONFIG = os.path.join(UCASE, "config.json")
+UEVENTS = os.path.join(UCASE, "events.ndjson")
+BANDS = [f"{10 * k}-{10 * k + 10}%" for k in range(10)]
+
+
+def uexplain(indicator, target="p1", json_out=True, source=(UEVENTS,)):
+    return explain(indicator, target=target, source=source, json_out=json_out, config=UCONFIG)
+
+
+def of_kind(items, kind):
+    return [i for i in items if i["kind"] == kind]
+
+
+def assert_bands(dist, want, what):
+    """want: {band id: weight share}; the other bands hold nothing."""
+    assert [b["id"] for b in dist["bands"]] == BANDS, dist["bands"]
+    cum = 0
+    for k, b in enumerate(dist["bands"]):
+        share = want.get(BANDS[k], 0)
+        cum += share
+        close(b["from"], k / 10, f"{what} {b['id']} from")
+        close(b["to"], (k + 1) / 10, f"{what} {b['id']} to")
+        close(b["share"], share, f"{what} {b['id']} share")
+        close(b["cum_share"], cum, f"{what} {b['id']} cumulative")
+        close(b["weight_s"], share * dist["weight_s"], f"{what} {b['id']} weight")
+    close(sum(b["share"] for b in dist["bands"]), 1, f"{what}: the bands add up to 1")
+
+
+def test_util_memory_resources_by_hand():
+    # p1 memory: v1 2400 s, 1560; v2 3600 s, 720; v3 1800 s, 900; the host h1 2400 s, 1920.
+    # W = 10200, mean 5100 / 10200 = 0.5. pull = w / W x (resource mean - 0.5).
+    r = uexplain("B1.2")
+    close(r["value"], 0.5, "B1.2")
+    items = r["evidence"]["items"]
+    got = [(i["kind"], i.get("id")) for i in items]
+    assert got == [("resource", "v2"), ("remainder", None), ("resource", "v1"), ("pool", "p1"),
+                   ("resource", "v3")], got
+    res = by_id(of_kind(items, "resource"))
+    want = {"v1": (0.65, 4 / 17, 0.6 / 17, "above"), "v2": (0.2, 6 / 17, -1.8 / 17, "below"),
+            "v3": (0.5, 3 / 17, 0.0, "at")}
+    for rid, (mean, share, pull, side) in want.items():
+        it = res[rid]
+        close(it["mean"], mean, f"{rid} mean")
+        close(it["weight_share"], share, f"{rid} weight share")
+        close(it["pull"], pull, f"{rid} pull")
+        close(it["effect"], abs(pull), f"{rid} effect")
+        assert it["side"] == side and it["against"] is False, it
+    [rest] = of_kind(items, "remainder")  # h1: a host, in the mean but not a vm resource
+    close(rest["weight_share"], 4 / 17, "remainder share")
+    close(rest["mean"], 0.8, "remainder mean")
+    close(rest["pull"], 1.2 / 17, "remainder pull")
+    # the decomposition: the listed pulls and the remainder's add up to 0 (shares to 1)
+    close(sum(i["pull"] for i in of_kind(items, "resource")) + rest["pull"], 0, "pulls add up to 0")
+    close(sum(i["weight_share"] for i in of_kind(items, "resource")) + rest["weight_share"], 1, "shares")
+    [pool] = of_kind(items, "pool")
+    assert (pool["side"], pool["pull"], pool["effect"]) == ("at", 0, 0), pool
+
+
+def test_util_low_cpu_vms_by_hand():
+    # p1 cpu weight 10800 s (v1 2400, v2 4800, v3 1200, h1 2400); under idle_cpu_below 0.2:
+    # v2 all 4800 s (0.10 and 0.196), v1 600 of 2400 s, v3 none. Not a pull: no "pull".
+    r = uexplain("B1.1")
+    close(r["value"], 3865.2 / 10800, "B1.1")
+    items = r["evidence"]["items"]
+    got = [(i["kind"], i["id"], i["side"]) for i in items]
+    assert got == [("resource", "v2", "low_cpu"), ("resource", "v1", "not_low_cpu"), ("pool", "p1", "at"),
+                   ("resource", "v3", "not_low_cpu")], got
+    want = {"v2": (1.0, 4 / 9), "v1": (0.25, 2 / 9), "v3": (0.0, 1 / 9)}
+    res = by_id(of_kind(items, "resource"))
+    for rid, (low, share) in want.items():
+        it = res[rid]
+        close(it["low_cpu_share"], low, f"{rid} time under the idle threshold")
+        close(it["weight_share"], share, f"{rid} weight share")
+        close(it["idle_cpu_below"], 0.2, f"{rid} threshold")
+        assert "pull" not in it and "mean" not in it and it["effect"] == 0, it
+    # the host's 2400 s are in the mean, not in the list
+    close(sum(i["weight_share"] for i in res.values()), 7 / 9, "listed vms' weight")
+
+
+def test_util_distribution_by_hand():
+    r = uexplain("B1.2")
+    d = r["evidence"]["distribution"]
+    assert d["weight_s"] == 10200
+    close(d["p50"], 0.5, "mem p50")
+    close(d["p95"], 0.9, "mem p95")
+    close(d["max"], 0.9, "mem max")
+    assert_bands(d, {"20-30%": 6 / 17, "30-40%": 2 / 17, "50-60%": 1 / 17, "70-80%": 3 / 17, "80-90%": 4 / 17,
+                     "90-100%": 1 / 17}, "B1.2")
+    r = uexplain("B1.1")  # 0.196 is under the idle threshold 0.2 but rounds to the 20-30 % band
+    d = r["evidence"]["distribution"]
+    assert d["weight_s"] == 10800
+    close(d["p50"], 0.2, "cpu p50")
+    close(d["p95"], 0.9, "cpu p95")
+    assert_bands(d, {"0-10%": 1 / 18, "10-20%": 1 / 3, "20-30%": 1 / 9, "40-50%": 1 / 6, "60-70%": 2 / 9,
+                     "90-100%": 1 / 9}, "B1.1")
+    r = uexplain("B2")  # disk: the pools and the distribution, no resource list
+    close(r["value"], 0.45, "B2")
+    assert [i["kind"] for i in r["evidence"]["items"]] == ["pool"]
+    assert_bands(r["evidence"]["distribution"], {"0-10%": 0.2, "50-60%": 0.8}, "B2")
+    assert uexplain("B1.3")["evidence"]["distribution"] is None  # not a mean of samples
+
+
+def test_util_platform_pools_by_hand():
+    r = uexplain("B1.2", target="platform")
+    close(r["value"], 28 / 65, "platform B1.2")
+    pools = by_id(of_kind(r["evidence"]["items"], "pool"))
+    close(pools["p1"]["weight_share"], 17 / 26, "p1 share")
+    close(pools["p1"]["pull"], 153 / 3380, "p1 pull")
+    close(pools["p2"]["pull"], -153 / 3380, "p2 pull")
+    assert (pools["p1"]["side"], pools["p2"]["side"]) == ("above", "below")
+    close(by_id(of_kind(r["evidence"]["items"], "resource"))["v9"]["pull"], -153 / 3380, "v9 is p2")
+    assert r["evidence"]["distribution"]["weight_s"] == 15600
+    r = uexplain("B1.1", target="platform")
+    mean = 4981.2 / 16200
+    close(r["value"], mean, "platform B1.1")
+    pools = by_id(of_kind(r["evidence"]["items"], "pool"))
+    close(pools["p1"]["pull"], 2 / 3 * (3865.2 / 10800 - mean), "p1 cpu pull")
+    close(pools["p2"]["pull"], 1 / 3 * (1116 / 5400 - mean), "p2 cpu pull")
+    close(pools["p1"]["pull"] + pools["p2"]["pull"], 0, "pool pulls add up to 0")
+    v9 = by_id(of_kind(r["evidence"]["items"], "resource"))["v9"]
+    close(v9["low_cpu_share"], 1 / 3, "v9 under the threshold")
+    close(v9["weight_share"], 1 / 3, "v9 weight share")
+
+
+def test_util_text_is_bilingual_and_cut():
+    out = uexplain("B1.2", json_out=False)
+    for want in ("分布 Distribution", "50–60 %", "5.88 %", "资源 resource v2", "其余 remainder",
+                 "拉动 pull -0.1058823529", "等于均值 at the mean", "低于均值 below the mean"):
+        assert want in out, f"{want!r} missing from:\n{out}"
+    out = uexplain("B1.1", json_out=False)
+    for want in ("CPU低于空闲阈值时间占比 time under idle_cpu_below", "空闲CPU阈值 idle_cpu_below 0.2",
+                 "低CPU low CPU", "p50 0.2"):
+        assert want in out, f"{want!r} missing from:\n{out}"
+    assert "拉动 pull" not in out.split("资源池 pool")[0], "B1.1 vms carry no pull"
+    # 25 vms: the text lists 20 and says how many more; --json lists every one
+    import tempfile
+    d = tempfile.mkdtemp(prefix="cqe-explain-util-")
+    path = os.path.join(d, "events.ndjson")
+    with open(path, "w", encoding="utf-8") as f:
+        for k in range(25):
+            f.write(json.dumps({"v": 1, "id": f"m{k}", "type": "metric", "ts": "2026-03-02T00:00:00+08:00",
+                                "provider": "p1", "resource": f"vm{k:02d}", "pool": "a", "kind": "vm",
+                                "cpu": 0.5, "mem": k / 100, "interval_s": 60}) + "\n")
+    out = uexplain("B1.2", json_out=False, source=(path,))
+    assert "  20. 资源 resource" in out and "  21. " not in out, out
+    assert "另有 6 项 and 6 more (--json lists them all)" in out, out  # 25 vms + the pool
+    assert len(uexplain("B1.2", source=(path,))["evidence"]["items"]) == 26
+
+
+def test_util_files_and_state_give_the_same_record():
+    import t_redis
+    srv = t_redis.shared_server()
+    run(["replay", "--config", UCONFIG, "--state", srv.url(), "--partitions", "2", UEVENTS])
+    for ind in ("B1.1", "B1.2", "B2"):
+        for target in ("p1", "platform"):
+            mem = uexplain(ind, target=target)
+            red = uexplain(ind, target=target, source=("--state", srv.url()))
+            assert mem == red, f"{ind} {target}: files and --state differ"
+
+
 # ---------------------------------------------------------------- schema, text, refusals
 
 def validator():
@@ -215,6 +378,12 @@ def test_json_follows_the_schema():
     v = validator()
     for ind in (None, "A", "A5", "A1.1", "A2.1", "A2.3", "A5.1", "A5.2", "A5.3", "C3"):
         assert_valid(v, explain(ind), ind or "total")
+    for ind in ("B1.1", "B1.2", "B1.3", "B2", "B3"):
+        for target in ("p1", "platform"):
+            assert_valid(v, uexplain(ind, target=target), f"{ind} {target}")
+    bad = uexplain("B1.2")
+    del bad["evidence"]["distribution"]
+    assert list(v.iter_errors(bad)), "an evidence object without its distribution must not validate"
     # and the schema refuses what it should: a leaf without its evidence
     bad = explain("A1.1")
     del bad["evidence"]
@@ -291,7 +460,7 @@ def test_invariants_on_a_generated_month():
                  "--json"] +
                 (["--indicator", ind] if ind else []) + [path])
     for ind in (None, "A", "A1.1", "A2.1", "A2.2", "A2.3", "A3.1", "A3.2", "A3.3", "A4.2", "A5.3", "B1.1",
-                "B1.3", "B4.1", "C1", "C2", "C3"):
+                "B1.2", "B1.3", "B2", "B3", "B4.1", "C1", "C2", "C3"):
         r = json.loads(run(args(ind)).stdout)
         assert_valid(v, r, ind or "total")
         if "children" in r:
@@ -301,8 +470,11 @@ def test_invariants_on_a_generated_month():
         if r["value"] is None:
             continue
         items = r["evidence"]["items"]
-        if ind in ("B1.1",):
-            close(sum(i["pull"] for i in items), 0, "pulls add up to 0")
+        if ind in ("B1.1", "B1.2", "B2", "B3"):
+            close(sum(i["pull"] for i in items if i["kind"] == "pool"), 0, f"{ind}: pool pulls add up to 0")
+            if ind == "B1.2":  # the vm resources and the rest (hosts) decompose the mean
+                close(sum(i["pull"] for i in items if i["kind"] != "pool"), 0, "resource pulls add up to 0")
+            close(sum(b["share"] for b in r["evidence"]["distribution"]["bands"]), 1, f"{ind} bands")
         elif ind != "A3.3":  # drills: an unplanned success is not a planned one's
             gap = GAP.get(ind, lambda x: 1 - x)(r["value"])
             close(sum(i["effect"] for i in items), gap, f"{ind}: effects add up to the gap")

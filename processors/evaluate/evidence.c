@@ -30,6 +30,7 @@ void cqe_evidence_fini(struct cqe_evidence *ev)
     for (int l = 0; l < CQE_LEAF__COUNT; l++) {
         json_decref(ev->items[l]);
         json_decref(ev->summary[l]);
+        json_decref(ev->distribution[l]);
     }
     memset(ev, 0, sizeof *ev);
 }
@@ -62,6 +63,15 @@ void *cqe_ev_item(struct cqe_evidence *ev, enum cqe_leaf l, const char *kind, co
 void *cqe_ev_summary(struct cqe_evidence *ev, enum cqe_leaf l)
 {
     return ev->summary[l];
+}
+
+void *cqe_ev_distribution(struct cqe_evidence *ev, enum cqe_leaf l)
+{
+    if (!ev)
+        return NULL;
+    if (!ev->distribution[l] && !(ev->distribution[l] = json_object()))
+        oom(ev);
+    return ev->distribution[l];
 }
 
 void *cqe_ev_sub(struct cqe_evidence *ev, void *parent, const char *key, const char *kind, const char *id,
@@ -213,7 +223,7 @@ static int cmp_text(json_t *a, json_t *b, const char *key)
 static int cmp_item(const void *pa, const void *pb)
 {
     json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    static const char *const by_size[] = {"effect", "overrun_s", "down_s"};
+    static const char *const by_size[] = {"effect", "overrun_s", "down_s", "low_cpu_share"};
     for (size_t k = 0; k < sizeof by_size / sizeof *by_size; k++) {
         double x = num_of(a, by_size[k]), y = num_of(b, by_size[k]);
         if (x != y)

@@ -12,11 +12,12 @@
 #include "figures.h"
 
 struct cqe_evidence {
-    void *items[CQE_LEAF__COUNT];   /* json_t arrays, owned */
-    void *summary[CQE_LEAF__COUNT]; /* json_t objects, owned: the counts on each side */
-    const struct cqe_view *view;    /* borrowed: names of providers, months' offset */
-    int offset_min;                 /* for the times items carry */
-    int rc;                         /* the first error (CQE_ENOMEM), sticky */
+    void *items[CQE_LEAF__COUNT];        /* json_t arrays, owned */
+    void *summary[CQE_LEAF__COUNT];      /* json_t objects, owned: the counts on each side */
+    void *distribution[CQE_LEAF__COUNT]; /* json_t objects, owned, or NULL: how the value spreads */
+    const struct cqe_view *view;         /* borrowed: names of providers, months' offset */
+    int offset_min;                      /* for the times items carry */
+    int rc;                              /* the first error (CQE_ENOMEM), sticky */
 };
 
 /* Empty evidence over view v (borrowed); returns 0 or CQE_ENOMEM. Release with
@@ -33,6 +34,11 @@ void *cqe_ev_item(struct cqe_evidence *ev, enum cqe_leaf l, const char *kind, co
                   const char *side, bool against);
 /* The summary object of leaf l (borrowed), for counts such as {"on_time": 12, "late": 2}. */
 void *cqe_ev_summary(struct cqe_evidence *ev, enum cqe_leaf l);
+
+/* The distribution object of leaf l (borrowed, owned by ev; created on first use): what
+ * the value is made of as a whole (utilization: the time weight by band), not an item and
+ * without effect. NULL when ev is NULL or on ENOMEM (ev->rc set). */
+void *cqe_ev_distribution(struct cqe_evidence *ev, enum cqe_leaf l);
 
 /* A nested item appended to the array `key` of item parent (created on first use). */
 void *cqe_ev_sub(struct cqe_evidence *ev, void *parent, const char *key, const char *kind, const char *id,
@@ -67,8 +73,9 @@ void cqe_ev_month_effects(struct cqe_evidence *ev, enum cqe_leaf l, const char *
  * others (items that already carry an effect keep it). */
 void cqe_ev_effects(struct cqe_evidence *ev, enum cqe_leaf l, double per_item);
 
-/* Sorts every leaf's items: largest effect first, then "overrun_s" / "down_s" larger
- * first, then kind and id in byte order (deterministic whatever the state's order). */
+/* Sorts every leaf's items: largest effect first, then "overrun_s" / "down_s" /
+ * "low_cpu_share" larger first, then kind and id in byte order (deterministic whatever
+ * the state's order). */
 void cqe_evidence_sort(struct cqe_evidence *ev);
 
 #endif

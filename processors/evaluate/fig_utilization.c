@@ -1,21 +1,15 @@
 /* Utilization (B1.1, B1.2, B2, B3 time-weighted means; p50/p95/max per Readings 9;
- * B1.3 idle share of vm resources) from the exact per-month sums and histograms. */
+ * B1.3 idle share of vm resources) from the exact per-month sums and histograms; their
+ * evidence is fig_utilization_evidence.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply.h"
 #include "evidence.h"
-#include "figures.h"
+#include "fig_utilization_int.h"
 
 const char *const cqe_metric_names[CQE_M__COUNT] = {"cpu", "mem", "disk", "net"};
-
-struct metric_acc {
-    __int128 w, s;
-    bool has_max;
-    double max;
-    __int128 hist[101];
-};
 
 static int metric_of(const char *f, size_t n, size_t *rest)
 {
@@ -29,7 +23,7 @@ static int metric_of(const char *f, size_t n, size_t *rest)
     return -1;
 }
 
-static double percentile(const struct metric_acc *a, double p)
+double cqe_util_percentile(const struct cqe_util_acc *a, double p)
 {
     __int128 total = 0;
     for (int b = 0; b <= 100; b++)
@@ -44,8 +38,7 @@ static double percentile(const struct metric_acc *a, double p)
     return 1.0;
 }
 
-/* Adds one U cell (the weights/histograms vector, a fixed-point sum or a maximum) to acc. */
-static void acc_cell(struct metric_acc acc[CQE_M__COUNT], const struct cqe_cell *c)
+void cqe_util_acc_cell(struct cqe_util_acc acc[CQE_M__COUNT], const struct cqe_cell *c)
 {
     if (c->op == CQE_OP_VEC && c->vec_len == CQE_UTIL_VEC_LEN) { /* weights, histograms */
         uint32_t pos = 0, at;
@@ -76,122 +69,62 @@ static void acc_cell(struct metric_acc acc[CQE_M__COUNT], const struct cqe_cell 
     }
 }
 
-static bool util_cell(const struct cqe_period_eval *pe, size_t target, const struct cqe_agg *a)
+bool cqe_util_cell(const struct cqe_period_eval *pe, size_t target, const struct cqe_agg *a)
 {
     return a->fam == CQE_AGG_U && cqe_period_has_month(&pe->period, a->month) &&
            (target == CQE_NONE || a->provider == target);
 }
 
-static double acc_mean(const struct metric_acc *a)
+double cqe_util_mean(const struct cqe_util_acc *a)
 {
     return (double)a->s / CQE_FIXED_SCALE / (double)a->w;
 }
 
-static const enum cqe_leaf metric_leaf[CQE_M__COUNT] = {CQE_LEAF_B1_1, CQE_LEAF_B1_2, CQE_LEAF_B2,
-                                                        CQE_LEAF_B3};
-
-/* The pools (a provider's month) behind each mean: their weight share, mean, p50, p95
- * and max, and their pull share x (pool mean - mean), which adds up to 0. */
-static int util_evidence(const struct cqe_period_eval *pe, size_t target, const struct metric_acc *total,
-                         struct cqe_evidence *ev)
+double cqe_util_low_cpu_share(const struct cqe_util_res *r)
 {
-    const struct cqe_view *v = pe->view;
-    struct pool {
-        size_t provider;
-        int64_t month;
-        struct metric_acc acc[CQE_M__COUNT];
-    } *pools = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < v->n_aggs; i++) {
-        const struct cqe_agg *a = &v->aggs[i];
-        if (!util_cell(pe, target, a))
-            continue;
-        size_t j = 0;
-        while (j < n && !(pools[j].provider == a->provider && pools[j].month == a->month))
-            j++;
-        if (j == n) {
-            struct pool *np = realloc(pools, (n + 1) * sizeof *np);
-            if (!np) {
-                free(pools);
-                return CQE_ENOMEM;
-            }
-            pools = np;
-            memset(&pools[n], 0, sizeof pools[n]);
-            pools[n].provider = a->provider;
-            pools[n++].month = a->month;
-        }
-        acc_cell(pools[j].acc, a->cell);
-    }
-    for (size_t j = 0; j < n; j++) {
-        for (int m = 0; m < CQE_M__COUNT; m++) {
-            const struct metric_acc *x = &pools[j].acc[m];
-            if (x->w <= 0 || total[m].w <= 0)
-                continue;
-            const char *prov = v->providers.keys[pools[j].provider];
-            char month[48];
-            snprintf(month, sizeof month, "%04lld-%02lld", (long long)(pools[j].month / 12),
-                     (long long)(pools[j].month % 12 + 1));
-            double share = (double)x->w / (double)total[m].w, mean = acc_mean(x);
-            double pull = share * (mean - acc_mean(&total[m]));
-            void *o = cqe_ev_item(ev, metric_leaf[m], "pool", prov, strlen(prov),
-                                  pull >= 0 ? "above" : "below", false);
-            cqe_ev_str(ev, o, "month", month);
-            cqe_ev_num(ev, o, "weight_share", share);
-            cqe_ev_num(ev, o, "mean", mean);
-            cqe_ev_num(ev, o, "p50", percentile(x, 0.5));
-            cqe_ev_num(ev, o, "p95", percentile(x, 0.95));
-            cqe_ev_opt(ev, o, "max", (struct cqe_opt){x->has_max, x->max});
-            cqe_ev_num(ev, o, "pull", pull);
-            cqe_ev_num(ev, o, "effect", pull < 0 ? -pull : pull);
-        }
-    }
-    free(pools);
-    return ev->rc;
+    return (double)r->cl / (double)r->cw;
 }
 
-static int utilization_means(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
+double cqe_util_mem_mean(const struct cqe_util_res *r)
 {
-    const struct cqe_view *v = pe->view;
-    struct metric_acc acc[CQE_M__COUNT];
-    memset(acc, 0, sizeof acc);
-    for (size_t i = 0; i < v->n_aggs; i++)
-        if (util_cell(pe, target, &v->aggs[i]))
-            acc_cell(acc, v->aggs[i].cell);
+    return (double)r->ms / CQE_UR_MEM_SCALE / (double)r->mw;
+}
+
+/* The means, percentiles and maxima of the four metrics from the target's totals acc. */
+static void utilization_means(const struct cqe_util_acc acc[CQE_M__COUNT], struct cqe_target_figures *out)
+{
     for (int m = 0; m < CQE_M__COUNT; m++) {
         bool has = acc[m].w > 0;
-        out->m_mean[m] = (struct cqe_opt){has, has ? acc_mean(&acc[m]) : 0};
-        out->m_p50[m] = (struct cqe_opt){has, has ? percentile(&acc[m], 0.5) : 0};
-        out->m_p95[m] = (struct cqe_opt){has, has ? percentile(&acc[m], 0.95) : 0};
+        out->m_mean[m] = (struct cqe_opt){has, has ? cqe_util_mean(&acc[m]) : 0};
+        out->m_p50[m] = (struct cqe_opt){has, has ? cqe_util_percentile(&acc[m], 0.5) : 0};
+        out->m_p95[m] = (struct cqe_opt){has, has ? cqe_util_percentile(&acc[m], 0.95) : 0};
         out->m_max[m] = (struct cqe_opt){has && acc[m].has_max, acc[m].max};
     }
     out->leaf[CQE_LEAF_B1_1] = out->m_mean[CQE_M_CPU];
     out->leaf[CQE_LEAF_B1_2] = out->m_mean[CQE_M_MEM];
     out->leaf[CQE_LEAF_B2] = out->m_mean[CQE_M_DISK];
     out->leaf[CQE_LEAF_B3] = out->m_mean[CQE_M_NET];
-    return out->ev ? util_evidence(pe, target, acc, out->ev) : 0;
 }
-
-struct idle_acc {
-    __int128 cw, cl, mw, ms;
-};
 
 int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct cqe_target_figures *out)
 {
     const struct cqe_view *v = pe->view;
     const struct cqe_config *cfg = v->cfg;
-    if (utilization_means(pe, target, out))
-        return CQE_ENOMEM;
+    struct cqe_util_acc acc[CQE_M__COUNT];
+    memset(acc, 0, sizeof acc);
     size_t nr = v->resources.n;
-    struct idle_acc *ia = calloc(nr ? nr : 1, sizeof *ia);
+    struct cqe_util_res *ia = calloc(nr ? nr : 1, sizeof *ia);
     if (!ia)
         return CQE_ENOMEM;
     for (size_t i = 0; i < v->n_aggs; i++) {
         const struct cqe_agg *a = &v->aggs[i];
+        if (cqe_util_cell(pe, target, a))
+            cqe_util_acc_cell(acc, a->cell);
         if (a->fam != CQE_AGG_UR || !cqe_period_has_month(&pe->period, a->month) ||
             (target != CQE_NONE && a->provider != target))
             continue;
         const struct cqe_cell *c = a->cell; /* a CQE_UR_LEN vector (checked by the family) */
-        struct idle_acc *x = &ia[a->aux];
+        struct cqe_util_res *x = &ia[a->aux];
         x->cw += cqe_vec_get(c, CQE_UR_CW); /* sparse or dense (store.h) */
         x->cl += cqe_vec_get(c, CQE_UR_CL);
         x->mw += cqe_vec_get(c, CQE_UR_MW);
@@ -202,9 +135,8 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
         if (ia[r].cw <= 0)
             continue;
         with_cpu++;
-        bool low_cpu = (double)ia[r].cl / (double)ia[r].cw >= cfg->idle_cpu_share;
-        bool low_mem =
-            ia[r].mw == 0 || (double)ia[r].ms / CQE_UR_MEM_SCALE / (double)ia[r].mw < cfg->idle_mem_below;
+        bool low_cpu = cqe_util_low_cpu_share(&ia[r]) >= cfg->idle_cpu_share;
+        bool low_mem = ia[r].mw == 0 || cqe_util_mem_mean(&ia[r]) < cfg->idle_mem_below;
         idle += low_cpu && low_mem;
         if (out->ev) { /* every vm with CPU samples tallied; the idle ones listed */
             cqe_ev_tally(out->ev, CQE_LEAF_B1_3, low_cpu && low_mem ? "idle" : "not_idle");
@@ -212,16 +144,18 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
                 continue;
             void *o = cqe_ev_item(out->ev, CQE_LEAF_B1_3, "resource", v->resources.keys[r],
                                   v->resources.lens[r], "idle", true);
-            cqe_ev_num(out->ev, o, "low_cpu_share", (double)ia[r].cl / (double)ia[r].cw);
-            cqe_ev_opt(
-                out->ev, o, "mem_mean",
-                (struct cqe_opt){ia[r].mw > 0,
-                                 ia[r].mw > 0 ? (double)ia[r].ms / CQE_UR_MEM_SCALE / (double)ia[r].mw : 0});
+            cqe_ev_num(out->ev, o, "low_cpu_share", cqe_util_low_cpu_share(&ia[r]));
+            cqe_ev_opt(out->ev, o, "mem_mean",
+                       (struct cqe_opt){ia[r].mw > 0, ia[r].mw > 0 ? cqe_util_mem_mean(&ia[r]) : 0});
         }
     }
-    if (out->ev)
-        cqe_ev_effects(out->ev, CQE_LEAF_B1_3, with_cpu ? 1.0 / (double)with_cpu : 0);
-    free(ia);
+    utilization_means(acc, out);
     out->leaf[CQE_LEAF_B1_3] = (struct cqe_opt){with_cpu > 0, with_cpu ? (double)idle / (double)with_cpu : 0};
-    return 0;
+    int rc = 0;
+    if (out->ev) {
+        cqe_ev_effects(out->ev, CQE_LEAF_B1_3, with_cpu ? 1.0 / (double)with_cpu : 0);
+        rc = cqe_util_evidence(pe, target, acc, ia, out->ev);
+    }
+    free(ia);
+    return rc;
 }
