@@ -113,6 +113,22 @@ static const struct label labels[] = {
     {"down_s", "停机 down s"},
     {"from", "自 from"},
     {"to", "至 to"},
+    /* counts */
+    {"planned", "计划 planned"},
+    {"required", "要求 required"},
+    {"planned_and_successful", "计划且成功 planned and successful"},
+    {"planned_not_successful", "计划未成功 planned, not successful"},
+    {"unplanned_successful", "计划外成功 successful, not planned"},
+    {"complaints", "投诉 complaints"},
+    {"tickets_without_complaint", "无投诉工单 tickets without complaint"},
+    {"unknown_answers", "未配置维度的答案 answers on a dimension not configured"},
+    {"level_1", "1级 level 1"},
+    {"level_2", "2级 level 2"},
+    {"level_3", "3级 level 3"},
+    {"level_4", "4级 level 4"},
+    {"level_5", "5级 level 5"},
+    {"max", "最大 max"},
+    {"share", "占比 share"},
 };
 
 static const char *label(const char *key)

@@ -485,3 +485,25 @@ def test_invariants_on_a_generated_month():
                       f"{s['id']} maintenance")
         checked += 1
     assert checked >= 8, f"only {checked} leaves had a value on the generated month"
+
+
+def test_every_count_label_is_bilingual():
+    """On the generated month, the tallies of every leaf (计数 Counts:) read in Chinese
+    with the English beside: no key of the JSON shows through untranslated."""
+    import re
+    path, cfg = generated()
+    first = json.loads(run(["replay", "--config", cfg, "--no-services", path]).stdout.splitlines()[0])
+    seen = 0
+    for ind in ("A1.2", "A2.1", "A2.2", "A2.3", "A3.2", "A3.3", "A4.1", "A4.2", "A5.2", "B1.3", "B4.1", "B4.2",
+                "C1", "C3"):
+        out = run(["explain", "--config", cfg, "--target", "platform", "--period", first["period"], "--as-of",
+                   first["as_of"], "--indicator", ind, path]).stdout
+        for line in out.splitlines():
+            if not line.startswith("计数 Counts:"):
+                continue
+            # "label number" pairs, two spaces apart; each label holds a Chinese character
+            for pair in line[len("计数 Counts:"):].strip().split("  "):
+                label = pair.rsplit(" ", 1)[0]
+                assert re.search(r"[\u4e00-\u9fff]", label), f"{ind}: {label!r} untranslated in {line!r}"
+                seen += 1
+    assert seen >= 10, seen
