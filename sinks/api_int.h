@@ -141,7 +141,7 @@ double api_mono_s(void);
 
 /* ---- api_params.c: query parameters */
 struct api_args {
-    const char *target, *provider, *dept, *service; /* borrowed from the request */
+    const char *target, *provider, *dept, *service, *indicator; /* borrowed from the request */
     struct cqe_period period;
     bool has_period, below_target;
     long long limit, offset;
@@ -192,6 +192,8 @@ void api_h_services(void *ctx, const struct cqe_http_request *req, struct cqe_ht
 void api_h_depts(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
 void api_h_incidents(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
 void api_h_utilization(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
+/* ---- api_explain.c */
+void api_h_explain(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
 void api_h_metrics(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
 void api_h_healthz(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);
 void api_h_readyz(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep);

@@ -94,7 +94,8 @@ int api_args_parse(struct cqe_api *a, const struct cqe_http_request *req, const 
     if (ident("target", cqe_http_arg(req, "target"), &out->target, rep) ||
         ident("provider", cqe_http_arg(req, "provider"), &out->provider, rep) ||
         ident("dept", cqe_http_arg(req, "dept"), &out->dept, rep) ||
-        ident("service", cqe_http_arg(req, "service"), &out->service, rep))
+        ident("service", cqe_http_arg(req, "service"), &out->service, rep) ||
+        ident("indicator", cqe_http_arg(req, "indicator"), &out->indicator, rep))
         return -1;
     if ((v = cqe_http_arg(req, "period"))) {
         if (cqe_period_parse(v, a->o.cfg->utc_offset_min, &out->period)) {

@@ -301,6 +301,25 @@ def check_values(s, srv):
     assert al["recent"] == stream[::-1], (al["recent"], stream)
     assert srv.ok("/api/v1/alerts?limit=2", "alerts")["recent"] == stream[::-1][:2]
 
+    # explain: the record `cloudqe explain --json` prints for the same state, root and leaf
+    import t_explain
+    v = t_explain.validator()
+    for target, ind in (("platform", None), ("prov-1", "A1.1"), ("prov-1", "A")):
+        q = f"/api/v1/explain?period=2026-03&target={target}" + (f"&indicator={ind}" if ind else "")
+        status, got = srv.get(q)
+        assert status == 200, (q, got)
+        t_explain.assert_valid(v, got, q)
+        cli_args = [binary(), "explain", "--config", s.config, "--state", s.cfg["redis"]["url"], "--period", "2026-03",
+                    "--target", target, "--json"]
+        out = subprocess.run(cli_args + (["--indicator", ind] if ind else []), capture_output=True, timeout=120)
+        assert out.returncode == 0, out.stderr.decode()
+        assert got == json.loads(out.stdout), (q, got)
+    leaf = srv.ok("/api/v1/explain?period=2026-03&target=prov-1&indicator=A1.1", "explain")
+    svcs = {i["id"]: i for i in leaf["evidence"]["items"] if i["kind"] == "service"}
+    assert svcs["svc-a"]["downtime_s"] == 1740 and close(svcs["svc-a"]["availability"], A_A), svcs
+    assert svcs["svc-b"]["downtime_s"] == 60 and close(svcs["svc-b"]["availability"], A_B), svcs
+    assert [i["id"] for i in leaf["evidence"]["items"]][0] == "svc-a"  # the largest effect first
+
     # history: the snapshots stream of (platform, 2026-03), oldest first
     h = srv.ok("/api/v1/history?period=2026-03", "history")
     mine = [r for r in s.stream("snapshots") if r["target"] == "platform" and r["period"] == "2026-03"]
@@ -332,6 +351,9 @@ def check_refusals(srv):
                 "/api/v1/targets")
     srv.refused("/api/v1/services?provider=nope", 404, "unknown provider 'nope'")
     srv.refused("/api/v1/incidents?service=nope", 404, "unknown service 'nope'")
+    srv.refused("/api/v1/explain?period=2026-03&indicator=Z9", 404, "Z9", "A1.1")
+    srv.refused("/api/v1/explain?period=2026-03&target=nope", 404, "nope", "prov-1")
+    srv.refused("/api/v1/explain?indicator=", 400, "indicator is empty")
     srv.refused("/api/v1/nope", 404, "no such path", "/api/v1")
     srv.refused("/api/v2", 404, "no such path")
 
