@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "eval_setup.h"
+#include "explain.h"
 #include "file_digest.h"
 #include "json_out.h"
 #include "replay_load.h"
@@ -22,6 +23,7 @@
 #include "version.h"
 
 #define TOP_INCIDENTS 10
+#define RAISE_TOP 5       /* leaves listed under "what would raise the score most" */
 #define COVERAGE_WARN 0.5 /* below this share of the period's elapsed time: a warning */
 
 /* What every period's report of one run shares: the counts and time span of the events
@@ -138,6 +140,24 @@ static int add_details(const struct cqe_period_eval *pe, size_t target, json_t *
     json_array_foreach(json_object_get(rec, "not_evaluable"), k, leaf)
         json_object_set_new(why, json_string_value(leaf), json_string(why_not(json_string_value(leaf))));
     json_object_set_new(rec, "not_evaluable_why", why);
+    return 0;
+}
+
+/* Adds "raise" to a target's record: the RAISE_TOP leaves whose weighted gap (share of
+ * the total x (100 - points)) is largest, as `cloudqe explain` lists them for the root.
+ * Returns 0 or a negative rc with err set. */
+static int add_raise(const struct cqe_view *view, const struct cqe_model *m, const struct cqe_period *period,
+                     int64_t as_of, const char *target, json_t *rec, struct cqe_err *err)
+{
+    void *root = NULL;
+    int rc = cqe_explain_build(view, m, period, as_of, target, NULL, &root, err);
+    if (rc)
+        return rc;
+    json_t *all = json_object_get(root, "raise"), *top = json_array();
+    for (size_t i = 0; i < json_array_size(all) && i < RAISE_TOP; i++)
+        json_array_append(top, json_array_get(all, i));
+    json_object_set_new(rec, "raise", top);
+    cqe_explain_free(root);
     return 0;
 }
 
@@ -339,6 +359,8 @@ static int report_period(const struct cqe_view *view, const struct cqe_model *m,
             rc = cqe_err_set(err, CQE_ENOMEM, "out of memory");
             goto out;
         }
+        if ((rc = add_raise(view, m, period, as_of, t, rec, err)))
+            goto out;
     }
     if (cmp && (rc = compare_models(view, cmp, cmp_path, &eo, col.targets, &compare, err)))
         goto out;

@@ -53,6 +53,29 @@ static void md_node(FILE *f, json_t *ind, const struct cqe_node *n, int depth)
         md_node(f, ind, &n->children[i], depth + 1);
 }
 
+/* The leaves whose weighted gap is largest, and the command that shows their evidence. */
+static void md_raise(FILE *f, json_t *rec)
+{
+    json_t *raise = json_object_get(rec, "raise"), *x;
+    size_t i;
+    md_table_head(f, "最能提分 What would raise the score most (占总分 share × (100 − 得分 points))", raise,
+                  "| 指标 Indicator | 占总分 Share of total | 得分 Points | 差距 Gap (points of the total) "
+                  "|\n|---|---:|---:|---:|\n");
+    json_array_foreach(raise, i, x) fprintf(
+        f, "| %s %s (%s) | %.2f %% | %.2f | %.2f |\n", json_string_value(json_object_get(x, "id")),
+        json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(x, "en")),
+        100 * json_number_value(json_object_get(x, "share")), json_number_value(json_object_get(x, "points")),
+        json_number_value(json_object_get(x, "gap")));
+    if (json_array_size(raise))
+        fprintf(
+            f,
+            "\n证据 Evidence: `cloudqe explain --target %s --period %s --indicator %s` 列出影响该指标的条目 "
+            "lists the items that moved it (over the same files or state).\n",
+            json_string_value(json_object_get(rec, "target")),
+            json_string_value(json_object_get(rec, "period")),
+            json_string_value(json_object_get(json_array_get(raise, 0), "id")));
+}
+
 static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, const json_t *names, bool partial)
 {
     char label[512];
@@ -84,6 +107,7 @@ static void md_target(FILE *f, const struct cqe_model *m, json_t *rec, const jso
         const char *k;
         json_object_foreach(why, k, x) fprintf(f, "- %s: %s\n", k, json_string_value(x));
     }
+    md_raise(f, rec);
     json_t *top = json_object_get(rec, "top_incidents");
     md_table_head(f, "停机最多的故障 Incidents that cost most downtime", top,
                   "| 故障 Incident | 服务 Service | 级别 Severity | 发生 Opened | 停机 Downtime (h) "

@@ -507,3 +507,21 @@ def test_every_count_label_is_bilingual():
                 assert re.search(r"[\u4e00-\u9fff]", label), f"{ind}: {label!r} untranslated in {line!r}"
                 seen += 1
     assert seen >= 10, seen
+
+
+def test_service_probed_up_only_has_no_down_interval():
+    """A service whose probes all succeed (no down interval, no incident): A1.1 is 1, its
+    evidence lists the service with 0 down seconds and no intervals (this once passed a
+    null array to qsort, which UBSan stops)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        ev = os.path.join(d, "up.ndjson")
+        with open(ev, "w", encoding="utf-8") as f:
+            for day in (1, 31):
+                f.write(json.dumps({"v": 1, "id": f"pr{day}", "type": "probe", "provider": "p1", "service": "s1",
+                                    "ts": f"2026-03-{day:02d}T00:00:00+08:00", "ok": True}) + "\n")
+        r = json.loads(run(["explain", "--target", "p1", "--period", "2026-03", "--as-of", AS_OF, "--indicator",
+                            "A1.1", "--json", ev]).stdout)
+    assert r["value"] == 1 and r["node"]["points"] == 100, r
+    (item,) = r["evidence"]["items"]
+    assert item["id"] == "s1" and item["downtime_s"] == 0 and not item.get("intervals"), item

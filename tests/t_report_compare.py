@@ -121,3 +121,29 @@ def test_snapshot_rescores_the_state_under_another_model():
             for t, e in EXPECTED.items():
                 score, grade = got[t]
                 assert abs(score - e[col]) < TOL and grade == e[col + 1], (model, t, got[t], e)
+
+
+def test_report_lists_what_would_raise_each_score():
+    """Each target's leaves by weighted gap, share of the total x (100 - points), by hand
+    from WORKING.md of the case (base model: Q weight 2, U weight 1; A5.3 1 and C1 3 in
+    Q; B1.1 alone evaluable in U):
+      p1: C1 1/2 x (100 - 90) = 5; A5.3 2/3 x 1/4 = 1/6 x (100 - 75) = 25/6; B1.1 1/3 x 10
+      p2 (U not evaluable, Q is the root): C1 3/4 x (100 - 60) = 30; A5.3 1/4 x 0 = 0
+      platform: C1 1/2 x 20 = 10, then A5.3 1/6 x 20 and B1.1 1/3 x 10 (both 10/3)."""
+    with tempfile.TemporaryDirectory() as d:
+        doc, md = report(os.path.join(d, "r"), [EVENTS])
+    raise_of = {t["target"]: [(r["id"], r["share"], r["points"], r["gap"]) for r in t["raise"]]
+                for t in doc["targets"]}
+    want = {"p1": [("C1", 1 / 2, 90, 5), ("A5.3", 1 / 6, 75, 25 / 6), ("B1.1", 1 / 3, 90, 10 / 3)],
+            "p2": [("C1", 3 / 4, 60, 30), ("A5.3", 1 / 4, 100, 0)]}
+    for t, rows in want.items():
+        assert [r[0] for r in raise_of[t]] == [r[0] for r in rows], (t, raise_of[t])
+        for got, exp in zip(raise_of[t], rows):
+            assert all(abs(g - e) < TOL for g, e in zip(got[1:], exp[1:])), (t, got, exp)
+    plat = raise_of["platform"]
+    assert plat[0][0] == "C1" and abs(plat[0][3] - 10) < TOL and {r[0] for r in plat[1:]} == {"A5.3", "B1.1"}
+    assert all(abs(r[3] - 10 / 3) < TOL for r in plat[1:]), plat
+    p1 = md.split("\n## p1\n")[1].split("\n## ")[0]
+    assert "| C1 满意度调查得分 (survey score) | 50.00 % | 90.00 | 5.00 |" in p1, p1
+    assert "| A5.3 操作可追溯率 (operation traceability) | 16.67 % | 75.00 | 4.17 |" in p1, p1
+    assert "`cloudqe explain --target p1 --period 2026-03 --indicator C1`" in p1, p1
