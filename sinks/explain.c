@@ -268,17 +268,21 @@ int cqe_explain_build(const struct cqe_view *v, const struct cqe_model *m, const
     struct cqe_evidence ev;
     struct cqe_score sc = {0};
     bool have_pe = false, have_f = false;
+    const struct cqe_node *n = path[depth - 1];
+    int want = n->n_children ? -1 : evidence_leaf(n->figure); /* the one leaf whose evidence is shown */
     int rc = cqe_evidence_init(&ev, v);
+    if (want >= 0)
+        ev.only = want;
     if (!rc && !(rc = cqe_period_eval_init(&pe, v, p, as_of)))
         have_pe = true;
-    if (!rc && !(rc = cqe_target_figures_explain(&pe, t, &f, &ev)))
+    if (!rc && !(rc = want >= 0 ? cqe_target_figures_explain(&pe, t, &f, &ev)
+                                : cqe_target_figures_compute(&pe, t, &f)))
         have_f = true;
     if (!rc)
         rc = cqe_score_compute(m, &f, &sc);
     if (rc)
         goto out;
     struct ctx c = {m, &sc, &f, &ev};
-    const struct cqe_node *n = path[depth - 1];
     json_t *o = json_object(), *node = node_ref(&c, n), *ids = json_array();
     add_head(o, v, p, as_of, target, &c);
     double share = 1;

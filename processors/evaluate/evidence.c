@@ -19,6 +19,7 @@ int cqe_evidence_init(struct cqe_evidence *ev, const struct cqe_view *v)
     memset(ev, 0, sizeof *ev);
     ev->view = v;
     ev->offset_min = v->cfg->utc_offset_min;
+    ev->only = CQE_LEAF__COUNT;
     for (int l = 0; l < CQE_LEAF__COUNT; l++)
         if (!(ev->items[l] = json_array()) || !(ev->summary[l] = json_object()))
             return ev->rc = CQE_ENOMEM;
@@ -49,10 +50,15 @@ static json_t *append(struct cqe_evidence *ev, json_t *arr, const char *kind, co
     return o;
 }
 
+bool cqe_ev_wants(const struct cqe_evidence *ev, enum cqe_leaf l)
+{
+    return ev && (ev->only == CQE_LEAF__COUNT || ev->only == (int)l);
+}
+
 void *cqe_ev_item(struct cqe_evidence *ev, enum cqe_leaf l, const char *kind, const char *id, size_t id_len,
                   const char *side, bool against)
 {
-    if (!ev)
+    if (!cqe_ev_wants(ev, l))
         return NULL;
     json_t *o = ev->items[l] ? append(ev, ev->items[l], kind, id, id_len) : NULL;
     cqe_ev_str(ev, o, "side", side);
@@ -67,7 +73,7 @@ void *cqe_ev_summary(struct cqe_evidence *ev, enum cqe_leaf l)
 
 void *cqe_ev_distribution(struct cqe_evidence *ev, enum cqe_leaf l)
 {
-    if (!ev)
+    if (!cqe_ev_wants(ev, l))
         return NULL;
     if (!ev->distribution[l] && !(ev->distribution[l] = json_object()))
         oom(ev);
@@ -134,7 +140,7 @@ void cqe_ev_opt(struct cqe_evidence *ev, void *item, const char *key, struct cqe
 
 void cqe_ev_tally(struct cqe_evidence *ev, enum cqe_leaf l, const char *side)
 {
-    if (!ev)
+    if (!cqe_ev_wants(ev, l))
         return;
     json_t *sum = ev->summary[l], *n = json_object_get(sum, side);
     if (sum)
@@ -145,7 +151,7 @@ void *cqe_ev_deadline(struct cqe_evidence *ev, enum cqe_leaf l, const char *kind
                       const char *side, int64_t start_ms, int64_t deadline_ms, int64_t elapsed_ms)
 {
     bool late = !strcmp(side, "late");
-    if (!ev)
+    if (!cqe_ev_wants(ev, l))
         return NULL;
     cqe_ev_tally(ev, l, side);
     if (!late && strcmp(side, "pending"))

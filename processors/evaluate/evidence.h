@@ -18,12 +18,17 @@ struct cqe_evidence {
     const struct cqe_view *view;         /* borrowed: names of providers, months' offset */
     int offset_min;                      /* for the times items carry */
     int rc;                              /* the first error (CQE_ENOMEM), sticky */
+    int only; /* the one leaf recorded (an enum cqe_leaf), or CQE_LEAF__COUNT: every leaf */
 };
 
-/* Empty evidence over view v (borrowed); returns 0 or CQE_ENOMEM. Release with
- * cqe_evidence_fini (either way). */
+/* Empty evidence over view v (borrowed), recording every leaf (set `only` to record
+ * one); returns 0 or CQE_ENOMEM. Release with cqe_evidence_fini (either way). */
 int cqe_evidence_init(struct cqe_evidence *ev, const struct cqe_view *v);
 void cqe_evidence_fini(struct cqe_evidence *ev);
+
+/* Whether leaf l's evidence is recorded (false when ev is NULL): the figure code skips
+ * the work of a leaf nobody asked about. */
+bool cqe_ev_wants(const struct cqe_evidence *ev, enum cqe_leaf l);
 
 /* Appends an item {kind, id, side} to leaf l (id may be NULL: no "id"; id_len is its
  * length). `against` marks an item that keeps the leaf from its best value; its

@@ -152,10 +152,11 @@ int cqe_fig_utilization(const struct cqe_period_eval *pe, size_t target, struct 
     utilization_means(acc, out);
     out->leaf[CQE_LEAF_B1_3] = (struct cqe_opt){with_cpu > 0, with_cpu ? (double)idle / (double)with_cpu : 0};
     int rc = 0;
-    if (out->ev) {
+    if (out->ev)
         cqe_ev_effects(out->ev, CQE_LEAF_B1_3, with_cpu ? 1.0 / (double)with_cpu : 0);
+    if (cqe_ev_wants(out->ev, CQE_LEAF_B1_1) || cqe_ev_wants(out->ev, CQE_LEAF_B1_2) ||
+        cqe_ev_wants(out->ev, CQE_LEAF_B2) || cqe_ev_wants(out->ev, CQE_LEAF_B3))
         rc = cqe_util_evidence(pe, target, acc, ia, out->ev);
-    }
     free(ia);
     return rc;
 }

@@ -150,6 +150,8 @@ static int explain_services(const struct cqe_period_eval *pe, size_t target, str
 {
     const struct cqe_view *v = pe->view;
     struct cqe_evidence *ev = out->ev;
+    if (!cqe_ev_wants(ev, CQE_LEAF_A1_1) && !cqe_ev_wants(ev, CQE_LEAF_A5_1))
+        return 0; /* a trace per service is the costly part: only when asked for */
     double wsum = 0;
     int64_t evaluable = 0;
     for (size_t i = 0; i < pe->n_svc; i++) {
