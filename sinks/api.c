@@ -27,7 +27,7 @@ const struct api_endpoint api_endpoints[] = {
      "service figures of a period, by availability ascending", false},
     {"/api/v1/depts", api_h_depts, P("period"), "department figures of a period", false},
     {"/api/v1/incidents", api_h_incidents, P("provider", "service"), "open incidents, newest first", false},
-    {"/api/v1/explain", api_h_explain, P("target", "period", "indicator"),
+    {"/api/v1/explain", api_h_explain, P("target", "period", "indicator", "limit"),
      "why a target has its score: a node's contributions or a leaf's evidence (cloudqe explain --json)",
      false},
     {"/api/v1/utilization", api_h_utilization, P("period", "provider"),

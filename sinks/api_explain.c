@@ -5,11 +5,26 @@
 
 #include "explain.h"
 
+/* With a limit, the first `limit` evidence items of a leaf's record and "items_total",
+ * how many it has (a province's A1.1 lists every service: megabytes a page does not
+ * need). Returns record. */
+static json_t *cut(json_t *record, long long limit)
+{
+    json_t *ev = json_object_get(record, "evidence"), *items = json_object_get(ev, "items");
+    if (limit <= 0 || !json_is_array(items))
+        return record;
+    size_t n = json_array_size(items);
+    json_object_set_new(ev, "items_total", json_integer((json_int_t)n));
+    while (json_array_size(items) > (size_t)limit)
+        json_array_remove(items, json_array_size(items) - 1);
+    return record;
+}
+
 void api_h_explain(void *ctx, const struct cqe_http_request *req, struct cqe_http_reply *rep)
 {
     struct cqe_api *a = ctx;
     struct api_args args;
-    if (api_args_parse(a, req, api_params_of(cqe_http_path(req)), 0, 0, &args, rep) ||
+    if (api_args_parse(a, req, api_params_of(cqe_http_path(req)), 0, 100000, &args, rep) ||
         api_unavailable(a, true, rep))
         return;
     struct api_gen *g = api_gen_get(a);
@@ -29,5 +44,5 @@ void api_h_explain(void *ctx, const struct cqe_http_request *req, struct cqe_htt
         cqe_http_reply_error(rep, 500, "explain %s %s: %s", args.target, args.period.id,
                              err.msg[0] ? err.msg : "out of memory");
     else
-        api_reply_json(rep, record);
+        api_reply_json(rep, cut(record, args.limit));
 }

@@ -319,6 +319,10 @@ def check_values(s, srv):
     assert svcs["svc-a"]["downtime_s"] == 1740 and close(svcs["svc-a"]["availability"], A_A), svcs
     assert svcs["svc-b"]["downtime_s"] == 60 and close(svcs["svc-b"]["availability"], A_B), svcs
     assert [i["id"] for i in leaf["evidence"]["items"]][0] == "svc-a"  # the largest effect first
+    assert "items_total" not in leaf["evidence"]
+    one = srv.ok("/api/v1/explain?period=2026-03&target=prov-1&indicator=A1.1&limit=1", "explain")
+    t_explain.assert_valid(v, one, "limit=1")
+    assert one["evidence"]["items"] == leaf["evidence"]["items"][:1] and one["evidence"]["items_total"] == 2, one
 
     # history: the snapshots stream of (platform, 2026-03), oldest first
     h = srv.ok("/api/v1/history?period=2026-03", "history")
@@ -354,6 +358,7 @@ def check_refusals(srv):
     srv.refused("/api/v1/explain?period=2026-03&indicator=Z9", 404, "Z9", "A1.1")
     srv.refused("/api/v1/explain?period=2026-03&target=nope", 404, "nope", "prov-1")
     srv.refused("/api/v1/explain?indicator=", 400, "indicator is empty")
+    srv.refused("/api/v1/explain?limit=0", 400, "limit", "1 to 100000")
     srv.refused("/api/v1/nope", 404, "no such path", "/api/v1")
     srv.refused("/api/v2", 404, "no such path")
 
