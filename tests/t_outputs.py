@@ -370,7 +370,13 @@ def test_late_incident_reemits_march_with_a_higher_revision():
                  "provider": "prov-1", "service": "svc-b", "ok": True, "site": "a"}
                 for m in (3, 4, 5) for d in (1, 15, 28)]
         s.produce(inc + days)
-        wait_for(lambda: any(r["period"] == "2026-05" for r in s.stream("snapshots")), STEP_TIMEOUT_S, "a May tick")
+        # the incident and the probes lie in different partitions, which flush apart: wait
+        # for a May tick and for a March record that holds all five March events
+        def march_whole():
+            recs = s.stream("snapshots")
+            march = [r for r in recs if r["period"] == "2026-03" and r["target"] == "platform"]
+            return any(r["period"] == "2026-05" for r in recs) and march and march[-1]["counters"]["events"] == 5
+        wait_for(march_whole, STEP_TIMEOUT_S, "a May tick and March with its five events")
         march = [r for r in s.stream("snapshots") if r["period"] == "2026-03" and r["target"] == "platform"]
         first = march[-1]
         assert first["figures"]["downtime_s"] == 7200.0, first["figures"]
