@@ -506,7 +506,7 @@
     ui.explain = id;
     keepExplainInUrl();
     render();
-    $('explain-title').focus({ preventScroll: true });
+    $('explain-title').focus(); // scrolls to the panel where it is stacked under the tree (narrow windows)
     $('explain').querySelector('.explain-body').scrollTop = 0;
   }
 
