@@ -33,6 +33,7 @@ from t_outputs import ms, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACT = os.path.join(ROOT, "build", "artifacts", "dashboard.png")
+EXPLAIN_ARTIFACT = os.path.join(ROOT, "build", "artifacts", "dashboard-explain.png")
 PERIOD = "2026-03"
 TOKEN = "s3cret-dashboard-token"
 PROVIDERS = {"gz-telecom": "svc-portal svc-gis", "gz-mobile": "svc-oa svc-hr", "gz-unicom": "svc-tax"}
@@ -293,10 +294,126 @@ def check_scores(page, s, server, lang="zh"):
             assert d["name"] == names[d["id"]][0 if lang == "zh" else 1], d
 
 
+# ---------------------------------------------------------------- the "why" panel
+
+PANEL = "document.getElementById('explain')"
+# evidence of gz-telecom's A1.1 at the end of the first batch, by hand (module doc): as_of
+# is the last event, 02:59:00, so each service's agreed time so far is 03-01 00:00 to 03-02
+# 02:59 = 86400 + 10740 = 97140 s. svc-portal: both sites fail every probe from 01:00, so
+# the minutes 01:00 .. 02:58 are probe-down minutes (02:59 begins at as_of, outside the
+# span): 119 x 60 = 7140 s. svc-gis: inc-gis-1, opened 00:40 and resolved 00:52, a
+# provider's outage: 720 s. Weights 1 and 1: effect = 1/2 x down / 97140, 0.0368 for
+# svc-portal and 0.0037 for svc-gis: svc-portal first.
+PORTAL_DOWN_S = (179 - PORTAL_DOWN_FROM) * 60  # 7140
+GIS_DOWN_S = (52 - 40) * 60  # 720
+
+
+def explain_api(server, target, indicator=None):
+    q = f"/api/v1/explain?target={target}&period={PERIOD}" + (f"&indicator={indicator}" if indicator else "")
+    return server.api(q)
+
+
+def panel_is(b, node):
+    """Waits until the panel shows the explain record of node; returns what it shows."""
+    b.wait(f"{PANEL}.dataset.id === {json.dumps(node)} && {PANEL}.dataset.state === 'ok' && "
+           f"document.querySelector('#explain .x-node-id')?.textContent === {json.dumps(node)}")
+    return b.read()
+
+
+def check_evidence(x, api, downs):
+    """The panel's items are the API's, largest effect first; downs: (id, down s) by hand."""
+    items = api["evidence"]["items"]
+    assert [(i["id"], i["kind"]) for i in x["items"]] == [(i["id"], i["kind"]) for i in items[:20]], x["items"]
+    assert [(i["id"], i["downtime_s"]) for i in items] == downs, items
+    for shown, want in zip(x["items"], items):
+        assert shown["fields"]["downtime_s"] == {"label": "停机（秒）", "value": "%d" % want["downtime_s"]}, shown
+        assert shown["effect"] == "%.10g" % want["effect"] and shown["side"] == "未达标", shown
+        assert [(n["kind"], n["id"], n["fields"]["down_s"]["value"]) for n in shown["nested"]] == \
+            [(n["kind"], n.get("id"), "%d" % n["down_s"]) for k in ("intervals", "incidents", "maintenance")
+             for n in want.get(k, [])], shown["nested"]
+
+
+def check_explain_panel(b, s, server):
+    """The "why" panel: a provider's leaf row, its total (the contributions add up to the
+    score shown), a drill from "what would raise the score most", a node with what was
+    re-normalised away, the English switch, the keyboard and Esc. The page is on platform,
+    the month, in Chinese."""
+    wait_for(lambda: explain_api(server, "gz-telecom", "A1.1")["as_of"] == at(179), 30,
+             "serve's evaluated state at the last event of the first batch")
+    b.send("click", selector='#cards .card[data-target="gz-telecom"]')
+    b.wait("document.getElementById('tree-title')?.textContent.includes('gz-telecom') && "
+           "document.querySelector('#tree .node[data-id=\"A1\"]')")
+    # a click on A1 opens it as before; a click on its leaf A1.1 opens the panel
+    b.send("click", selector='#tree .node[data-id="A1"] .n-name')
+    b.send("click", selector='#tree .node[data-id="A1.1"] .n-name')
+    page = panel_is(b, "A1.1")
+    x, api = page["explain"], explain_api(server, "gz-telecom", "A1.1")
+    assert x["open"] and x["as_of"] == at(179) and x["title"] == "为什么" and "gz-telecom" in x["meta"], x
+    check_evidence(x, api, [("svc-portal", PORTAL_DOWN_S), ("svc-gis", GIS_DOWN_S)])
+    assert x["items"][0]["nested"][0]["fields"]["from"]["value"] == "2026-03-02 01:00:00", x["items"][0]
+    assert x["value"] == "%.10g" % api["value"] and x["points"] == shown_score(api["node"]["points"]), x
+    assert x["segment"] == "在曲线端点之外：取 [0.99, 0]", x["segment"]  # 0.9595... < 0.99: 0 points
+    assert "explain=A1.1" in page["href"] and "target=gz-telecom" in page["href"], page["href"]
+    assert x["command"].endswith("--target gz-telecom --period 2026-03 --indicator A1.1"), x["command"]
+    assert page["tree"][[r["id"] for r in page["tree"]].index("A1.1")]["points"].endswith(x["points"])
+
+    # the total: the contributions shown add up to the score shown, 2 decimals
+    b.send("click", selector="#tree-meta [data-why]")
+    x = panel_is(b, "total")["explain"]
+    root = explain_api(server, "gz-telecom")
+    assert x["score"] == shown_score(root["score"]) == b.wait("document.querySelector('#tree-meta b').textContent"), x
+    assert [c["id"] for c in x["children"]] == ["A", "B", "C"], x["children"]
+    for shown, want in zip(x["children"], root["children"]):
+        assert shown["cells"][4] == "%.4f" % want["contribution"], (shown, want)
+    assert shown_score(sum(Decimal(c["cells"][4]) for c in x["children"])) == x["score"], x["children"]
+    assert x["sum"][4] == "%.4f" % sum(c["contribution"] for c in root["children"]), x["sum"]
+    top = [g["id"] for g in root["raise"] if g["gap"] > 0][:5]
+    assert [r["id"] for r in x["raise"]] == top and "B1.1" in top, (x["raise"], top)
+
+    # drill from "what would raise the score most" into a utilization leaf: its evidence
+    # and the distribution's bands as a chart
+    b.send("click", selector='#explain .x-raise-item[data-why="B1.1"]')
+    x = panel_is(b, "B1.1")["explain"]
+    b11 = explain_api(server, "gz-telecom", "B1.1")
+    assert [i["id"] for i in x["items"]] == [i["id"] for i in b11["evidence"]["items"][:20]], x["items"]
+    assert x["bands"] == {"shown": True, "canvases": 1} and x["headings"][0].startswith("分布"), x
+    # up the path to B: B4 has nothing, its weight is re-normalised away
+    b.send("click", selector='#explain .x-path [data-why="B"]')
+    x = panel_is(b, "B")["explain"]
+    node_b = explain_api(server, "gz-telecom", "B")
+    assert node_b["not_evaluable"] == ["B4"], node_b["not_evaluable"]
+    assert x["renorm"] == "重新归一：可评权重 %g / 总权重 %g（不可评：B4）" % (
+        node_b["weight_evaluable"], node_b["weight_total"]), x["renorm"]
+    assert [c["cells"][3] for c in x["children"] if c["id"] == "B4"] == ["不可评价"], x["children"]
+
+    # English: the panel's words change, the numbers stay
+    b.send("click", selector='#lang button[data-lang="en"]')
+    b.wait(f"document.documentElement.lang === 'en' && {PANEL}.querySelector('h3')?.textContent === 'Children'")
+    x = b.read()["explain"]
+    assert x["title"] == "Why" and x["renorm"].startswith("Re-normalised: evaluable weight"), x
+    b.send("click", selector='#explain .x-raise-item[data-why="B1.1"]')
+    x = panel_is(b, "B1.1")["explain"]
+    assert x["headings"][1].startswith("Evidence") and x["items"][0]["kind_label"] == "pool", x
+    b.send("click", selector='#lang button[data-lang="zh"]')
+    b.wait("document.documentElement.lang === 'zh-CN'")
+
+    # Esc closes, the address loses ?explain=, the focus goes back to where the panel opened
+    b.send("press", key="Escape")
+    b.wait(f"{PANEL}.hidden && document.activeElement === document.querySelector('#tree-meta [data-why]')")
+    assert "explain=" not in b.read()["href"]
+    # by keyboard: the row's button, Enter
+    b.wait("(document.querySelector('#tree .why[data-why=\"A1.1\"]').focus(), true)")
+    b.send("press", key="Enter")
+    assert panel_is(b, "A1.1")["explain"]["focus_inside"]
+    b.send("press", key="Escape")
+    b.wait(f"{PANEL}.hidden")
+
+
 def test_dashboard_in_a_browser():
     """Scores, grades, the tree, a firing alert, services below target, the period and
-    provider choices, the English switch, live updates without a reload, the token from the
-    fragment and the errors (401, server down), against a real worker's Redis."""
+    provider choices, the English switch, the "why" panel (its deep link, its 404 and 401,
+    following a new as_of), live updates without a reload, the token from the fragment and
+    the errors (401, server down), against a real worker's Redis."""
     def body(s):
         w = s.worker()
         produce_until(s, 0, 180)
@@ -379,6 +496,27 @@ def test_dashboard_in_a_browser():
             b.send("click", selector='#lang button[data-lang="zh"]')
             b.wait("document.documentElement.lang === 'zh-CN'")
 
+            # why: the explain panel (/api/v1/explain) of the tree's rows and total
+            check_explain_panel(b, s, server)
+            # an unknown target: the API's 404 in the panel, naming the known ones
+            b.open(f"{server.base}/?refresh=1&target=gz-nowhere&explain=A1.1")
+            b.wait(f"{PANEL}.dataset.state === 'error'")
+            x = b.read()["explain"]
+            assert x["open"] and x["error"]["status"] == "404" and "gz-telecom" in x["error"]["text"], x
+            # the deep link: ?explain= opens the panel on load, for ?target= and ?period=
+            b.open(f"{server.base}/?refresh=1&target=gz-telecom&period={PERIOD}&explain=A1.1")
+            x = panel_is(b, "A1.1")["explain"]
+            check_evidence(x, explain_api(server, "gz-telecom", "A1.1"),
+                           [("svc-portal", PORTAL_DOWN_S), ("svc-gis", GIS_DOWN_S)])
+            # an unchanged poll asks nothing and rebuilds nothing, the panel's content included
+            b.wait("(document.querySelector('#explain .x-item').__probe = 'kept')")
+            explains = [u for u in b.send("requests")["urls"] if "/api/v1/explain" in u]
+            for _ in range(2):
+                updated = b.read()["updated"]
+                b.wait(f"document.getElementById('updated')?.textContent !== {json.dumps(updated)}")
+            assert b.wait("document.querySelector('#explain .x-item').__probe") == "kept"
+            assert [u for u in b.send("requests")["urls"] if "/api/v1/explain" in u] == explains, explains
+
             # live: another hour of events, new ticks; the same page (no reload) follows
             marker = b.read()["marker"]
             produce_until(s, 180, 240, step=30)
@@ -390,6 +528,16 @@ def test_dashboard_in_a_browser():
             page = b.read()
             assert page["marker"] == marker, "the page was reloaded"
             check_scores(page, s, server)
+            # the open panel follows the new as_of: svc-portal down from 01:00 to as_of
+            b.wait(f"{PANEL}.dataset.asOf === {json.dumps(red['as_of'])}", 30000)
+            x = b.read()["explain"]
+            check_evidence(x, explain_api(server, "gz-telecom", "A1.1"),
+                           [("svc-portal", (ms(red["as_of"]) - ms(at(PORTAL_DOWN_FROM))) // 1000),
+                            ("svc-gis", GIS_DOWN_S)])
+            time.sleep(0.3)
+            print("  screenshot: " + b.send("screenshot", path=EXPLAIN_ARTIFACT)["path"])
+            b.send("press", key="Escape")
+            b.wait(f"{PANEL}.hidden")
             b.wait("document.querySelectorAll('#chart-trend canvas').length > 0")
             time.sleep(0.5)  # the charts draw on the next animation frame
             shot = b.send("screenshot", path=ARTIFACT)["path"]
@@ -400,10 +548,11 @@ def test_dashboard_in_a_browser():
             # with a token: none in the URL, an error in the page; #token=... works and leaves
             # the address bar; the server going away is an error in the page, the data kept
             guarded = Serve(s.dir, s.config, token=TOKEN, name="guarded")
-            b.open(f"{guarded.base}/?refresh=1")
+            b.open(f"{guarded.base}/?refresh=1&explain=A1.1")
             b.wait("!document.getElementById('error').hidden", 15000)
             page = b.read()
             assert page["error"]["status"] == "401" and "#token=" in page["error"]["text"], page["error"]
+            assert page["explain"]["error"] == {"status": "401", "text": page["error"]["text"]}, page["explain"]
             assert not page["cards"], page["cards"]
             b.open(f"{guarded.base}/?refresh=1&period=2026-Q1#token={TOKEN}")  # and a period asked for
             b.wait(SCORES_SHOWN)

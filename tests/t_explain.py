@@ -9,7 +9,9 @@ on a generated province month, and the refusals (exit 2 naming what is known).
 The binary is $CLOUDQE (default build/san/cloudqe; relative paths from the repo root)."""
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -117,6 +119,26 @@ def test_availability_evidence_by_hand():
     assert (w2["id"], w2["side"], w2["seconds"]) == ("W2", "not_excluded", 0) and "announced" in w2["reason"]
     assert [(i["kind"], i.get("id"), i["seconds"]) for i in s2["intervals"]] == [("incident", "I5", 3540),
                                                                                 ("probe_down", None, 60)]
+
+
+def test_a_service_never_down():
+    """A third service of p1 with no event at all: no down interval to sort (its list was
+    NULL, which qsort may not be given: the sanitizer build stopped here), availability 1,
+    effect 0, listed last; s1 and s2 keep their down seconds."""
+    work = tempfile.mkdtemp(prefix="cqe-explain-up-")
+    try:
+        with open(CONFIG, encoding="utf-8") as f:
+            cfg = json.load(f)
+        cfg["services"].append({"id": "s3", "provider": "p1", "dept": "d1", "target": 0.99})
+        config = os.path.join(work, "config.json")
+        with open(config, "w", encoding="utf-8") as f:
+            json.dump(cfg, f)
+        items = explain("A1.1", config=config)["evidence"]["items"]
+        assert [(i["id"], i["downtime_s"]) for i in items] == [("s1", S1_DOWN), ("s2", S2_DOWN), ("s3", 0)], items
+        assert items[2]["availability"] == 1 and items[2]["effect"] == 0 and "intervals" not in items[2], items[2]
+        assert explain(config=config)["node"]["id"] == "total"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_evidence_equals_the_snapshot_figures():

@@ -318,7 +318,7 @@ static int trace_intervals(const struct cqe_period_eval *pe, size_t s, struct pi
                            const struct cqe_ivl *agreed, const struct trace *tr)
 {
     const struct cqe_view *v = pe->view;
-    if (p->n) /* p->v is NULL while no piece was kept */
+    if (p->n) /* an up service has no pieces: p->v is NULL, which qsort may not be given */
         qsort(p->v, p->n, sizeof *p->v, cmp_piece);
     for (size_t i = 0; i < p->n; i++) {
         const struct piece *x = &p->v[i];

@@ -8,6 +8,7 @@
 //   {"cmd":"wait","js":"<expression>","timeout_ms":30000}            -> {"ok":true,"value":...}
 //   {"cmd":"read"}                     -> what the page shows (see read() below)
 //   {"cmd":"click","selector":"#lang button[data-lang=en]"}         -> {"ok":true}
+//   {"cmd":"press","key":"Escape"}     -> {"ok":true} (a key pressed where the focus is)
 //   {"cmd":"reload"} / {"cmd":"screenshot","path":"build/artifacts/dashboard.png"}
 //   {"cmd":"requests"}                 -> {"ok":true,"urls":[every URL the pages asked for]}
 //   {"cmd":"close"}                    -> {"ok":true}, then exit 0
@@ -30,6 +31,46 @@ function read() {
   const text = (el) => (el ? el.textContent.trim() : null);
   const q = (sel, root = document) => root.querySelector(sel);
   const all = (sel, root = document) => [...root.querySelectorAll(sel)];
+  // The "why" panel: what it is for (data-id, data-state, the record's as_of), its words and
+  // numbers as shown; a field is {label, value} as written. Inside read(): page.evaluate
+  // sends the text of read alone.
+  function readExplain() {
+    const box = document.querySelector('#explain');
+    if (!box) return null;
+    const q = (sel, root = box) => root.querySelector(sel);
+    const all = (sel, root = box) => [...root.querySelectorAll(sel)];
+    const fields = (root) => Object.fromEntries(all(':scope > .f', root).map((f) => [f.dataset.key, { label: text(q('i', f)), value: text(q('b', f)) }]));
+    const err = q('#explain-error');
+    return {
+      open: !box.hidden,
+      id: box.dataset.id || null,
+      state: box.dataset.state || null,
+      as_of: box.dataset.asOf || null,
+      focus_inside: box.contains(document.activeElement),
+      title: text(q('#explain-title')),
+      meta: text(q('#explain-meta')),
+      error: err.hidden ? null : { status: err.dataset.status || null, text: text(err) },
+      score: text(q('.x-score')),
+      node: text(q('.x-node-id')),
+      points: text(q('.x-points')),
+      headings: all('h3').map((h) => text(h)),
+      children: all('.x-child').map((r) => ({ id: r.dataset.id, cells: all('td', r).map((c) => text(c)) })),
+      sum: all('.x-sum td').map((c) => text(c)),
+      renorm: text(q('.x-renorm')),
+      raise: all('.x-raise-item').map((b) => ({ id: b.dataset.why, gap: text(q('.x-gap', b)) })),
+      value: text(q('.x-value')),
+      segment: text(q('.x-segment')),
+      counts: all('.x-counts').map((c) => fields(c)),
+      items: all('.x-item').map((li) => ({
+        id: li.dataset.id, kind: li.dataset.kind, kind_label: text(q('.x-kind', li)), side: text(q('.x-side', li)),
+        effect: text(q('.x-effect b', li)), fields: fields(q('.x-fields', li)),
+        nested: all('.x-subitem', li).map((x) => ({ kind: x.dataset.kind, id: x.dataset.id || null, fields: fields(x) })),
+      })),
+      more: text(q('.x-more')),
+      bands: { shown: !q('#explain-bands').hidden, canvases: all('#explain-bands canvas').length },
+      command: text(q('#explain-cmd')),
+    };
+  }
   const err = q('#error');
   return {
     href: location.href,
@@ -69,6 +110,7 @@ function read() {
     })),
     empty: all('.empty').map((e) => text(e)),
     charts: all('.chart').map((c) => ({ id: c.id, canvases: c.querySelectorAll('canvas').length })),
+    explain: readExplain(),
   };
 }
 
@@ -121,6 +163,9 @@ async function main() {
           out({ ok: true, page: await page.evaluate(read), console_errors: consoleErrors.splice(0) });
         } else if (c.cmd === 'click') {
           await page.click(c.selector, { timeout: c.timeout_ms || 10000 });
+          out({ ok: true });
+        } else if (c.cmd === 'press') {
+          await page.keyboard.press(c.key);
           out({ ok: true });
         } else if (c.cmd === 'screenshot') {
           fs.mkdirSync(path.dirname(c.path), { recursive: true });
