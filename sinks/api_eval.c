@@ -22,6 +22,15 @@ struct api_gen *api_gen_get(struct cqe_api *a)
     return g;
 }
 
+struct api_gen *api_gen_for_request(struct cqe_api *a, struct cqe_http_reply *rep)
+{
+    struct api_gen *g = api_gen_get(a);
+    if (!g)
+        cqe_http_reply_error(rep, 503,
+                             "not available: the first evaluation of the state is not done (retry later)");
+    return g;
+}
+
 void api_period_free(struct api_period *ap)
 {
     if (!ap)

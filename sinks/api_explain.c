@@ -27,12 +27,9 @@ void api_h_explain(void *ctx, const struct cqe_http_request *req, struct cqe_htt
     if (api_args_parse(a, req, api_params_of(cqe_http_path(req)), 0, 100000, &args, rep) ||
         api_unavailable(a, true, rep))
         return;
-    struct api_gen *g = api_gen_get(a);
-    if (!g) {
-        cqe_http_reply_error(rep, 503,
-                             "not available: the first evaluation of the state is not done (retry later)");
+    struct api_gen *g = api_gen_for_request(a, rep);
+    if (!g)
         return;
-    }
     void *record = NULL;
     struct cqe_err err = {0};
     int rc = cqe_explain_build(g->view, a->o.model, &args.period, g->as_of, args.target, args.indicator,

@@ -28,11 +28,8 @@ static int fig_begin(void *ctx, const struct cqe_http_request *req, struct cqe_h
     if (api_args_parse(fr->a, req, api_params_of(cqe_http_path(req)), def_limit, max_limit, &fr->args, rep) ||
         api_unavailable(fr->a, true, rep))
         return -1;
-    if (!(fr->g = api_gen_get(fr->a))) {
-        cqe_http_reply_error(rep, 503,
-                             "not available: the first evaluation of the state is not done (retry later)");
+    if (!(fr->g = api_gen_for_request(fr->a, rep)))
         return -1;
-    }
     if (want_period && !(fr->ap = api_gen_period(fr->g, &fr->args.period, &fr->owned))) {
         cqe_http_reply_error(rep, 500, "out of memory evaluating %s", fr->args.period.id);
         return -1;

@@ -122,6 +122,8 @@ const struct api_series *api_series_find(const struct api_outputs *o, const char
 void *api_eval_main(void *arg);
 /* Takes a reference to the current generation (NULL: none yet). */
 struct api_gen *api_gen_get(struct cqe_api *a);
+/* api_gen_get for a request: NULL with rep set to a 503 while there is no generation. */
+struct api_gen *api_gen_for_request(struct cqe_api *a, struct cqe_http_reply *rep);
 void api_gen_put(struct cqe_api *a, struct api_gen *g);
 /* The evaluation of period p on g, or NULL on ENOMEM: cached on g (borrowed while g is
  * held), or, when the cache is full, *owned is set and the caller api_period_free's it. */
